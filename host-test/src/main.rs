@@ -1,0 +1,193 @@
+//! `litellm-host`: chat through the sandboxed component, or run the mock endpoint.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use litellm_host::mock::MockServer;
+use litellm_host::{CallError, Config, Host, Request, StreamEvent, Tenant};
+use std::io::Write;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "litellm-host",
+    version,
+    about = "Runs the litellm-provider component in a wasmtime sandbox"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sends one chat message through the component and prints the answer.
+    Chat(ChatArgs),
+    /// Runs the mock OpenAI-compatible endpoint until Ctrl-C.
+    Mock {
+        /// The port on 127.0.0.1; 0 picks a free one.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+}
+
+#[derive(Parser)]
+struct ChatArgs {
+    /// The endpoint; without it (and without LITELLM_BASE_URL) the embedded mock answers.
+    #[arg(long, env = "LITELLM_BASE_URL")]
+    base_url: Option<String>,
+    /// The API key, sent as a Bearer token when not empty.
+    #[arg(long, env = "LITELLM_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// The model; the `litellm:` prefix is stripped on the wire.
+    #[arg(long, default_value = "litellm:gpt-4o-mini")]
+    model: String,
+    /// A system prompt.
+    #[arg(long)]
+    system: Option<String>,
+    /// The most tokens to generate.
+    #[arg(long)]
+    max_tokens: Option<u32>,
+    /// Sampling temperature, 0 to 2.
+    #[arg(long)]
+    temperature: Option<f32>,
+    /// Prints text as it arrives.
+    #[arg(long)]
+    stream: bool,
+    /// Prints the whole response (or each stream event) as JSON.
+    #[arg(long)]
+    json: bool,
+    /// The message to send.
+    prompt: String,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Mock { port } => {
+            let mock = MockServer::start_on(port).await?;
+            eprintln!(
+                "mock OpenAI-compatible endpoint on {} (Ctrl-C stops it)",
+                mock.base_url()
+            );
+            mock.run_until_ctrl_c().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Chat(args) => chat(args).await,
+    }
+}
+
+async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
+    let mut _mock = None;
+    let base_url = match args.base_url.filter(|u| !u.is_empty()) {
+        Some(url) => url,
+        None => {
+            let mock = MockServer::start().await?;
+            eprintln!(
+                "no --base-url or LITELLM_BASE_URL: using the embedded mock at {}",
+                mock.base_url()
+            );
+            let url = mock.base_url();
+            _mock = Some(mock);
+            url
+        }
+    };
+    let host = Host::new().context("loading the component")?;
+    let tenant = Tenant::new("cli").allow_origin(&base_url);
+    let config = Config {
+        base_url: Some(base_url),
+        api_key: args.api_key,
+        ..Config::default()
+    };
+    let mut request = Request::user(args.model, args.prompt);
+    request.system = args.system;
+    request.max_tokens = args.max_tokens;
+    request.temperature = args.temperature;
+
+    let failed = |e: CallError| {
+        eprintln!("error: {e}");
+        Ok(ExitCode::FAILURE)
+    };
+    if args.stream {
+        let mut stream = match host.stream(&tenant, config, request).await {
+            Ok(s) => s,
+            Err(e) => return failed(e),
+        };
+        let mut out = std::io::stdout().lock();
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(event) if args.json => {
+                    writeln!(out, "{}", serde_json::to_string(&json::event(&event))?)?
+                }
+                Ok(StreamEvent::Text(t)) => write!(out, "{t}")?,
+                Ok(StreamEvent::Finish(_)) => writeln!(out)?,
+                Ok(_) => {}
+                Err(e) => return failed(e),
+            }
+            out.flush()?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    match host.generate(&tenant, config, request).await {
+        Ok(answer) if args.json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json::response(&answer))?
+        ),
+        Ok(answer) => println!("{}", answer.content),
+        Err(e) => return failed(e),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// JSON views of the contract's values for `--json`.
+mod json {
+    use litellm_host::{Response, StreamEvent, ToolCall, Usage};
+    use serde_json::{json, Value};
+
+    fn calls(calls: &[ToolCall]) -> Value {
+        calls
+            .iter()
+            .map(|c| json!({"id": c.id, "name": c.name, "arguments": c.arguments}))
+            .collect()
+    }
+
+    fn usage(u: &Option<Usage>) -> Value {
+        u.map_or(
+            Value::Null,
+            |u| json!({"input_tokens": u.input_tokens, "output_tokens": u.output_tokens}),
+        )
+    }
+
+    pub fn response(r: &Response) -> Value {
+        json!({
+            "content": r.content,
+            "tool_calls": calls(&r.tool_calls),
+            "usage": usage(&r.usage),
+            "model": r.model,
+            "stop_reason": format!("{:?}", r.stop_reason),
+            "reasoning": r.reasoning,
+        })
+    }
+
+    pub fn event(e: &StreamEvent) -> Value {
+        match e {
+            StreamEvent::Text(t) => json!({"text": t}),
+            StreamEvent::Reasoning(t) => json!({"reasoning": t}),
+            StreamEvent::ToolCall(c) => json!({"tool_call": calls(std::slice::from_ref(c))[0]}),
+            StreamEvent::Finish(end) => json!({"finish": {
+                "stop_reason": format!("{:?}", end.stop_reason),
+                "usage": usage(&end.usage),
+                "model": end.model,
+            }}),
+        }
+    }
+}

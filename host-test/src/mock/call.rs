@@ -1,0 +1,82 @@
+//! The chat-completions request being answered, and what its scenarios derive from it.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::{text, Shared};
+
+/// One chat-completions request being answered.
+#[derive(Debug)]
+pub(super) struct Call {
+    pub(super) model: String,
+    pub(super) body: Value,
+    pub(super) authorization: Option<String>,
+    pub(super) id: String,
+    pub(super) shared: Arc<Shared>,
+}
+
+impl Call {
+    /// The scenario name (the model without `mock/`), or `""` for a non-mock model.
+    pub(super) fn scenario(&self) -> &str {
+        self.model.strip_prefix("mock/").unwrap_or("")
+    }
+
+    pub(super) fn stream(&self) -> bool {
+        self.body.get("stream").and_then(Value::as_bool) == Some(true)
+    }
+
+    pub(super) fn include_usage(&self) -> bool {
+        self.body
+            .pointer("/stream_options/include_usage")
+            .and_then(Value::as_bool)
+            == Some(true)
+    }
+
+    pub(super) fn messages(&self) -> &[Value] {
+        self.body
+            .get("messages")
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// `"You said: " + <last user message>`.
+    pub(super) fn echo_text(&self) -> String {
+        let last_user = self
+            .messages()
+            .iter()
+            .rev()
+            .find(|m| m.get("role").and_then(Value::as_str) == Some("user"));
+        let said = last_user
+            .map(|m| text::content_text(&m["content"]))
+            .unwrap_or_default();
+        format!("You said: {said}")
+    }
+
+    /// `"key:" + <bearer token or "none">`.
+    pub(super) fn key_text(&self) -> String {
+        format!(
+            "key:{}",
+            text::bearer(self.authorization.as_deref()).unwrap_or("none")
+        )
+    }
+
+    /// The text of a successful answer: the key text for `mock/echo-key`, else the echo text.
+    pub(super) fn default_text(&self) -> String {
+        if self.scenario() == "echo-key" {
+            self.key_text()
+        } else {
+            self.echo_text()
+        }
+    }
+
+    /// `usage` for an answer of `completion` words: prompt tokens are the words of all messages.
+    pub(super) fn usage(&self, completion: u64) -> Value {
+        let prompt: u64 = self
+            .messages()
+            .iter()
+            .map(|m| text::word_count(&text::content_text(&m["content"])))
+            .sum();
+        json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
+    }
+}

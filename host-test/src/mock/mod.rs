@@ -1,0 +1,281 @@
+//! A mock OpenAI-compatible chat-completions server for tests and for `litellm-host mock`.
+//!
+//! The server speaks real HTTP/1.1 (hyper) on 127.0.0.1, records every request it receives and
+//! answers `POST /v1/chat/completions` according to the request's `model`:
+//!
+//! * any model not starting with `mock/`, and `mock/echo`: echoes the last user message;
+//! * `mock/<scenario>`: a scripted behaviour (errors, tool calls, malformed bodies, slow or
+//!   broken connections, SSE variants...). Non-streaming scenarios live in `scenarios.rs`, SSE
+//!   ones in `streaming.rs`. Unknown `mock/` names behave like `mock/echo`.
+//!
+//! Error, delay and flaky scenarios (`mock/error-*`, `mock/slow-headers-MS`, `mock/flaky-*`,
+//! `mock/stream-500`) apply to streaming and non-streaming requests alike.
+
+mod body;
+mod call;
+mod scenarios;
+mod streaming;
+#[cfg(test)]
+mod tests;
+mod text;
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use http::{Method, Request};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::Notify;
+use tokio::task::{JoinHandle, JoinSet};
+
+use body::{bad_request, error_response, json_response, Resp};
+use call::Call;
+
+/// One HTTP request received by the [`MockServer`].
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    /// The HTTP method, e.g. `"POST"`.
+    pub method: String,
+    /// Path and query, e.g. `"/v1/chat/completions"`.
+    pub path: String,
+    /// Header names (lower-cased) and values, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body parsed as JSON; `Value::Null` when it is not JSON.
+    pub body: Value,
+    /// The raw body bytes.
+    pub raw_body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// State shared by all connections of one server.
+#[derive(Debug, Default)]
+struct Shared {
+    requests: Mutex<Vec<RecordedRequest>>,
+    flaky: Mutex<HashMap<String, u32>>,
+    next_id: AtomicU64,
+    gate: Notify,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A running mock server. Dropping it stops the server and its open connections.
+#[derive(Debug)]
+pub struct MockServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+impl MockServer {
+    /// Starts a server on 127.0.0.1 with a random free port.
+    pub async fn start() -> anyhow::Result<MockServer> {
+        Self::start_on(0).await
+    }
+
+    /// Starts a server on 127.0.0.1:`port` (0 picks a free port).
+    pub async fn start_on(port: u16) -> anyhow::Result<MockServer> {
+        let socket = TcpSocket::new_v4()?;
+        socket.set_reuseaddr(true)?;
+        socket.bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
+        let listener = socket.listen(4096)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::default());
+        let task = tokio::spawn(accept_loop(listener, shared.clone()));
+        Ok(MockServer { addr, shared, task })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request recorded so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// Every request recorded so far, in arrival order, clearing the record.
+    pub fn take_requests(&self) -> Vec<RecordedRequest> {
+        std::mem::take(&mut *lock(&self.shared.requests))
+    }
+
+    /// The recorded requests whose JSON body has `"model": model`.
+    pub fn requests_for(&self, model: &str) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests)
+            .iter()
+            .filter(|r| r.body.get("model").and_then(Value::as_str) == Some(model))
+            .cloned()
+            .collect()
+    }
+
+    /// Lets one `mock/stream-gated` stream continue past its first delta. A release made
+    /// before the stream reaches the gate is remembered (one permit, like `Notify::notify_one`).
+    pub fn release_gate(&self) {
+        self.shared.gate.notify_one();
+    }
+
+    /// Serves until Ctrl-C, then stops the server.
+    pub async fn run_until_ctrl_c(mut self) -> anyhow::Result<()> {
+        tracing::info!(url = %self.base_url(), "mock server listening");
+        tokio::select! {
+            signal = tokio::signal::ctrl_c() => signal?,
+            ended = &mut self.task => anyhow::bail!("mock server stopped unexpectedly: {ended:?}"),
+        }
+        tracing::info!("mock server stopping");
+        Ok(())
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Accepts connections, each served in its own task. The tasks live in a `JoinSet` owned
+/// by this loop, so aborting the loop also aborts every connection.
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(serve_connection(stream, shared.clone()));
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "mock server accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(handle(shared, req).await) }
+    });
+    let result = http1::Builder::new()
+        .header_read_timeout(None)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+    if let Err(error) = result {
+        tracing::debug!(%error, "mock connection ended with an error");
+    }
+}
+
+/// Reads the whole request, records it and routes it.
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resp {
+    let (parts, body) = req.into_parts();
+    let (raw, read_error) = match body.collect().await {
+        Ok(collected) => (collected.to_bytes(), None),
+        Err(error) => (Default::default(), Some(error)),
+    };
+    let parsed = serde_json::from_slice::<Value>(&raw);
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+    let recorded = RecordedRequest {
+        method: parts.method.to_string(),
+        path,
+        headers,
+        body: parsed.as_ref().cloned().unwrap_or(Value::Null),
+        raw_body: raw.to_vec(),
+    };
+    let authorization = recorded.header("authorization").map(str::to_owned);
+    lock(&shared.requests).push(recorded);
+
+    if let Some(error) = read_error {
+        return bad_request(
+            &format!("could not read the request body: {error}"),
+            Value::Null,
+            "bad_body",
+        );
+    }
+    match (&parts.method, parts.uri.path()) {
+        (&Method::GET, "/health") => json_response(200, &json!({"status": "ok"})),
+        (&Method::POST, "/v1/chat/completions" | "/chat/completions") => match parsed {
+            Err(error) => bad_request(
+                &format!("request body is not valid JSON: {error}"),
+                Value::Null,
+                "invalid_json",
+            ),
+            Ok(body) => match body.get("model").and_then(Value::as_str).map(str::to_owned) {
+                None => bad_request(
+                    "request body needs a string `model`",
+                    json!("model"),
+                    "invalid_model",
+                ),
+                Some(model) => {
+                    let id = shared.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+                    let call = Call {
+                        model,
+                        body,
+                        authorization,
+                        id: format!("chatcmpl-mock-{id}"),
+                        shared,
+                    };
+                    chat(call).await
+                }
+            },
+        },
+        (method, path) => error_response(
+            404,
+            &format!("no route for {method} {path}"),
+            json!("invalid_request_error"),
+            Value::Null,
+            json!("not_found"),
+        ),
+    }
+}
+
+/// Answers a well-formed chat-completions request.
+async fn chat(call: Call) -> Resp {
+    if let Some(resp) = scenarios::prelude(&call).await {
+        return resp;
+    }
+    if call.stream() && call.scenario() != "stream-not-sse" {
+        streaming::respond(call)
+    } else {
+        scenarios::respond(&call)
+    }
+}

@@ -1,0 +1,242 @@
+//! The provider's own types: the contract's values without the generated bindings, so that every
+//! conversion can be unit-tested natively and the rlib can be fuzzed and benchmarked.
+
+use std::fmt;
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+    Tool,
+}
+
+/// A function the model may call; `parameters` is JSON Schema text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub parameters: String,
+}
+
+/// A call of a tool by the model; `arguments` is JSON text as the model wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+/// One message of the conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub role: Role,
+    pub content: String,
+    pub tool_calls: Vec<ToolCall>,
+    pub tool_call_id: Option<String>,
+}
+
+impl Message {
+    /// A message with text only.
+    pub fn text(role: Role, content: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+}
+
+/// A chat completion request (the fields of devsper-core's `LlmRequest`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<Message>,
+    pub tools: Vec<ToolDef>,
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f32>,
+    pub system: Option<String>,
+}
+
+/// Why the model stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    EndTurn,
+    ToolUse,
+    MaxTokens,
+    StopSequence,
+    ContentFilter,
+}
+
+/// Tokens counted by the endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub input_tokens: u32,
+    pub output_tokens: u32,
+}
+
+/// A chat completion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatResponse {
+    pub content: String,
+    pub tool_calls: Vec<ToolCall>,
+    pub usage: Option<Usage>,
+    pub model: String,
+    pub stop_reason: StopReason,
+    pub reasoning: Option<String>,
+}
+
+/// One event of a streamed completion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    Text(String),
+    Reasoning(String),
+    ToolCall(ToolCall),
+    Finish {
+        stop_reason: StopReason,
+        usage: Option<Usage>,
+        model: String,
+    },
+}
+
+/// An error answer from the endpoint, already scrubbed of the key and capped in length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub message: String,
+    pub code: Option<String>,
+    pub retry_after_ms: Option<u64>,
+    pub attempts: u32,
+}
+
+/// A failure without an error answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub message: String,
+    pub attempts: u32,
+}
+
+/// Why a call failed; one case per case of the contract's `error` variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    InvalidRequest(String),
+    Unauthorized(ApiError),
+    RateLimited(ApiError),
+    ContextLengthExceeded(ApiError),
+    ContentFiltered(ApiError),
+    QuotaExceeded(ApiError),
+    BadRequest(ApiError),
+    Upstream(ApiError),
+    Timeout(Failure),
+    Transport(Failure),
+    MalformedResponse(String),
+}
+
+impl Error {
+    /// The attempts counter of the errors that carry one.
+    pub fn set_attempts(&mut self, attempts: u32) {
+        match self {
+            Error::Unauthorized(e)
+            | Error::RateLimited(e)
+            | Error::ContextLengthExceeded(e)
+            | Error::ContentFiltered(e)
+            | Error::QuotaExceeded(e)
+            | Error::BadRequest(e)
+            | Error::Upstream(e) => e.attempts = attempts,
+            Error::Timeout(f) | Error::Transport(f) => f.attempts = attempts,
+            Error::InvalidRequest(_) | Error::MalformedResponse(_) => {}
+        }
+    }
+
+    /// A short stable name of the case, for logs and spans (`error.type`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::InvalidRequest(_) => "invalid-request",
+            Error::Unauthorized(_) => "unauthorized",
+            Error::RateLimited(_) => "rate-limited",
+            Error::ContextLengthExceeded(_) => "context-length-exceeded",
+            Error::ContentFiltered(_) => "content-filtered",
+            Error::QuotaExceeded(_) => "quota-exceeded",
+            Error::BadRequest(_) => "bad-request",
+            Error::Upstream(_) => "upstream",
+            Error::Timeout(_) => "timeout",
+            Error::Transport(_) => "transport",
+            Error::MalformedResponse(_) => "malformed-response",
+        }
+    }
+}
+
+/// The API key: shown as `***` by `Debug`, so that no log of a config can leak it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The key itself, for the `Authorization` header and for scrubbing; never for display.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "ApiKey(none)"
+        } else {
+            "ApiKey(***)"
+        })
+    }
+}
+
+/// The caller's configuration as the contract passes it; every `None` takes its default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientConfig {
+    pub base_url: Option<String>,
+    pub api_key: Option<ApiKey>,
+    pub connect_timeout_ms: Option<u32>,
+    pub first_byte_timeout_ms: Option<u32>,
+    pub between_bytes_timeout_ms: Option<u32>,
+    pub total_timeout_ms: Option<u32>,
+    pub max_retries: Option<u32>,
+    pub max_response_bytes: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let config = ClientConfig {
+            api_key: Some(ApiKey::new("sk-very-secret")),
+            ..Default::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("sk-very-secret"), "{shown}");
+        assert!(shown.contains("ApiKey(***)"));
+    }
+
+    #[test]
+    fn attempts_are_set_on_every_networked_error() {
+        let mut e = Error::Transport(Failure {
+            message: "refused".into(),
+            attempts: 1,
+        });
+        e.set_attempts(3);
+        assert_eq!(
+            e,
+            Error::Transport(Failure {
+                message: "refused".into(),
+                attempts: 3
+            })
+        );
+        assert_eq!(e.kind(), "transport");
+    }
+}

@@ -1,0 +1,293 @@
+//! Turning an endpoint's error answer into a typed error: the status, the server's own message
+//! (OpenAI, LiteLLM, vLLM and Ollama shapes), capped and scrubbed of the key.
+
+use crate::domain::{ApiError, ApiKey, Error};
+use serde_json::Value;
+use std::time::{Duration, SystemTime};
+
+/// The longest server message kept in an error, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+/// The most of an error body read to find its message.
+pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+const REDACTED: &str = "[redacted]";
+
+/// Removes every occurrence of the key from a text that came from outside.
+pub fn scrub(text: &str, key: &ApiKey) -> String {
+    if key.is_empty() {
+        text.to_string()
+    } else {
+        text.replace(key.expose(), REDACTED)
+    }
+}
+
+/// Cuts a message to `MAX_MESSAGE_CHARS` characters, marking the cut.
+fn cap(mut text: String) -> String {
+    if let Some((at, _)) = text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        text.truncate(at);
+        text.push('…');
+    }
+    text
+}
+
+fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The message and code of an error body: `{"error":{"message","code","type"}}`, `{"error":"…"}`,
+/// `{"message":…}`, `{"detail":…}`, else the body's text itself.
+pub fn message_and_code(body: &[u8]) -> (String, Option<String>) {
+    if let Ok(json) = serde_json::from_slice::<Value>(body) {
+        if let Some(found) = from_json(&json) {
+            return found;
+        }
+    }
+    let text = String::from_utf8_lossy(body).trim().to_string();
+    (
+        if text.is_empty() {
+            "(empty body)".to_string()
+        } else {
+            text
+        },
+        None,
+    )
+}
+
+/// The message and code of an error JSON value (also used for an error met mid-stream).
+pub fn from_json(json: &Value) -> Option<(String, Option<String>)> {
+    let error = json.get("error").unwrap_or(json);
+    if let Some(message) = error.as_str() {
+        return Some((message.to_string(), None));
+    }
+    let message = ["message", "detail", "msg"]
+        .iter()
+        .find_map(|k| error.get(k))
+        .map(|m| text_of(m).unwrap_or_else(|| m.to_string()))?;
+    let code = error
+        .get("code")
+        .and_then(text_of)
+        .or_else(|| error.get("type").and_then(text_of));
+    Some((message, code))
+}
+
+/// The wait an answer asks for: `retry-after-ms`, else `Retry-After` in seconds or as an HTTP date.
+pub fn retry_after_ms(
+    retry_after_ms: Option<&str>,
+    retry_after: Option<&str>,
+    now: SystemTime,
+) -> Option<u64> {
+    if let Some(ms) = retry_after_ms.and_then(|v| v.trim().parse::<f64>().ok()) {
+        if ms.is_finite() && ms >= 0.0 {
+            return Some(ms.min(u64::MAX as f64) as u64);
+        }
+    }
+    let value = retry_after?.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| (secs * 1000.0).min(u64::MAX as f64) as u64);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .as_millis()
+            .min(u64::MAX as u128) as u64,
+    )
+}
+
+fn mentions(haystack: &str, needles: &[&str]) -> bool {
+    let lower = haystack.to_ascii_lowercase();
+    needles.iter().any(|n| lower.contains(n))
+}
+
+/// The typed error for an error status (or a `200` whose body is an error).
+pub fn classify(
+    status: u16,
+    message: String,
+    code: Option<String>,
+    retry_after_ms: Option<u64>,
+    key: &ApiKey,
+) -> Error {
+    let code_and_message = format!("{} {message}", code.as_deref().unwrap_or(""));
+    let error = ApiError {
+        status,
+        message: cap(scrub(&message, key)),
+        code: code.map(|c| cap(scrub(&c, key))),
+        retry_after_ms,
+        attempts: 1,
+    };
+    if mentions(
+        &code_and_message,
+        &[
+            "context_length_exceeded",
+            "contextwindowexceeded",
+            "maximum context length",
+        ],
+    ) {
+        return Error::ContextLengthExceeded(error);
+    }
+    if mentions(
+        &code_and_message,
+        &[
+            "content_filter",
+            "content_policy_violation",
+            "contentpolicyviolation",
+        ],
+    ) {
+        return Error::ContentFiltered(error);
+    }
+    if status == 402
+        || mentions(
+            &code_and_message,
+            &["insufficient_quota", "budgetexceeded", "budget_exceeded"],
+        )
+    {
+        return Error::QuotaExceeded(error);
+    }
+    match status {
+        401 | 403 => Error::Unauthorized(error),
+        429 => Error::RateLimited(error),
+        400..=499 => Error::BadRequest(error),
+        _ => Error::Upstream(error),
+    }
+}
+
+/// The typed error for an error answer's status, headers and (capped) body.
+pub fn from_answer(status: u16, body: &[u8], retry_after_ms: Option<u64>, key: &ApiKey) -> Error {
+    let (message, code) = message_and_code(body);
+    classify(status, message, code, retry_after_ms, key)
+}
+
+/// The typed error for an error object inside a 2xx body or a stream: its numeric code, when it
+/// has one, stands for the status.
+pub fn from_embedded(json: &Value, key: &ApiKey) -> Error {
+    let (message, code) = from_json(json).unwrap_or_else(|| (json.to_string(), None));
+    let status = code
+        .as_deref()
+        .and_then(|c| c.parse::<u16>().ok())
+        .filter(|s| (400..=599).contains(s))
+        .unwrap_or(500);
+    classify(status, message, code, None, key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> ApiKey {
+        ApiKey::new("sk-secret-123")
+    }
+
+    fn api(e: &Error) -> &ApiError {
+        match e {
+            Error::Unauthorized(a)
+            | Error::RateLimited(a)
+            | Error::ContextLengthExceeded(a)
+            | Error::ContentFiltered(a)
+            | Error::QuotaExceeded(a)
+            | Error::BadRequest(a)
+            | Error::Upstream(a) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn statuses_map_to_cases() {
+        let body = br#"{"error":{"message":"nope","type":"x","code":"c"}}"#;
+        for (status, kind) in [
+            (400, "bad-request"),
+            (401, "unauthorized"),
+            (402, "quota-exceeded"),
+            (403, "unauthorized"),
+            (404, "bad-request"),
+            (422, "bad-request"),
+            (429, "rate-limited"),
+            (500, "upstream"),
+            (503, "upstream"),
+        ] {
+            let e = from_answer(status, body, None, &key());
+            assert_eq!(e.kind(), kind, "{status}");
+            assert_eq!(api(&e).message, "nope");
+            assert_eq!(api(&e).code.as_deref(), Some("c"));
+        }
+    }
+
+    #[test]
+    fn special_errors_by_code_or_message() {
+        let openai = br#"{"error":{"message":"This model's maximum context length is 8192","code":"context_length_exceeded"}}"#;
+        assert_eq!(
+            from_answer(400, openai, None, &key()).kind(),
+            "context-length-exceeded"
+        );
+        let litellm = br#"{"error":{"message":"litellm.ContextWindowExceededError: too long","type":null,"code":"400"}}"#;
+        assert_eq!(
+            from_answer(400, litellm, None, &key()).kind(),
+            "context-length-exceeded"
+        );
+        let quota =
+            br#"{"error":{"message":"You exceeded your quota","type":"insufficient_quota"}}"#;
+        assert_eq!(
+            from_answer(429, quota, None, &key()).kind(),
+            "quota-exceeded"
+        );
+        let filter = br#"{"error":{"message":"blocked","code":"content_filter"}}"#;
+        assert_eq!(
+            from_answer(400, filter, None, &key()).kind(),
+            "content-filtered"
+        );
+    }
+
+    #[test]
+    fn other_shapes_cap_and_scrub() {
+        assert_eq!(
+            message_and_code(br#"{"error":"model not found"}"#).0,
+            "model not found"
+        );
+        assert_eq!(
+            message_and_code(br#"{"detail":"Not Found"}"#).0,
+            "Not Found"
+        );
+        assert_eq!(message_and_code(b"plain failure").0, "plain failure");
+        assert_eq!(message_and_code(b"").0, "(empty body)");
+        assert_eq!(message_and_code(&[0xff, 0xfe]).0, "\u{fffd}\u{fffd}");
+        let long = format!(r#"{{"error":{{"message":"{}"}}}}"#, "x".repeat(5000));
+        let e = from_answer(400, long.as_bytes(), None, &key());
+        assert_eq!(api(&e).message.chars().count(), MAX_MESSAGE_CHARS + 1);
+        let echo =
+            br#"{"error":{"message":"bad key Bearer sk-secret-123","code":"sk-secret-123"}}"#;
+        let e = from_answer(401, echo, None, &key());
+        assert!(!format!("{e:?}").contains("sk-secret-123"));
+        assert_eq!(api(&e).message, "bad key Bearer [redacted]");
+    }
+
+    #[test]
+    fn embedded_errors_take_their_status_from_the_code() {
+        let v: Value =
+            serde_json::from_str(r#"{"error":{"message":"slow down","code":"429"}}"#).unwrap();
+        assert_eq!(from_embedded(&v, &key()).kind(), "rate-limited");
+        let v: Value = serde_json::from_str(r#"{"error":{"message":"boom"}}"#).unwrap();
+        assert_eq!(from_embedded(&v, &key()).kind(), "upstream");
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(retry_after_ms(Some("150"), Some("9"), now), Some(150));
+        assert_eq!(retry_after_ms(None, Some("2"), now), Some(2000));
+        assert_eq!(retry_after_ms(None, Some("0.5"), now), Some(500));
+        assert_eq!(
+            retry_after_ms(None, Some("Sun, 06 Nov 1994 08:49:40 GMT"), now),
+            Some(3000)
+        );
+        assert_eq!(
+            retry_after_ms(None, Some("Sun, 06 Nov 1994 08:49:00 GMT"), now),
+            Some(0)
+        );
+        assert_eq!(retry_after_ms(Some("x"), Some("soon"), now), None);
+        assert_eq!(retry_after_ms(None, Some("-1"), now), None);
+    }
+}

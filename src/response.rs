@@ -1,0 +1,201 @@
+//! Turning a 2xx chat-completion body into a `ChatResponse`, or a typed error: never a panic.
+
+use crate::domain::{ApiKey, ChatResponse, Error, StopReason, ToolCall, Usage};
+use crate::errors;
+use crate::wire::{CompletionBody, FunctionDelta, WireUsage};
+
+/// OpenAI's finish reasons; an absent or unknown one is an ordinary end of turn (as in the seed).
+pub fn stop_reason(finish_reason: Option<&str>) -> StopReason {
+    match finish_reason {
+        Some("tool_calls" | "function_call") => StopReason::ToolUse,
+        Some("length") => StopReason::MaxTokens,
+        Some("content_filter") => StopReason::ContentFilter,
+        Some("stop_sequence") => StopReason::StopSequence,
+        _ => StopReason::EndTurn,
+    }
+}
+
+pub fn usage(wire: Option<WireUsage>) -> Option<Usage> {
+    wire.map(|u| Usage {
+        input_tokens: u.prompt_tokens,
+        output_tokens: u.completion_tokens,
+    })
+}
+
+pub fn malformed(why: impl std::fmt::Display) -> Error {
+    Error::MalformedResponse(format!(
+        "the endpoint's answer is not a chat completion: {why}"
+    ))
+}
+
+/// A tool call as the answer gives it; a missing id gets a stable one from its position.
+pub fn tool_call(position: usize, id: Option<String>, function: Option<FunctionDelta>) -> ToolCall {
+    let function = function.unwrap_or_default();
+    ToolCall {
+        id: id
+            .filter(|i| !i.is_empty())
+            .unwrap_or_else(|| format!("generated-call-{position}")),
+        name: function.name.unwrap_or_default(),
+        arguments: function.arguments.unwrap_or_default(),
+    }
+}
+
+/// Parses a whole non-streamed answer; `requested_model` stands in when the answer names none.
+pub fn parse(body: &[u8], requested_model: &str, key: &ApiKey) -> Result<ChatResponse, Error> {
+    let text = std::str::from_utf8(body).map_err(|e| malformed(format!("not UTF-8 ({e})")))?;
+    let wire: CompletionBody = serde_json::from_str(text).map_err(|e| malformed(format!("{e}")))?;
+    if let Some(error) = wire.error.as_ref().filter(|e| !e.is_null()) {
+        if wire.choices.as_ref().is_none_or(Vec::is_empty) {
+            return Err(errors::from_embedded(
+                &serde_json::json!({ "error": error }),
+                key,
+            ));
+        }
+    }
+    let choice = wire
+        .choices
+        .and_then(|c| c.into_iter().next())
+        .ok_or_else(|| malformed("it has no choices"))?;
+    let message = choice.message.unwrap_or_default();
+    let mut tool_calls: Vec<ToolCall> = message
+        .tool_calls
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| tool_call(i, c.id, c.function))
+        .collect();
+    if tool_calls.is_empty() {
+        if let Some(legacy) = message.function_call {
+            tool_calls.push(tool_call(0, None, Some(legacy)));
+        }
+    }
+    let reasoning = message
+        .reasoning_content
+        .or(message.reasoning)
+        .filter(|r| !r.is_empty());
+    Ok(ChatResponse {
+        content: message.content.unwrap_or_default(),
+        tool_calls,
+        usage: usage(wire.usage),
+        model: wire.model.unwrap_or_else(|| requested_model.to_string()),
+        stop_reason: stop_reason(choice.finish_reason.as_deref()),
+        reasoning,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(body: &str) -> ChatResponse {
+        parse(body.as_bytes(), "asked", &ApiKey::default()).unwrap()
+    }
+
+    #[test]
+    fn full_answer() {
+        let r = ok(r#"{"id":"x","model":"gpt-4o-2024","service_tier":"default",
+            "choices":[{"index":0,"message":{"role":"assistant","content":"Hello"},"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#);
+        assert_eq!(r.content, "Hello");
+        assert_eq!(r.model, "gpt-4o-2024");
+        assert_eq!(
+            r.usage,
+            Some(Usage {
+                input_tokens: 3,
+                output_tokens: 1
+            })
+        );
+        assert_eq!(r.stop_reason, StopReason::EndTurn);
+    }
+
+    #[test]
+    fn finish_reasons() {
+        for (reason, expected) in [
+            ("\"stop\"", StopReason::EndTurn),
+            ("\"length\"", StopReason::MaxTokens),
+            ("\"tool_calls\"", StopReason::ToolUse),
+            ("\"function_call\"", StopReason::ToolUse),
+            ("\"content_filter\"", StopReason::ContentFilter),
+            ("\"stop_sequence\"", StopReason::StopSequence),
+            ("\"new_thing\"", StopReason::EndTurn),
+            ("null", StopReason::EndTurn),
+        ] {
+            let body = format!(
+                r#"{{"choices":[{{"message":{{"content":"x"}},"finish_reason":{reason}}}]}}"#
+            );
+            assert_eq!(ok(&body).stop_reason, expected, "{reason}");
+        }
+    }
+
+    #[test]
+    fn tolerant_of_missing_and_null_fields() {
+        let r = ok(r#"{"choices":[{"message":{"content":null}}],"usage":null}"#);
+        assert_eq!(
+            (r.content.as_str(), r.usage, r.model.as_str()),
+            ("", None, "asked")
+        );
+        let r = ok(
+            r#"{"choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}}],
+            "usage":{"prompt_tokens":-1,"completion_tokens":1e12}}"#,
+        );
+        assert_eq!(r.content, "ab");
+        assert_eq!(
+            r.usage,
+            Some(Usage {
+                input_tokens: 0,
+                output_tokens: u32::MAX
+            })
+        );
+    }
+
+    #[test]
+    fn tool_calls_reasoning_and_legacy_function_call() {
+        let r = ok(
+            r#"{"choices":[{"message":{"content":null,"reasoning_content":"hmm","tool_calls":[
+            {"id":"call_1","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}},
+            {"type":"function","function":{"name":"g","arguments":{"b":2}}}]},"finish_reason":"tool_calls"}]}"#,
+        );
+        assert_eq!(r.tool_calls.len(), 2);
+        assert_eq!(
+            r.tool_calls[0],
+            ToolCall {
+                id: "call_1".into(),
+                name: "f".into(),
+                arguments: r#"{"a":1}"#.into()
+            }
+        );
+        assert_eq!(r.tool_calls[1].id, "generated-call-1");
+        assert_eq!(r.tool_calls[1].arguments, r#"{"b":2}"#);
+        assert_eq!(r.reasoning.as_deref(), Some("hmm"));
+        let r = ok(
+            r#"{"choices":[{"message":{"function_call":{"name":"f","arguments":"{}"}},"finish_reason":"function_call"}]}"#,
+        );
+        assert_eq!(r.tool_calls[0].name, "f");
+        assert_eq!(r.stop_reason, StopReason::ToolUse);
+    }
+
+    #[test]
+    fn broken_bodies_are_typed_errors() {
+        for body in [
+            &b""[..],
+            b"{",
+            b"[1,2]",
+            b"null",
+            b"{\"choices\":[]}",
+            b"{\"choices\":5}",
+            &[0xff, 0xfe],
+        ] {
+            let got = parse(body, "m", &ApiKey::default());
+            assert!(
+                matches!(got, Err(Error::MalformedResponse(_))),
+                "{body:?}: {got:?}"
+            );
+        }
+        let e = parse(
+            br#"{"error":{"message":"over","code":"429"}}"#,
+            "m",
+            &ApiKey::default(),
+        );
+        assert_eq!(e.unwrap_err().kind(), "rate-limited");
+    }
+}

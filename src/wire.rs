@@ -1,0 +1,198 @@
+//! OpenAI chat-completions JSON, as serde types. Exact on output (optional fields are omitted, never
+//! `null`), tolerant on input (unknown fields ignored, missing fields defaulted).
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+// ---- request ----
+
+#[derive(Serialize)]
+pub struct ChatBody<'a> {
+    pub model: &'a str,
+    pub messages: Vec<WireMessage<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<WireTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<StreamOptions>,
+}
+
+#[derive(Serialize)]
+pub struct StreamOptions {
+    pub include_usage: bool,
+}
+
+#[derive(Serialize)]
+pub struct WireMessage<'a> {
+    pub role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<WireToolCall<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct WireToolCall<'a> {
+    pub id: &'a str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub function: WireFunctionCall<'a>,
+}
+
+#[derive(Serialize)]
+pub struct WireFunctionCall<'a> {
+    pub name: &'a str,
+    pub arguments: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct WireTool<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub function: WireFunction<'a>,
+}
+
+#[derive(Serialize)]
+pub struct WireFunction<'a> {
+    pub name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+    pub parameters: Value,
+}
+
+// ---- response ----
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CompletionBody {
+    pub choices: Option<Vec<Choice>>,
+    pub usage: Option<WireUsage>,
+    pub model: Option<String>,
+    pub error: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Choice {
+    pub message: Option<AnswerMessage>,
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AnswerMessage {
+    #[serde(deserialize_with = "text_or_parts")]
+    pub content: Option<String>,
+    pub tool_calls: Option<Vec<AnswerToolCall>>,
+    /// The legacy single `function_call`.
+    pub function_call: Option<FunctionDelta>,
+    pub reasoning_content: Option<String>,
+    pub reasoning: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AnswerToolCall {
+    pub id: Option<String>,
+    pub function: Option<FunctionDelta>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FunctionDelta {
+    pub name: Option<String>,
+    #[serde(deserialize_with = "string_or_json")]
+    pub arguments: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(default)]
+pub struct WireUsage {
+    #[serde(deserialize_with = "saturating_u32")]
+    pub prompt_tokens: u32,
+    #[serde(deserialize_with = "saturating_u32")]
+    pub completion_tokens: u32,
+}
+
+// ---- stream chunk ----
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Chunk {
+    pub choices: Option<Vec<ChunkChoice>>,
+    pub usage: Option<WireUsage>,
+    pub model: Option<String>,
+    pub error: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ChunkChoice {
+    pub index: Option<u32>,
+    pub delta: Option<Delta>,
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Delta {
+    #[serde(deserialize_with = "text_or_parts")]
+    pub content: Option<String>,
+    pub reasoning_content: Option<String>,
+    pub reasoning: Option<String>,
+    pub tool_calls: Option<Vec<ToolCallDelta>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ToolCallDelta {
+    pub index: Option<u32>,
+    pub id: Option<String>,
+    pub function: Option<FunctionDelta>,
+}
+
+/// `content` as a string, or as OpenAI's array of parts (the texts joined); anything else is none.
+fn text_or_parts<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        Value::Array(parts) => Some(
+            parts
+                .iter()
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect(),
+        ),
+        _ => None,
+    })
+}
+
+/// Tool arguments are JSON text; a server that sends them as a JSON object gets them re-encoded.
+fn string_or_json<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Null => None,
+        Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    })
+}
+
+/// Token counts: a missing, negative, fractional or huge number never fails the whole answer.
+fn saturating_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Number(n) => n
+            .as_u64()
+            .map(|v| v.min(u64::from(u32::MAX)) as u32)
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| *f > 0.0)
+                    .map(|f| f.min(u32::MAX as f64) as u32)
+            })
+            .unwrap_or(0),
+        _ => 0,
+    })
+}
