@@ -119,7 +119,7 @@ pub fn chat_body(request: &ChatRequest, stream: bool) -> Result<Vec<u8>, Error> 
             .collect();
         // An assistant turn that only calls tools has no content; strict servers want it absent.
         let content =
-            (!(m.content.is_empty() && !tool_calls.is_empty())).then_some(m.content.as_str());
+            (!m.content.is_empty() || tool_calls.is_empty()).then_some(m.content.as_str());
         messages.push(WireMessage {
             role: role_name(m.role, m.tool_call_id.is_some()),
             content,
@@ -235,7 +235,8 @@ mod tests {
 
     #[test]
     fn invalid_requests_are_named() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut ChatRequest)>)> = vec![
+        type Mutation = Box<dyn Fn(&mut ChatRequest)>;
+        let cases: Vec<(&str, Mutation)> = vec![
             ("model", Box::new(|r| r.model = "litellm:".into())),
             ("no messages", Box::new(|r| r.messages.clear())),
             ("temperature", Box::new(|r| r.temperature = Some(f32::NAN))),

@@ -173,7 +173,7 @@ mod json {
             "tool_calls": calls(&r.tool_calls),
             "usage": usage(&r.usage),
             "model": r.model,
-            "stop_reason": format!("{:?}", r.stop_reason),
+            "stop_reason": r.stop_reason.name(),
             "reasoning": r.reasoning,
         })
     }
@@ -184,7 +184,7 @@ mod json {
             StreamEvent::Reasoning(t) => json!({"reasoning": t}),
             StreamEvent::ToolCall(c) => json!({"tool_call": calls(std::slice::from_ref(c))[0]}),
             StreamEvent::Finish(end) => json!({"finish": {
-                "stop_reason": format!("{:?}", end.stop_reason),
+                "stop_reason": end.stop_reason.name(),
                 "usage": usage(&end.usage),
                 "model": end.model,
             }}),

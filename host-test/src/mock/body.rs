@@ -20,9 +20,12 @@ pub(crate) type Resp = Response<MockBody>;
 #[derive(Debug)]
 pub(crate) struct MockBody(Inner);
 
+/// The two kinds of [`MockBody`].
 #[derive(Debug)]
 enum Inner {
+    /// All the bytes (`None` once sent, or when empty).
     Full(Option<Bytes>),
+    /// Frames (or an error that aborts the connection) from a [`BodySender`].
     Channel(mpsc::Receiver<Result<Bytes, io::Error>>),
 }
 

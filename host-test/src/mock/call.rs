@@ -9,10 +9,15 @@ use super::{text, Shared};
 /// One chat-completions request being answered.
 #[derive(Debug)]
 pub(super) struct Call {
+    /// The request's `model`, e.g. `mock/tool-call`.
     pub(super) model: String,
+    /// The request body.
     pub(super) body: Value,
+    /// The `Authorization` header, if any.
     pub(super) authorization: Option<String>,
+    /// The answer id, `chatcmpl-mock-N`.
     pub(super) id: String,
+    /// The server state (flaky counters, gate).
     pub(super) shared: Arc<Shared>,
 }
 
@@ -22,10 +27,12 @@ impl Call {
         self.model.strip_prefix("mock/").unwrap_or("")
     }
 
+    /// Whether the request has `"stream": true`.
     pub(super) fn stream(&self) -> bool {
         self.body.get("stream").and_then(Value::as_bool) == Some(true)
     }
 
+    /// Whether the request has `stream_options.include_usage == true`.
     pub(super) fn include_usage(&self) -> bool {
         self.body
             .pointer("/stream_options/include_usage")
@@ -33,6 +40,7 @@ impl Call {
             == Some(true)
     }
 
+    /// The request's `messages` (empty if missing or not an array).
     pub(super) fn messages(&self) -> &[Value] {
         self.body
             .get("messages")

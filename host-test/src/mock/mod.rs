@@ -68,12 +68,17 @@ impl RecordedRequest {
 /// State shared by all connections of one server.
 #[derive(Debug, Default)]
 struct Shared {
+    /// Every request received, in arrival order.
     requests: Mutex<Vec<RecordedRequest>>,
+    /// Requests seen so far per `mock/flaky*` model string.
     flaky: Mutex<HashMap<String, u32>>,
+    /// The last `chatcmpl-mock-N` number handed out.
     next_id: AtomicU64,
+    /// Released by [`MockServer::release_gate`], awaited by `mock/stream-gated`.
     gate: Notify,
 }
 
+/// Locks `mutex`, ignoring poisoning (a panicking test must not break the other requests).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -81,8 +86,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A running mock server. Dropping it stops the server and its open connections.
 #[derive(Debug)]
 pub struct MockServer {
+    /// The listening address.
     addr: SocketAddr,
+    /// State shared with the connections.
     shared: Arc<Shared>,
+    /// The accept loop, which owns the connection tasks.
     task: JoinHandle<()>,
 }
 
@@ -177,6 +185,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
+/// Serves HTTP/1.1 (with keep-alive) on one connection.
 async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let service = service_fn(move |req| {

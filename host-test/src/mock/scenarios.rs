@@ -139,9 +139,9 @@ pub(super) fn default_answer(call: &Call) -> Value {
 
 /// The serialized normal answer, cut around its content: `(before, after)`.
 fn split_answer(call: &Call) -> (String, String) {
-    const MARKER: &str = "\"MOCK-CONTENT-MARKER\"";
-    let full = answer(call, Some(&MARKER[1..MARKER.len() - 1]), json!("stop")).to_string();
-    match full.split_once(MARKER) {
+    const MARKER: &str = "MOCK-CONTENT-MARKER";
+    let full = answer(call, Some(MARKER), json!("stop")).to_string();
+    match full.split_once(&format!("\"{MARKER}\"")) {
         Some((before, after)) => (format!("{before}\""), format!("\"{after}")),
         None => (full, String::new()),
     }
@@ -171,19 +171,16 @@ pub(super) fn respond(call: &Call) -> Resp {
                 object.remove("usage");
             }
         }),
-        "null-usage" => edit(|v| v["usage"] = Value::Null),
+        "null-usage" => edit(|v| set_field(v, "", "usage", Value::Null)),
         "null-content" => json_response(200, &answer(call, None, json!("stop"))),
-        "no-choices" => edit(|v| v["choices"] = json!([])),
-        "reasoning" => {
-            edit(|v| v["choices"][0]["message"]["reasoning_content"] = json!("Let me think."))
-        }
-        "reasoning-field" => {
-            edit(|v| v["choices"][0]["message"]["reasoning"] = json!("Let me think."))
-        }
+        "no-choices" => edit(|v| set_field(v, "", "choices", json!([]))),
+        "reasoning" => edit(|v| set_message_field(v, "reasoning_content", json!("Let me think."))),
+        "reasoning-field" => edit(|v| set_message_field(v, "reasoning", json!("Let me think."))),
         "malformed-json" => raw(r#"{"choices": [{"index": 0, "message": not json"#),
         "truncated-json" => {
-            let full = default_answer(call).to_string().into_bytes();
-            raw(full[..full.len() / 2].to_vec())
+            let mut full = default_answer(call).to_string().into_bytes();
+            full.truncate(full.len() / 2);
+            raw(full)
         }
         "wrong-content-type" => response(200, "text/html", MockBody::full("<html>hello</html>")),
         "non-utf8" => {
@@ -199,6 +196,18 @@ pub(super) fn respond(call: &Call) -> Resp {
         "reset-body" => reset(call),
         _ => json_response(200, &default_answer(call)),
     }
+}
+
+/// Sets `key` in the object at JSON `pointer` of `value` (no-op if there is no object there).
+fn set_field(value: &mut Value, pointer: &str, key: &str, field: Value) {
+    if let Some(object) = value.pointer_mut(pointer).and_then(Value::as_object_mut) {
+        object.insert(key.to_owned(), field);
+    }
+}
+
+/// Sets `key` in the message of the first choice.
+fn set_message_field(value: &mut Value, key: &str, field: Value) {
+    set_field(value, "/choices/0/message", key, field);
 }
 
 /// A 200 `application/json` response with arbitrary bytes.
@@ -222,7 +231,7 @@ fn tool_calls(call: &Call, cities: &[&str]) -> Resp {
         })
         .collect();
     let mut value = answer(call, None, json!("tool_calls"));
-    value["choices"][0]["message"]["tool_calls"] = Value::Array(calls);
+    set_message_field(&mut value, "tool_calls", Value::Array(calls));
     json_response(200, &value)
 }
 

@@ -13,9 +13,12 @@ use super::text::{pieces, word_count};
 /// The text of `mock/stream-bytewise`, with multi-byte UTF-8 characters.
 pub(super) const BYTEWISE_TEXT: &str = "héllo wörld ✓";
 
+/// The last event of a complete stream.
 const DONE: &str = "data: [DONE]\n\n";
+/// The in-band error of `mock/stream-error-midway`.
 const ERROR_MIDWAY: &str =
     "data: {\"error\":{\"message\":\"mock stream failure\",\"type\":\"server_error\",\"code\":\"500\"}}\n\n";
+/// The `event: error` of `mock/stream-error-event`.
 const ERROR_EVENT: &str = "event: error\ndata: {\"error\":{\"message\":\"mock error event\"}}\n\n";
 
 /// Starts the event stream for `call` and returns the `text/event-stream` response at once.
@@ -26,6 +29,7 @@ pub(super) fn respond(call: Call) -> Resp {
     with_header(resp, "cache-control", "no-cache")
 }
 
+/// Writes the events of `call`'s scenario; `None` once the client is gone.
 async fn run(call: &Call, tx: &BodySender) -> Option<()> {
     let usage = call.include_usage();
     let echo = call.echo_text();
@@ -113,6 +117,7 @@ async fn run(call: &Call, tx: &BodySender) -> Option<()> {
     }
 }
 
+/// Sends `events` in order; `None` once the client is gone.
 async fn send_all(tx: &BodySender, events: &[String]) -> Option<()> {
     for event in events {
         tx.send(event.clone()).await?;
@@ -142,6 +147,7 @@ fn chunk(call: &Call, delta: Value, finish: Value) -> Value {
     })
 }
 
+/// The first chunk: `{"role":"assistant","content":""}`.
 fn role_chunk(call: &Call) -> Value {
     chunk(
         call,
@@ -163,6 +169,7 @@ fn usage_chunk(call: &Call, completion_words: u64) -> Value {
     })
 }
 
+/// The two reasoning deltas (`"Let me "`, `"think."`) under `field`.
 fn reasoning(field: &str) -> Vec<Value> {
     ["Let me ", "think."]
         .iter()

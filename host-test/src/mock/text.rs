@@ -50,7 +50,9 @@ pub(crate) fn bearer(authorization: Option<&str>) -> Option<&str> {
         .then(|| value[7..].trim())
 }
 
+/// Weekday names, starting with 1970-01-01 (a Thursday).
 const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+/// Month names.
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
@@ -63,8 +65,8 @@ pub(crate) fn http_date(time: SystemTime) -> String {
     let (year, month, day) = civil_from_days(days);
     format!(
         "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
-        DAYS[(days % 7) as usize],
-        MONTHS[month - 1],
+        DAYS.get((days % 7) as usize).unwrap_or(&"Thu"),
+        MONTHS.get(month.wrapping_sub(1)).unwrap_or(&"Jan"),
         rem / 3600,
         rem % 3600 / 60,
         rem % 60

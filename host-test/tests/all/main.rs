@@ -1,1 +1,9 @@
-fn main() {}
+//! Integration tests: the real component, in the real host, against the mock endpoint.
+
+mod answers;
+mod cli;
+mod contract;
+mod errors;
+mod streaming;
+mod support;
+mod wire;

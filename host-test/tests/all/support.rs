@@ -1,0 +1,59 @@
+//! What every test needs: one host for the whole binary, a mock per test, a tenant allowed to reach it.
+
+use litellm_host::mock::MockServer;
+use litellm_host::{ApiError, CallError, Config, Host, ProviderError, Request, Response, Tenant};
+use std::sync::OnceLock;
+
+/// The host, compiled once per test binary.
+pub fn host() -> &'static Host {
+    static HOST: OnceLock<Host> = OnceLock::new();
+    HOST.get_or_init(|| Host::new().expect("the component loads"))
+}
+
+pub struct Env {
+    pub mock: MockServer,
+    pub tenant: Tenant,
+}
+
+pub async fn env() -> Env {
+    let mock = MockServer::start().await.expect("the mock starts");
+    let tenant = Tenant::new("test").allow_origin(&mock.base_url());
+    Env { mock, tenant }
+}
+
+impl Env {
+    /// The mock's URL, no retries (tests of retries ask for them).
+    pub fn config(&self) -> Config {
+        Config { base_url: Some(self.mock.base_url()), max_retries: Some(0), ..Config::default() }
+    }
+
+    pub async fn generate(&self, model: &str) -> Result<Response, CallError> {
+        self.call(self.config(), Request::user(model, "Hello there")).await
+    }
+
+    pub async fn call(&self, config: Config, request: Request) -> Result<Response, CallError> {
+        host().generate(&self.tenant, config, request).await
+    }
+}
+
+/// The provider's error, failing the test on anything else.
+pub fn provider_error<T: std::fmt::Debug>(result: Result<T, CallError>) -> ProviderError {
+    match result {
+        Err(CallError::Provider(e)) => e,
+        other => panic!("expected a provider error, got {other:?}"),
+    }
+}
+
+/// The API error inside the cases that carry one.
+pub fn api_error(e: &ProviderError) -> &ApiError {
+    match e {
+        ProviderError::Unauthorized(a)
+        | ProviderError::RateLimited(a)
+        | ProviderError::ContextLengthExceeded(a)
+        | ProviderError::ContentFiltered(a)
+        | ProviderError::QuotaExceeded(a)
+        | ProviderError::BadRequest(a)
+        | ProviderError::Upstream(a) => a,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
