@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -14,6 +15,8 @@ use wasmtime_wasi_http::{WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, 
 pub const DEFAULT_MEMORY_LIMIT: usize = 64 * 1024 * 1024;
 /// The default longest time one call into the guest may run.
 pub const DEFAULT_CALL_DEADLINE: Duration = Duration::from_secs(120);
+/// The default cap on a tenant's calls (and open streams) at once.
+pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 64;
 
 /// Who a call runs for, and what it may do. Cheap to clone.
 ///
@@ -25,6 +28,8 @@ pub struct Tenant {
     allowed_origins: Arc<[String]>,
     memory_limit: usize,
     call_deadline: Duration,
+    max_concurrent_calls: usize,
+    calls: Arc<Semaphore>,
 }
 
 impl Tenant {
@@ -36,6 +41,8 @@ impl Tenant {
             allowed_origins: Arc::from(Vec::new()),
             memory_limit: DEFAULT_MEMORY_LIMIT,
             call_deadline: DEFAULT_CALL_DEADLINE,
+            max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
+            calls: Arc::new(Semaphore::new(DEFAULT_MAX_CONCURRENT_CALLS)),
         }
     }
 
@@ -70,8 +77,26 @@ impl Tenant {
         self
     }
 
+    /// Caps the tenant's calls and open streams at once; more wait for a free place. Clones of
+    /// a tenant share its count, so set this before cloning.
+    pub fn max_concurrent_calls(mut self, calls: usize) -> Self {
+        self.max_concurrent_calls = calls.max(1);
+        self.calls = Arc::new(Semaphore::new(self.max_concurrent_calls));
+        self
+    }
+
+    /// The tenant's name, as it appears in spans.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    pub(crate) async fn permit(&self) -> OwnedSemaphorePermit {
+        // The semaphore is never closed, so acquiring cannot fail.
+        self.calls
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the tenant's semaphore is never closed")
     }
 
     pub(crate) fn deadline(&self) -> Duration {
@@ -113,6 +138,7 @@ impl fmt::Debug for Tenant {
             .field("allowed_origins", &self.allowed_origins)
             .field("memory_limit", &self.memory_limit)
             .field("call_deadline", &self.call_deadline)
+            .field("max_concurrent_calls", &self.max_concurrent_calls)
             .finish()
     }
 }

@@ -4,6 +4,8 @@ mod answers;
 mod cli;
 mod contract;
 mod errors;
+mod sandbox;
 mod streaming;
 mod support;
+mod telemetry;
 mod wire;
