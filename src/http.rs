@@ -126,10 +126,7 @@ impl Body {
                 Err(StreamError::LastOperationFailed(e)) => {
                     let error = match wasi::http::types::http_error_code(&e) {
                         Some(code) => from_code(code, &self.authority).0,
-                        None => Error::Transport(failure(format!(
-                            "reading the body: {}",
-                            e.to_debug_string()
-                        ))),
+                        None => io_error(&e.to_debug_string()),
                     };
                     return Err(error);
                 }
@@ -148,6 +145,25 @@ impl Body {
             }
         }
         Ok(all)
+    }
+}
+
+/// A body-stream failure the host gave no HTTP error code for. Its debug text may carry a whole
+/// host backtrace: keep the first line, cut short.
+fn io_error(debug: &str) -> Error {
+    let line: String = debug
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(200)
+        .collect();
+    let message = format!("reading the body: {line}");
+    if line.contains("timeout") || line.contains("timed out") {
+        Error::Timeout(failure(message))
+    } else {
+        Error::Transport(failure(message))
     }
 }
 
@@ -357,5 +373,23 @@ pub fn send<T>(
             return Err(error);
         }
         monotonic_clock::subscribe_duration(delay_ns).block();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_failures_without_a_code_keep_one_short_line() {
+        let debug = "connection read timeout\nStack backtrace:\n   0: capture\n";
+        match io_error(debug) {
+            Error::Timeout(f) => assert_eq!(f.message, "reading the body: connection read timeout"),
+            other => panic!("{other:?}"),
+        }
+        match io_error(&"x".repeat(5000)) {
+            Error::Transport(f) => assert!(f.message.len() < 250),
+            other => panic!("{other:?}"),
+        }
     }
 }

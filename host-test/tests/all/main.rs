@@ -4,6 +4,8 @@ mod answers;
 mod cli;
 mod contract;
 mod errors;
+mod faults;
+mod peers;
 mod sandbox;
 mod streaming;
 mod support;
