@@ -28,14 +28,7 @@ pub struct StreamAssembler {
 impl StreamAssembler {
     /// `requested_model` stands in when no chunk names the model.
     pub fn new(requested_model: &str, key: ApiKey) -> Self {
-        Self {
-            key,
-            model: requested_model.to_string(),
-            calls: Vec::new(),
-            stop: None,
-            usage: None,
-            finished: false,
-        }
+        Self { key, model: requested_model.to_string(), calls: Vec::new(), stop: None, usage: None, finished: false }
     }
 
     /// Whether the `Finish` event has been produced.
@@ -44,18 +37,13 @@ impl StreamAssembler {
     }
 
     /// Handles one server-sent event.
-    pub fn on_event(
-        &mut self,
-        event: &SseEvent,
-        out: &mut VecDeque<StreamEvent>,
-    ) -> Result<(), Error> {
+    pub fn on_event(&mut self, event: &SseEvent, out: &mut VecDeque<StreamEvent>) -> Result<(), Error> {
         if self.finished {
             return Ok(());
         }
         let data = event.data.trim();
         if event.event == "error" {
-            let json =
-                serde_json::from_str(data).unwrap_or(serde_json::Value::String(data.to_string()));
+            let json = serde_json::from_str(data).unwrap_or(serde_json::Value::String(data.to_string()));
             return Err(crate::errors::from_embedded(&json, &self.key));
         }
         if data == "[DONE]" {
@@ -70,8 +58,7 @@ impl StreamAssembler {
         if value.get("error").is_some_and(|e| !e.is_null()) {
             return Err(crate::errors::from_embedded(&value, &self.key));
         }
-        let chunk: Chunk =
-            serde_json::from_value(value).map_err(|e| malformed(format!("a stream chunk: {e}")))?;
+        let chunk: Chunk = serde_json::from_value(value).map_err(|e| malformed(format!("a stream chunk: {e}")))?;
         if let Some(model) = chunk.model.filter(|m| !m.is_empty()) {
             self.model = model;
         }
@@ -83,11 +70,7 @@ impl StreamAssembler {
                 continue;
             }
             if let Some(delta) = choice.delta {
-                if let Some(r) = delta
-                    .reasoning_content
-                    .or(delta.reasoning)
-                    .filter(|r| !r.is_empty())
-                {
+                if let Some(r) = delta.reasoning_content.or(delta.reasoning).filter(|r| !r.is_empty()) {
                     out.push_back(StreamEvent::Reasoning(r));
                 }
                 if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
@@ -112,9 +95,7 @@ impl StreamAssembler {
             return Ok(());
         }
         if self.stop.is_none() {
-            return Err(malformed(
-                "the stream ended before its finish reason or [DONE]",
-            ));
+            return Err(malformed("the stream ended before its finish reason or [DONE]"));
         }
         self.finish(out);
         Ok(())
@@ -143,17 +124,10 @@ impl StreamAssembler {
         let slot = match slot {
             Some(slot) => slot,
             None => {
-                let index = delta.index.unwrap_or_else(|| {
-                    self.calls
-                        .iter()
-                        .map(|c| c.index + 1)
-                        .max()
-                        .unwrap_or(position as u32)
-                });
-                self.calls.push(PartialCall {
-                    index,
-                    ..Default::default()
-                });
+                let index = delta
+                    .index
+                    .unwrap_or_else(|| self.calls.iter().map(|c| c.index + 1).max().unwrap_or(position as u32));
+                self.calls.push(PartialCall { index, ..Default::default() });
                 self.calls.len() - 1
             }
         };
@@ -164,17 +138,13 @@ impl StreamAssembler {
         if call.name.is_none() {
             call.name = function.name.filter(|n| !n.is_empty());
         }
-        call.arguments
-            .push_str(function.arguments.as_deref().unwrap_or(""));
+        call.arguments.push_str(function.arguments.as_deref().unwrap_or(""));
     }
 
     fn flush_calls(&mut self, out: &mut VecDeque<StreamEvent>) {
         self.calls.sort_by_key(|c| c.index);
         for (i, c) in std::mem::take(&mut self.calls).into_iter().enumerate() {
-            let function = FunctionDelta {
-                name: c.name,
-                arguments: Some(c.arguments),
-            };
+            let function = FunctionDelta { name: c.name, arguments: Some(c.arguments) };
             let call: ToolCall = tool_call(i, c.id, Some(function));
             out.push_back(StreamEvent::ToolCall(call));
         }
@@ -189,10 +159,7 @@ mod tests {
         let mut a = StreamAssembler::new("asked", ApiKey::new("sk-k"));
         let mut out = VecDeque::new();
         for d in datas {
-            let ev = SseEvent {
-                event: String::new(),
-                data: d.to_string(),
-            };
+            let ev = SseEvent { event: String::new(), data: d.to_string() };
             if let Err(e) = a.on_event(&ev, &mut out) {
                 return (out.into(), Err(e));
             }
@@ -221,10 +188,7 @@ mod tests {
                 StreamEvent::Text("lo".into()),
                 StreamEvent::Finish {
                     stop_reason: StopReason::EndTurn,
-                    usage: Some(Usage {
-                        input_tokens: 2,
-                        output_tokens: 3
-                    }),
+                    usage: Some(Usage { input_tokens: 2, output_tokens: 3 }),
                     model: "m1".into()
                 },
             ]
@@ -244,28 +208,13 @@ mod tests {
         assert_eq!(events.len(), 3);
         assert_eq!(
             events[0],
-            StreamEvent::ToolCall(ToolCall {
-                id: "call_1".into(),
-                name: "a".into(),
-                arguments: "{\"city\":1}".into()
-            })
+            StreamEvent::ToolCall(ToolCall { id: "call_1".into(), name: "a".into(), arguments: "{\"city\":1}".into() })
         );
         assert_eq!(
             events[1],
-            StreamEvent::ToolCall(ToolCall {
-                id: "call_2".into(),
-                name: "b".into(),
-                arguments: "{}".into()
-            })
+            StreamEvent::ToolCall(ToolCall { id: "call_2".into(), name: "b".into(), arguments: "{}".into() })
         );
-        assert!(matches!(
-            events[2],
-            StreamEvent::Finish {
-                stop_reason: StopReason::ToolUse,
-                usage: None,
-                ..
-            }
-        ));
+        assert!(matches!(events[2], StreamEvent::Finish { stop_reason: StopReason::ToolUse, usage: None, .. }));
     }
 
     #[test]
@@ -278,18 +227,9 @@ mod tests {
             Err(Error::Upstream(e)) => assert_eq!(e.message, "boom [redacted]"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(
-            run(&["{nope"]).1,
-            Err(Error::MalformedResponse(_))
-        ));
+        assert!(matches!(run(&["{nope"]).1, Err(Error::MalformedResponse(_))));
         let mut a = StreamAssembler::new("m", ApiKey::default());
-        let ev = SseEvent {
-            event: "error".into(),
-            data: r#"{"error":{"message":"x"}}"#.into(),
-        };
-        assert_eq!(
-            a.on_event(&ev, &mut VecDeque::new()).unwrap_err().kind(),
-            "upstream"
-        );
+        let ev = SseEvent { event: "error".into(), data: r#"{"error":{"message":"x"}}"#.into() };
+        assert_eq!(a.on_event(&ev, &mut VecDeque::new()).unwrap_err().kind(), "upstream");
     }
 }

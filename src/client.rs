@@ -2,6 +2,7 @@
 
 use crate::config::Settings;
 use crate::domain::{ChatRequest, ChatResponse, ClientConfig, Error};
+use crate::embeddings::{self, EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
 use crate::stream::{self, CompletionStream};
 use crate::{http, request, response};
 
@@ -15,21 +16,16 @@ pub struct Client {
 
 impl Client {
     /// Resolves the config against the environment; fails only on an unusable config.
-    pub fn open(
-        config: &ClientConfig,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, Error> {
-        Ok(Self {
-            settings: Settings::resolve(config, env)?,
-        })
+    pub fn open(config: &ClientConfig, env: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        Ok(Self { settings: Settings::resolve(config, env)? })
     }
 
     /// One chat completion: POST `{base}/v1/chat/completions`, the whole answer parsed.
     pub fn generate(&self, chat: &ChatRequest) -> Result<ChatResponse, Error> {
         let body = request::chat_body(chat, false)?;
-        let path = self.settings.endpoint.path("chat/completions");
         let model = request::wire_model(&chat.model);
-        http::send(&self.settings, &path, &body, "application/json", |answer| {
+        let path = self.settings.route("chat/completions", model)?;
+        http::send(&self.settings, &path, Some(&body), "application/json", |answer| {
             let bytes = answer.body.read_all()?;
             response::parse(&bytes, model, &self.settings.api_key)
         })
@@ -38,5 +34,25 @@ impl Client {
     /// One chat completion as a stream of events.
     pub fn stream(&self, chat: &ChatRequest) -> Result<CompletionStream, Error> {
         stream::open(&self.settings, chat)
+    }
+
+    /// Embeddings of the request's inputs: POST `{base}/v1/embeddings`.
+    pub fn embed(&self, embed: &EmbeddingsRequest) -> Result<EmbeddingsResponse, Error> {
+        let model = request::wire_model(&embed.model);
+        let body = embeddings::embeddings_body(embed, model)?;
+        let path = self.settings.route("embeddings", model)?;
+        http::send(&self.settings, &path, Some(&body), "application/json", |answer| {
+            let bytes = answer.body.read_all()?;
+            embeddings::parse_embeddings(&bytes, embed.inputs.len(), model, &self.settings.api_key)
+        })
+    }
+
+    /// The models the server offers: GET `{base}/v1/models`.
+    pub fn list_models(&self) -> Result<Vec<ModelInfo>, Error> {
+        let path = self.settings.route("models", "")?;
+        http::send(&self.settings, &path, None, "application/json", |answer| {
+            let bytes = answer.body.read_all()?;
+            embeddings::parse_models(&bytes, &self.settings.api_key)
+        })
     }
 }

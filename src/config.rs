@@ -1,6 +1,6 @@
 //! Resolving a `ClientConfig` (plus the environment) into the settings a client works with.
 
-use crate::domain::{ApiKey, ClientConfig, Error};
+use crate::domain::{ApiKey, ClientConfig, Error, Profile};
 
 /// The base URL used when neither the config nor `LITELLM_BASE_URL` names one (the seed's default).
 pub const DEFAULT_BASE_URL: &str = "http://localhost:4000";
@@ -14,6 +14,34 @@ pub const DEFAULT_TOTAL_TIMEOUT_MS: u32 = 600_000;
 /// Like the OpenAI SDKs.
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 pub const DEFAULT_MAX_RESPONSE_BYTES: u32 = 8 * 1024 * 1024;
+/// Azure OpenAI's current GA API version.
+pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";
+
+/// Headers a caller may not set: the transport's own, and the key's.
+const RESERVED_HEADERS: &[&str] = &[
+    "content-type",
+    "content-length",
+    "host",
+    "authorization",
+    "api-key",
+    "transfer-encoding",
+    "connection",
+    "accept",
+];
+
+impl Profile {
+    /// The base URL when neither the config nor the environment names one.
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            Profile::Litellm => DEFAULT_BASE_URL,
+            Profile::Openai => "https://api.openai.com",
+            // An Azure resource has its own endpoint; this only makes a missing one fail visibly.
+            Profile::Azure => "https://localhost",
+            Profile::Ollama => "http://localhost:11434",
+            Profile::Vllm => "http://localhost:8000",
+        }
+    }
+}
 
 /// `http` or `https`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,21 +78,14 @@ impl Endpoint {
             Some(i) => rest.split_at(i),
             None => (rest, ""),
         };
-        if authority.is_empty()
-            || authority.contains('@')
-            || authority.contains(char::is_whitespace)
-        {
+        if authority.is_empty() || authority.contains('@') || authority.contains(char::is_whitespace) {
             return Err(invalid("needs a host (user info is not supported)"));
         }
         let mut path = path.trim_end_matches('/');
         if let Some(without) = path.strip_suffix("/v1") {
             path = without.trim_end_matches('/');
         }
-        Ok(Self {
-            scheme,
-            authority: authority.to_string(),
-            path_prefix: path.to_string(),
-        })
+        Ok(Self { scheme, authority: authority.to_string(), path_prefix: path.to_string() })
     }
 
     /// The path and query of an API route, e.g. `route("chat/completions")`.
@@ -73,17 +94,72 @@ impl Endpoint {
     }
 }
 
+fn checked_headers(headers: &[(String, String)]) -> Result<Vec<(String, String)>, Error> {
+    let mut checked = Vec::with_capacity(headers.len());
+    for (name, value) in headers {
+        let lower = name.to_ascii_lowercase();
+        let is_token =
+            !lower.is_empty() && lower.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !is_token {
+            return Err(Error::InvalidRequest(format!("header name {name:?} is not a valid token")));
+        }
+        if RESERVED_HEADERS.contains(&lower.as_str()) {
+            return Err(Error::InvalidRequest(format!("header {name:?} is set by the client itself")));
+        }
+        if value.contains(['\r', '\n', '\0']) {
+            return Err(Error::InvalidRequest(format!("header {name:?} has a line break in its value")));
+        }
+        checked.push((lower, value.clone()));
+    }
+    Ok(checked)
+}
+
+impl Settings {
+    /// The header that carries the key: Azure's `api-key`, else `Authorization: Bearer`; none
+    /// when the key is empty.
+    pub fn auth_header(&self) -> Option<(&'static str, String)> {
+        if self.api_key.is_empty() {
+            return None;
+        }
+        Some(match self.profile {
+            Profile::Azure => ("api-key", self.api_key.expose().to_string()),
+            _ => ("authorization", format!("Bearer {}", self.api_key.expose())),
+        })
+    }
+
+    /// The path and query of an API route (`chat/completions`, `embeddings`, `models`); Azure
+    /// routes name the deployment (the model).
+    pub fn route(&self, route: &str, wire_model: &str) -> Result<String, Error> {
+        if self.profile != Profile::Azure {
+            return Ok(self.endpoint.path(route));
+        }
+        let prefix = &self.endpoint.path_prefix;
+        let version = &self.api_version;
+        if route == "models" {
+            return Ok(format!("{prefix}/openai/models?api-version={version}"));
+        }
+        let deployment_ok = !wire_model.is_empty()
+            && wire_model.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !deployment_ok {
+            return Err(Error::InvalidRequest(format!("{wire_model:?} is not an Azure deployment name")));
+        }
+        Ok(format!("{prefix}/openai/deployments/{wire_model}/{route}?api-version={version}"))
+    }
+}
+
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
 /// Everything a client needs, defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
+    pub profile: Profile,
     pub endpoint: Endpoint,
     pub api_key: ApiKey,
+    pub headers: Vec<(String, String)>,
+    pub api_version: String,
     pub connect_timeout_ms: u32,
     pub first_byte_timeout_ms: u32,
     pub between_bytes_timeout_ms: u32,
@@ -94,41 +170,41 @@ pub struct Settings {
 
 impl Settings {
     /// Applies the config, then the environment (`LITELLM_BASE_URL`, `LITELLM_API_KEY`), then defaults.
-    pub fn resolve(
-        config: &ClientConfig,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, Error> {
+    pub fn resolve(config: &ClientConfig, env: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let profile = config.profile.unwrap_or_default();
         let base_url = config
             .base_url
             .clone()
             .filter(|u| !u.trim().is_empty())
             .or_else(|| env(ENV_BASE_URL).filter(|u| !u.trim().is_empty()))
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        let api_key = config
-            .api_key
-            .clone()
-            .or_else(|| env(ENV_API_KEY).map(ApiKey::new))
-            .unwrap_or_default();
+            .unwrap_or_else(|| profile.default_base_url().to_string());
+        let api_key = config.api_key.clone().or_else(|| env(ENV_API_KEY).map(ApiKey::new)).unwrap_or_default();
         if api_key.expose().contains(['\r', '\n']) {
-            return Err(Error::InvalidRequest(
-                "the API key must not contain line breaks".into(),
-            ));
+            return Err(Error::InvalidRequest("the API key must not contain line breaks".into()));
         }
         let positive = |value: Option<u32>, default: u32, name: &str| match value {
-            Some(0) => Err(Error::InvalidRequest(format!(
-                "{name} must be greater than 0"
-            ))),
+            Some(0) => Err(Error::InvalidRequest(format!("{name} must be greater than 0"))),
             Some(v) => Ok(v),
             None => Ok(default),
         };
+        let api_version = config.api_version.clone().unwrap_or_else(|| DEFAULT_AZURE_API_VERSION.to_string());
+        if api_version.is_empty() || !api_version.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+            return Err(Error::InvalidRequest(format!("api-version {api_version:?} is not a version")));
+        }
+        let mut endpoint = Endpoint::parse(&base_url)?;
+        if profile == Profile::Azure {
+            // The resource endpoint is often given with the `/openai` the routes add again.
+            if let Some(prefix) = endpoint.path_prefix.strip_suffix("/openai") {
+                endpoint.path_prefix = prefix.to_string();
+            }
+        }
         Ok(Self {
-            endpoint: Endpoint::parse(&base_url)?,
+            profile,
+            endpoint,
             api_key,
-            connect_timeout_ms: positive(
-                config.connect_timeout_ms,
-                DEFAULT_CONNECT_TIMEOUT_MS,
-                "connect-timeout-ms",
-            )?,
+            headers: checked_headers(&config.headers)?,
+            api_version,
+            connect_timeout_ms: positive(config.connect_timeout_ms, DEFAULT_CONNECT_TIMEOUT_MS, "connect-timeout-ms")?,
             first_byte_timeout_ms: positive(
                 config.first_byte_timeout_ms,
                 DEFAULT_FIRST_BYTE_TIMEOUT_MS,
@@ -139,17 +215,9 @@ impl Settings {
                 DEFAULT_BETWEEN_BYTES_TIMEOUT_MS,
                 "between-bytes-timeout-ms",
             )?,
-            total_timeout_ms: positive(
-                config.total_timeout_ms,
-                DEFAULT_TOTAL_TIMEOUT_MS,
-                "total-timeout-ms",
-            )?,
+            total_timeout_ms: positive(config.total_timeout_ms, DEFAULT_TOTAL_TIMEOUT_MS, "total-timeout-ms")?,
             max_retries: config.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
-            max_response_bytes: positive(
-                config.max_response_bytes,
-                DEFAULT_MAX_RESPONSE_BYTES,
-                "max-response-bytes",
-            )?,
+            max_response_bytes: positive(config.max_response_bytes, DEFAULT_MAX_RESPONSE_BYTES, "max-response-bytes")?,
         })
     }
 }
@@ -175,28 +243,11 @@ mod tests {
             let e = Endpoint::parse(url).unwrap();
             assert_eq!(e.authority, "localhost:4000", "{url}");
             assert_eq!(e.path_prefix, prefix, "{url}");
-            assert_eq!(
-                e.path("chat/completions"),
-                format!("{prefix}/v1/chat/completions")
-            );
+            assert_eq!(e.path("chat/completions"), format!("{prefix}/v1/chat/completions"));
         }
-        assert_eq!(
-            Endpoint::parse("https://api.openai.com").unwrap().scheme,
-            Scheme::Https
-        );
-        for bad in [
-            "localhost:4000",
-            "ftp://x",
-            "http://",
-            "http:///v1",
-            "http://a?b",
-            "http://u:p@h",
-            "héllo",
-        ] {
-            assert!(
-                matches!(Endpoint::parse(bad), Err(Error::InvalidRequest(_))),
-                "{bad}"
-            );
+        assert_eq!(Endpoint::parse("https://api.openai.com").unwrap().scheme, Scheme::Https);
+        for bad in ["localhost:4000", "ftp://x", "http://", "http:///v1", "http://a?b", "http://u:p@h", "héllo"] {
+            assert!(matches!(Endpoint::parse(bad), Err(Error::InvalidRequest(_))), "{bad}");
         }
     }
 
@@ -218,10 +269,7 @@ mod tests {
         };
         let s = Settings::resolve(&config, env).unwrap();
         assert_eq!(s.endpoint.authority, "cfg:2");
-        assert!(
-            s.api_key.is_empty(),
-            "an explicit empty key wins over the environment"
-        );
+        assert!(s.api_key.is_empty(), "an explicit empty key wins over the environment");
 
         let s = Settings::resolve(&ClientConfig::default(), no_env).unwrap();
         assert_eq!(s.endpoint.authority, "localhost:4000");
@@ -231,21 +279,58 @@ mod tests {
 
     #[test]
     fn rejects_zero_limits_and_broken_keys() {
-        let zero = ClientConfig {
-            total_timeout_ms: Some(0),
-            ..Default::default()
-        };
-        assert!(matches!(
-            Settings::resolve(&zero, no_env),
-            Err(Error::InvalidRequest(_))
-        ));
-        let key = ClientConfig {
-            api_key: Some(ApiKey::new("a\r\nX-Evil: 1")),
-            ..Default::default()
-        };
+        let zero = ClientConfig { total_timeout_ms: Some(0), ..Default::default() };
+        assert!(matches!(Settings::resolve(&zero, no_env), Err(Error::InvalidRequest(_))));
+        let key = ClientConfig { api_key: Some(ApiKey::new("a\r\nX-Evil: 1")), ..Default::default() };
         match Settings::resolve(&key, no_env) {
             Err(Error::InvalidRequest(msg)) => assert!(!msg.contains("Evil")),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn profiles_set_defaults_routes_and_the_key_header() {
+        let with =
+            |profile| ClientConfig { profile: Some(profile), api_key: Some(ApiKey::new("k")), ..Default::default() };
+        let ollama = Settings::resolve(&with(Profile::Ollama), no_env).unwrap();
+        assert_eq!(ollama.endpoint.authority, "localhost:11434");
+        assert_eq!(ollama.route("chat/completions", "llama3").unwrap(), "/v1/chat/completions");
+        assert_eq!(ollama.auth_header(), Some(("authorization", "Bearer k".to_string())));
+        let vllm = Settings::resolve(&with(Profile::Vllm), no_env).unwrap();
+        assert_eq!(vllm.endpoint.authority, "localhost:8000");
+        let openai = Settings::resolve(&with(Profile::Openai), no_env).unwrap();
+        assert_eq!((openai.endpoint.scheme, openai.endpoint.authority.as_str()), (Scheme::Https, "api.openai.com"));
+
+        let azure =
+            ClientConfig { base_url: Some("https://res.openai.azure.com/openai/".into()), ..with(Profile::Azure) };
+        let azure = Settings::resolve(&azure, no_env).unwrap();
+        assert_eq!(azure.auth_header(), Some(("api-key", "k".to_string())));
+        assert_eq!(
+            azure.route("chat/completions", "gpt-4o-prod").unwrap(),
+            "/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21"
+        );
+        assert_eq!(azure.route("models", "").unwrap(), "/openai/models?api-version=2024-10-21");
+        assert!(matches!(azure.route("embeddings", "a/b"), Err(Error::InvalidRequest(_))));
+        let bad_version = ClientConfig { api_version: Some("1&x=2".into()), ..with(Profile::Azure) };
+        assert!(matches!(Settings::resolve(&bad_version, no_env), Err(Error::InvalidRequest(_))));
+    }
+
+    #[test]
+    fn extra_headers_are_checked() {
+        let with = |name: &str, value: &str| ClientConfig {
+            headers: vec![(name.to_string(), value.to_string())],
+            ..Default::default()
+        };
+        let ok = Settings::resolve(&with("OpenAI-Organization", "org-1"), no_env).unwrap();
+        assert_eq!(ok.headers, vec![("openai-organization".to_string(), "org-1".to_string())]);
+        for (name, value) in [
+            ("Authorization", "x"),
+            ("api-key", "x"),
+            ("content-length", "1"),
+            ("bad name", "x"),
+            ("x-a", "1\r\nx-b: 2"),
+        ] {
+            assert!(matches!(Settings::resolve(&with(name, value), no_env), Err(Error::InvalidRequest(_))), "{name}");
         }
     }
 }

@@ -28,11 +28,19 @@ pub struct ToolCall {
     pub arguments: String,
 }
 
+/// A part of a user message beyond its text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContentPart {
+    Text(String),
+    Image { url: String, detail: Option<String> },
+}
+
 /// One message of the conversation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub role: Role,
     pub content: String,
+    pub parts: Vec<ContentPart>,
     pub tool_calls: Vec<ToolCall>,
     pub tool_call_id: Option<String>,
 }
@@ -40,16 +48,29 @@ pub struct Message {
 impl Message {
     /// A message with text only.
     pub fn text(role: Role, content: impl Into<String>) -> Self {
-        Self {
-            role,
-            content: content.into(),
-            tool_calls: Vec::new(),
-            tool_call_id: None,
-        }
+        Self { role, content: content.into(), parts: Vec::new(), tool_calls: Vec::new(), tool_call_id: None }
     }
 }
 
-/// A chat completion request (the fields of devsper-core's `LlmRequest`).
+/// Which tool the model must call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolChoice {
+    Auto,
+    None,
+    Required,
+    Named(String),
+}
+
+/// The form of the answer; a JSON Schema is JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResponseFormat {
+    Text,
+    JsonObject,
+    JsonSchema { name: String, schema: String, strict: Option<bool> },
+}
+
+/// A chat completion request: the fields of devsper-core's `LlmRequest`, then OpenAI's sampling
+/// and format parameters.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChatRequest {
     pub model: String,
@@ -58,6 +79,17 @@ pub struct ChatRequest {
     pub max_tokens: Option<u32>,
     pub temperature: Option<f32>,
     pub system: Option<String>,
+    pub top_p: Option<f32>,
+    pub stop: Vec<String>,
+    pub seed: Option<i64>,
+    pub user: Option<String>,
+    pub presence_penalty: Option<f32>,
+    pub frequency_penalty: Option<f32>,
+    pub response_format: Option<ResponseFormat>,
+    pub tool_choice: Option<ToolChoice>,
+    pub parallel_tool_calls: Option<bool>,
+    /// A JSON object (text) merged into the body last.
+    pub extra_body: Option<String>,
 }
 
 /// Why the model stopped.
@@ -94,11 +126,7 @@ pub enum StreamEvent {
     Text(String),
     Reasoning(String),
     ToolCall(ToolCall),
-    Finish {
-        stop_reason: StopReason,
-        usage: Option<Usage>,
-        model: String,
-    },
+    Finish { stop_reason: StopReason, usage: Option<Usage>, model: String },
 }
 
 /// An error answer from the endpoint, already scrubbed of the key and capped in length.
@@ -187,17 +215,25 @@ impl ApiKey {
 
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() {
-            "ApiKey(none)"
-        } else {
-            "ApiKey(***)"
-        })
+        f.write_str(if self.0.is_empty() { "ApiKey(none)" } else { "ApiKey(***)" })
     }
+}
+
+/// The flavour of OpenAI-compatible server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Profile {
+    #[default]
+    Litellm,
+    Openai,
+    Azure,
+    Ollama,
+    Vllm,
 }
 
 /// The caller's configuration as the contract passes it; every `None` takes its default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientConfig {
+    pub profile: Option<Profile>,
     pub base_url: Option<String>,
     pub api_key: Option<ApiKey>,
     pub connect_timeout_ms: Option<u32>,
@@ -206,6 +242,8 @@ pub struct ClientConfig {
     pub total_timeout_ms: Option<u32>,
     pub max_retries: Option<u32>,
     pub max_response_bytes: Option<u32>,
+    pub headers: Vec<(String, String)>,
+    pub api_version: Option<String>,
 }
 
 #[cfg(test)]
@@ -214,10 +252,7 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_key() {
-        let config = ClientConfig {
-            api_key: Some(ApiKey::new("sk-very-secret")),
-            ..Default::default()
-        };
+        let config = ClientConfig { api_key: Some(ApiKey::new("sk-very-secret")), ..Default::default() };
         let shown = format!("{config:?}");
         assert!(!shown.contains("sk-very-secret"), "{shown}");
         assert!(shown.contains("ApiKey(***)"));
@@ -225,18 +260,9 @@ mod tests {
 
     #[test]
     fn attempts_are_set_on_every_networked_error() {
-        let mut e = Error::Transport(Failure {
-            message: "refused".into(),
-            attempts: 1,
-        });
+        let mut e = Error::Transport(Failure { message: "refused".into(), attempts: 1 });
         e.set_attempts(3);
-        assert_eq!(
-            e,
-            Error::Transport(Failure {
-                message: "refused".into(),
-                attempts: 3
-            })
-        );
+        assert_eq!(e, Error::Transport(Failure { message: "refused".into(), attempts: 3 }));
         assert_eq!(e.kind(), "transport");
     }
 }

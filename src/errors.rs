@@ -47,14 +47,7 @@ pub fn message_and_code(body: &[u8]) -> (String, Option<String>) {
         }
     }
     let text = String::from_utf8_lossy(body).trim().to_string();
-    (
-        if text.is_empty() {
-            "(empty body)".to_string()
-        } else {
-            text
-        },
-        None,
-    )
+    (if text.is_empty() { "(empty body)".to_string() } else { text }, None)
 }
 
 /// The message and code of an error JSON value (also used for an error met mid-stream).
@@ -67,19 +60,12 @@ pub fn from_json(json: &Value) -> Option<(String, Option<String>)> {
         .iter()
         .find_map(|k| error.get(k))
         .map(|m| text_of(m).unwrap_or_else(|| m.to_string()))?;
-    let code = error
-        .get("code")
-        .and_then(text_of)
-        .or_else(|| error.get("type").and_then(text_of));
+    let code = error.get("code").and_then(text_of).or_else(|| error.get("type").and_then(text_of));
     Some((message, code))
 }
 
 /// The wait an answer asks for: `retry-after-ms`, else `Retry-After` in seconds or as an HTTP date.
-pub fn retry_after_ms(
-    retry_after_ms: Option<&str>,
-    retry_after: Option<&str>,
-    now: SystemTime,
-) -> Option<u64> {
+pub fn retry_after_ms(retry_after_ms: Option<&str>, retry_after: Option<&str>, now: SystemTime) -> Option<u64> {
     if let Some(ms) = retry_after_ms.and_then(|v| v.trim().parse::<f64>().ok()) {
         if ms.is_finite() && ms >= 0.0 {
             return Some(ms.min(u64::MAX as f64) as u64);
@@ -87,16 +73,10 @@ pub fn retry_after_ms(
     }
     let value = retry_after?.trim();
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0)
-            .then(|| (secs * 1000.0).min(u64::MAX as f64) as u64);
+        return (secs.is_finite() && secs >= 0.0).then(|| (secs * 1000.0).min(u64::MAX as f64) as u64);
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(now)
-            .unwrap_or(Duration::ZERO)
-            .as_millis()
-            .min(u64::MAX as u128) as u64,
-    )
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO).as_millis().min(u64::MAX as u128) as u64)
 }
 
 fn mentions(haystack: &str, needles: &[&str]) -> bool {
@@ -120,32 +100,13 @@ pub fn classify(
         retry_after_ms,
         attempts: 1,
     };
-    if mentions(
-        &code_and_message,
-        &[
-            "context_length_exceeded",
-            "contextwindowexceeded",
-            "maximum context length",
-        ],
-    ) {
+    if mentions(&code_and_message, &["context_length_exceeded", "contextwindowexceeded", "maximum context length"]) {
         return Error::ContextLengthExceeded(error);
     }
-    if mentions(
-        &code_and_message,
-        &[
-            "content_filter",
-            "content_policy_violation",
-            "contentpolicyviolation",
-        ],
-    ) {
+    if mentions(&code_and_message, &["content_filter", "content_policy_violation", "contentpolicyviolation"]) {
         return Error::ContentFiltered(error);
     }
-    if status == 402
-        || mentions(
-            &code_and_message,
-            &["insufficient_quota", "budgetexceeded", "budget_exceeded"],
-        )
-    {
+    if status == 402 || mentions(&code_and_message, &["insufficient_quota", "budgetexceeded", "budget_exceeded"]) {
         return Error::QuotaExceeded(error);
     }
     match status {
@@ -166,11 +127,7 @@ pub fn from_answer(status: u16, body: &[u8], retry_after_ms: Option<u64>, key: &
 /// has one, stands for the status.
 pub fn from_embedded(json: &Value, key: &ApiKey) -> Error {
     let (message, code) = from_json(json).unwrap_or_else(|| (json.to_string(), None));
-    let status = code
-        .as_deref()
-        .and_then(|c| c.parse::<u16>().ok())
-        .filter(|s| (400..=599).contains(s))
-        .unwrap_or(500);
+    let status = code.as_deref().and_then(|c| c.parse::<u16>().ok()).filter(|s| (400..=599).contains(s)).unwrap_or(500);
     classify(status, message, code, None, key)
 }
 
@@ -218,47 +175,29 @@ mod tests {
 
     #[test]
     fn special_errors_by_code_or_message() {
-        let openai = br#"{"error":{"message":"This model's maximum context length is 8192","code":"context_length_exceeded"}}"#;
-        assert_eq!(
-            from_answer(400, openai, None, &key()).kind(),
-            "context-length-exceeded"
-        );
-        let litellm = br#"{"error":{"message":"litellm.ContextWindowExceededError: too long","type":null,"code":"400"}}"#;
-        assert_eq!(
-            from_answer(400, litellm, None, &key()).kind(),
-            "context-length-exceeded"
-        );
-        let quota =
-            br#"{"error":{"message":"You exceeded your quota","type":"insufficient_quota"}}"#;
-        assert_eq!(
-            from_answer(429, quota, None, &key()).kind(),
-            "quota-exceeded"
-        );
+        let openai =
+            br#"{"error":{"message":"This model's maximum context length is 8192","code":"context_length_exceeded"}}"#;
+        assert_eq!(from_answer(400, openai, None, &key()).kind(), "context-length-exceeded");
+        let litellm =
+            br#"{"error":{"message":"litellm.ContextWindowExceededError: too long","type":null,"code":"400"}}"#;
+        assert_eq!(from_answer(400, litellm, None, &key()).kind(), "context-length-exceeded");
+        let quota = br#"{"error":{"message":"You exceeded your quota","type":"insufficient_quota"}}"#;
+        assert_eq!(from_answer(429, quota, None, &key()).kind(), "quota-exceeded");
         let filter = br#"{"error":{"message":"blocked","code":"content_filter"}}"#;
-        assert_eq!(
-            from_answer(400, filter, None, &key()).kind(),
-            "content-filtered"
-        );
+        assert_eq!(from_answer(400, filter, None, &key()).kind(), "content-filtered");
     }
 
     #[test]
     fn other_shapes_cap_and_scrub() {
-        assert_eq!(
-            message_and_code(br#"{"error":"model not found"}"#).0,
-            "model not found"
-        );
-        assert_eq!(
-            message_and_code(br#"{"detail":"Not Found"}"#).0,
-            "Not Found"
-        );
+        assert_eq!(message_and_code(br#"{"error":"model not found"}"#).0, "model not found");
+        assert_eq!(message_and_code(br#"{"detail":"Not Found"}"#).0, "Not Found");
         assert_eq!(message_and_code(b"plain failure").0, "plain failure");
         assert_eq!(message_and_code(b"").0, "(empty body)");
         assert_eq!(message_and_code(&[0xff, 0xfe]).0, "\u{fffd}\u{fffd}");
         let long = format!(r#"{{"error":{{"message":"{}"}}}}"#, "x".repeat(5000));
         let e = from_answer(400, long.as_bytes(), None, &key());
         assert_eq!(api(&e).message.chars().count(), MAX_MESSAGE_CHARS + 1);
-        let echo =
-            br#"{"error":{"message":"bad key Bearer sk-secret-123","code":"sk-secret-123"}}"#;
+        let echo = br#"{"error":{"message":"bad key Bearer sk-secret-123","code":"sk-secret-123"}}"#;
         let e = from_answer(401, echo, None, &key());
         assert!(!format!("{e:?}").contains("sk-secret-123"));
         assert_eq!(api(&e).message, "bad key Bearer [redacted]");
@@ -266,8 +205,7 @@ mod tests {
 
     #[test]
     fn embedded_errors_take_their_status_from_the_code() {
-        let v: Value =
-            serde_json::from_str(r#"{"error":{"message":"slow down","code":"429"}}"#).unwrap();
+        let v: Value = serde_json::from_str(r#"{"error":{"message":"slow down","code":"429"}}"#).unwrap();
         assert_eq!(from_embedded(&v, &key()).kind(), "rate-limited");
         let v: Value = serde_json::from_str(r#"{"error":{"message":"boom"}}"#).unwrap();
         assert_eq!(from_embedded(&v, &key()).kind(), "upstream");
@@ -279,14 +217,8 @@ mod tests {
         assert_eq!(retry_after_ms(Some("150"), Some("9"), now), Some(150));
         assert_eq!(retry_after_ms(None, Some("2"), now), Some(2000));
         assert_eq!(retry_after_ms(None, Some("0.5"), now), Some(500));
-        assert_eq!(
-            retry_after_ms(None, Some("Sun, 06 Nov 1994 08:49:40 GMT"), now),
-            Some(3000)
-        );
-        assert_eq!(
-            retry_after_ms(None, Some("Sun, 06 Nov 1994 08:49:00 GMT"), now),
-            Some(0)
-        );
+        assert_eq!(retry_after_ms(None, Some("Sun, 06 Nov 1994 08:49:40 GMT"), now), Some(3000));
+        assert_eq!(retry_after_ms(None, Some("Sun, 06 Nov 1994 08:49:00 GMT"), now), Some(0));
         assert_eq!(retry_after_ms(Some("x"), Some("soon"), now), None);
         assert_eq!(retry_after_ms(None, Some("-1"), now), None);
     }

@@ -8,8 +8,8 @@ use std::time::SystemTime;
 use wasi::clocks::monotonic_clock;
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method,
-    OutgoingBody, OutgoingRequest, RequestOptions, Scheme as WasiScheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
+    RequestOptions, Scheme as WasiScheme,
 };
 use wasi::io::poll;
 use wasi::io::streams::{InputStream, StreamError};
@@ -33,10 +33,7 @@ impl Deadline {
 }
 
 fn failure(message: String) -> Failure {
-    Failure {
-        message,
-        attempts: 1,
-    }
+    Failure { message, attempts: 1 }
 }
 
 fn timeout(what: &str) -> Error {
@@ -59,26 +56,16 @@ fn from_code(code: ErrorCode, authority: &str) -> (Error, bool) {
         | ErrorCode::ConnectionTimeout
         | ErrorCode::ConnectionReadTimeout
         | ErrorCode::ConnectionWriteTimeout
-        | ErrorCode::HttpResponseTimeout => (
-            Error::Timeout(failure(format!("{code:?} talking to {authority}"))),
-            true,
-        ),
+        | ErrorCode::HttpResponseTimeout => (Error::Timeout(failure(format!("{code:?} talking to {authority}"))), true),
         ErrorCode::HttpRequestDenied => {
-            let message =
-                format!("the host denied the request to {authority} (HTTP-request-denied)");
+            let message = format!("the host denied the request to {authority} (HTTP-request-denied)");
             (Error::Transport(failure(message)), false)
         }
-        ErrorCode::HttpResponseBodySize(_) => {
-            (Error::MalformedResponse(format!("{code:?}")), false)
+        ErrorCode::HttpResponseBodySize(_) => (Error::MalformedResponse(format!("{code:?}")), false),
+        ErrorCode::HttpRequestUriInvalid | ErrorCode::ConfigurationError => {
+            (Error::Transport(failure(format!("{code:?} for {authority}"))), false)
         }
-        ErrorCode::HttpRequestUriInvalid | ErrorCode::ConfigurationError => (
-            Error::Transport(failure(format!("{code:?} for {authority}"))),
-            false,
-        ),
-        other => (
-            Error::Transport(failure(format!("{other:?} talking to {authority}"))),
-            true,
-        ),
+        other => (Error::Transport(failure(format!("{other:?} talking to {authority}"))), true),
     }
 }
 
@@ -102,10 +89,7 @@ impl Body {
         loop {
             match self.stream.read(READ_SIZE) {
                 Ok(bytes) if bytes.is_empty() => {
-                    let until = self
-                        .deadline
-                        .0
-                        .min(last_progress.saturating_add(self.between_bytes_ns));
+                    let until = self.deadline.0.min(last_progress.saturating_add(self.between_bytes_ns));
                     if !wait(&self.stream.subscribe(), until) {
                         let which = if until == self.deadline.0 {
                             "the call (total deadline)"
@@ -151,14 +135,7 @@ impl Body {
 /// A body-stream failure the host gave no HTTP error code for. Its debug text may carry a whole
 /// host backtrace: keep the first line, cut short.
 fn io_error(debug: &str) -> Error {
-    let line: String = debug
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim()
-        .chars()
-        .take(200)
-        .collect();
+    let line: String = debug.lines().next().unwrap_or("").trim().chars().take(200).collect();
     let message = format!("reading the body: {line}");
     if line.contains("timeout") || line.contains("timed out") {
         Error::Timeout(failure(message))
@@ -168,9 +145,7 @@ fn io_error(debug: &str) -> Error {
 }
 
 fn too_large(cap: u64) -> Error {
-    Error::MalformedResponse(format!(
-        "the response is larger than max-response-bytes ({cap} bytes)"
-    ))
+    Error::MalformedResponse(format!("the response is larger than max-response-bytes ({cap} bytes)"))
 }
 
 /// The head of a 2xx answer and its unread body.
@@ -181,55 +156,40 @@ pub struct Answer {
 
 fn header(response: &IncomingResponse, name: &str) -> Option<String> {
     let values = response.headers().get(name);
-    values
-        .first()
-        .map(|v| String::from_utf8_lossy(v).into_owned())
+    values.first().map(|v| String::from_utf8_lossy(v).into_owned())
 }
 
 /// One attempt: send, then wait for the head; an error answer becomes its typed error.
 fn exchange(
     settings: &Settings,
     path: &str,
-    body: &[u8],
+    body: Option<&[u8]>,
     accept: &str,
     deadline: Deadline,
 ) -> Result<Answer, (Error, bool)> {
     let authority = settings.endpoint.authority.as_str();
-    let mut headers: Vec<(String, Vec<u8>)> = vec![
-        ("content-type".into(), b"application/json".to_vec()),
-        ("accept".into(), accept.as_bytes().to_vec()),
-        ("content-length".into(), body.len().to_string().into_bytes()),
-    ];
-    if !settings.api_key.is_empty() {
-        headers.push((
-            "authorization".into(),
-            format!("Bearer {}", settings.api_key.expose()).into_bytes(),
-        ));
+    let mut headers: Vec<(String, Vec<u8>)> = vec![("accept".into(), accept.as_bytes().to_vec())];
+    if let Some(body) = body {
+        headers.push(("content-type".into(), b"application/json".to_vec()));
+        headers.push(("content-length".into(), body.len().to_string().into_bytes()));
     }
-    let invalid = |what: &str| {
-        (
-            Error::InvalidRequest(format!("the host refused the {what}")),
-            false,
-        )
-    };
+    if let Some((name, value)) = settings.auth_header() {
+        headers.push((name.into(), value.into_bytes()));
+    }
+    headers.extend(settings.headers.iter().map(|(k, v)| (k.clone(), v.as_bytes().to_vec())));
+    let invalid = |what: &str| (Error::InvalidRequest(format!("the host refused the {what}")), false);
+    // The host's refusal never echoes the headers, so the key cannot leak through it.
     let fields = Fields::from_list(&headers).map_err(|_| invalid("request headers"))?;
     let request = OutgoingRequest::new(fields);
-    request
-        .set_method(&Method::Post)
-        .map_err(|_| invalid("method"))?;
+    let method = if body.is_some() { Method::Post } else { Method::Get };
+    request.set_method(&method).map_err(|_| invalid("method"))?;
     let scheme = match settings.endpoint.scheme {
         Scheme::Http => WasiScheme::Http,
         Scheme::Https => WasiScheme::Https,
     };
-    request
-        .set_scheme(Some(&scheme))
-        .map_err(|_| invalid("scheme"))?;
-    request
-        .set_authority(Some(authority))
-        .map_err(|_| invalid("authority"))?;
-    request
-        .set_path_with_query(Some(path))
-        .map_err(|_| invalid("path"))?;
+    request.set_scheme(Some(&scheme)).map_err(|_| invalid("scheme"))?;
+    request.set_authority(Some(authority)).map_err(|_| invalid("authority"))?;
+    request.set_path_with_query(Some(path)).map_err(|_| invalid("path"))?;
     let options = RequestOptions::new();
     let ms = |v: u32| Some(u64::from(v) * NS_PER_MS);
     // A host may not support every option; the guest enforces its own deadlines anyway.
@@ -237,11 +197,10 @@ fn exchange(
     let _ = options.set_first_byte_timeout(ms(settings.first_byte_timeout_ms));
     let _ = options.set_between_bytes_timeout(ms(settings.between_bytes_timeout_ms));
     let outgoing = request.body().map_err(|_| invalid("request body"))?;
-    let future = outgoing_handler::handle(request, Some(options))
-        .map_err(|code| from_code(code, authority))?;
+    let future = outgoing_handler::handle(request, Some(options)).map_err(|code| from_code(code, authority))?;
     // A denied or failed request closes the body stream; the response future then holds the cause.
     if let Ok(stream) = outgoing.write() {
-        for piece in body.chunks(WRITE_SIZE) {
+        for piece in body.unwrap_or_default().chunks(WRITE_SIZE) {
             if stream.blocking_write_and_flush(piece).is_err() {
                 break;
             }
@@ -255,8 +214,7 @@ fn exchange(
     );
     let response = await_head(&future, head_until, deadline, authority)?;
     let status = response.status();
-    let content_length =
-        header(&response, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    let content_length = header(&response, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
     let content_type = header(&response, "content-type").unwrap_or_default();
     let retry_after = errors::retry_after_ms(
         header(&response, "retry-after-ms").as_deref(),
@@ -264,23 +222,12 @@ fn exchange(
         SystemTime::now(),
     );
     let success = (200..300).contains(&status);
-    let cap = if success {
-        u64::from(settings.max_response_bytes)
-    } else {
-        errors::MAX_ERROR_BODY_BYTES as u64
-    };
+    let cap = if success { u64::from(settings.max_response_bytes) } else { errors::MAX_ERROR_BODY_BYTES as u64 };
     if success && content_length.is_some_and(|len| len > cap) {
         return Err((too_large(cap), false));
     }
-    let incoming = response.consume().map_err(|_| {
-        (
-            Error::Transport(failure("the body was taken".into())),
-            false,
-        )
-    })?;
-    let stream = incoming
-        .stream()
-        .map_err(|_| (Error::Transport(failure("no body stream".into())), false))?;
+    let incoming = response.consume().map_err(|_| (Error::Transport(failure("the body was taken".into())), false))?;
+    let stream = incoming.stream().map_err(|_| (Error::Transport(failure("no body stream".into())), false))?;
     let body = Body {
         stream,
         _body: incoming,
@@ -318,30 +265,23 @@ fn await_head(
 ) -> Result<IncomingResponse, (Error, bool)> {
     if !wait(&future.subscribe(), until) {
         let total = until == deadline.0;
-        let which = if total {
-            "the call (total deadline)"
-        } else {
-            "waiting for the response head"
-        };
+        let which = if total { "the call (total deadline)" } else { "waiting for the response head" };
         return Err((timeout(which), !total));
     }
     match future.get() {
         Some(Ok(Ok(response))) => Ok(response),
         Some(Ok(Err(code))) => Err(from_code(code, authority)),
-        Some(Err(())) | None => Err((
-            Error::Transport(failure("the response was already taken".into())),
-            false,
-        )),
+        Some(Err(())) | None => Err((Error::Transport(failure("the response was already taken".into())), false)),
     }
 }
 
-/// Sends `body` to `path`, retrying as the settings allow, and hands each 2xx answer to `on_answer`.
+/// Sends `body` to `path` (POST; GET without a body), retrying as the settings allow, and hands each 2xx answer to `on_answer`.
 /// A retryable error from `on_answer` (a broken or stalled body) is retried too; the final error
 /// says how many attempts were made.
 pub fn send<T>(
     settings: &Settings,
     path: &str,
-    body: &[u8],
+    body: Option<&[u8]>,
     accept: &str,
     mut on_answer: impl FnMut(Answer) -> Result<T, Error>,
 ) -> Result<T, Error> {
@@ -367,8 +307,8 @@ pub fn send<T>(
             Error::RateLimited(e) | Error::Upstream(e) | Error::BadRequest(e) => e.retry_after_ms,
             _ => None,
         };
-        let delay_ns = retry::delay_ms(attempts, asked, wasi::random::random::get_random_u64())
-            .saturating_mul(NS_PER_MS);
+        let delay_ns =
+            retry::delay_ms(attempts, asked, wasi::random::random::get_random_u64()).saturating_mul(NS_PER_MS);
         if delay_ns >= deadline.remaining_ns() {
             return Err(error);
         }

@@ -1,10 +1,11 @@
-//! Checking a caller's request and turning it into OpenAI JSON.
+//! Turning a caller's (checked) request into OpenAI JSON.
 
-use crate::domain::{ChatRequest, Error, Role};
+use crate::domain::{ChatRequest, ContentPart, Error, ResponseFormat, Role, ToolChoice};
+use crate::validate;
 use crate::wire::{
-    ChatBody, StreamOptions, WireFunction, WireFunctionCall, WireMessage, WireTool, WireToolCall,
+    ChatBody, Stop, StreamOptions, WireContent, WireFunction, WireFunctionCall, WireMessage, WireTool, WireToolCall,
 };
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// The model prefix this provider answers to (the seed's `supports_model`).
 pub const MODEL_PREFIX: &str = "litellm:";
@@ -19,10 +20,6 @@ pub fn wire_model(model: &str) -> &str {
     model.strip_prefix(MODEL_PREFIX).unwrap_or(model)
 }
 
-fn invalid(message: impl Into<String>) -> Error {
-    Error::InvalidRequest(message.into())
-}
-
 fn role_name(role: Role, has_tool_call_id: bool) -> &'static str {
     match role {
         Role::System => "system",
@@ -34,68 +31,56 @@ fn role_name(role: Role, has_tool_call_id: bool) -> &'static str {
     }
 }
 
-/// Checks everything that can be checked without the network.
-pub fn validate(request: &ChatRequest) -> Result<(), Error> {
-    if wire_model(&request.model).trim().is_empty() {
-        return Err(invalid("the model is empty"));
+fn content_parts(text: &str, parts: &[ContentPart]) -> Vec<Value> {
+    let text_part = |t: &str| json!({"type": "text", "text": t});
+    let mut wire: Vec<Value> = Vec::with_capacity(parts.len() + 1);
+    if !text.is_empty() {
+        wire.push(text_part(text));
     }
-    if request.messages.is_empty() {
-        return Err(invalid("there are no messages"));
-    }
-    if let Some(t) = request.temperature {
-        if !(0.0..=2.0).contains(&t) {
-            return Err(invalid(format!("temperature {t} is outside 0 to 2")));
-        }
-    }
-    if request.max_tokens == Some(0) {
-        return Err(invalid("max-tokens must be greater than 0"));
-    }
-    for (i, m) in request.messages.iter().enumerate() {
-        if !m.tool_calls.is_empty() && m.role != Role::Assistant {
-            return Err(invalid(format!(
-                "message {i}: only assistant messages carry tool calls"
-            )));
-        }
-        if m.tool_call_id.is_some() && m.role != Role::Tool {
-            return Err(invalid(format!(
-                "message {i}: only tool messages carry a tool-call-id"
-            )));
-        }
-        for call in &m.tool_calls {
-            if call.id.is_empty() || call.name.is_empty() {
-                return Err(invalid(format!(
-                    "message {i}: a tool call needs an id and a name"
-                )));
+    for part in parts {
+        wire.push(match part {
+            ContentPart::Text(t) => text_part(t),
+            ContentPart::Image { url, detail: None } => json!({"type": "image_url", "image_url": {"url": url}}),
+            ContentPart::Image { url, detail: Some(d) } => {
+                json!({"type": "image_url", "image_url": {"url": url, "detail": d}})
             }
-        }
+        });
     }
-    for tool in &request.tools {
-        if tool.name.is_empty() {
-            return Err(invalid("a tool has an empty name"));
-        }
-        parameters(&tool.parameters)
-            .map_err(|why| invalid(format!("tool {:?}: parameters {why}", tool.name)))?;
-    }
-    Ok(())
+    wire
 }
 
-fn parameters(text: &str) -> Result<Value, &'static str> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err("must be a JSON object"),
-        Err(_) => Err("are not valid JSON"),
+fn tool_choice(choice: &ToolChoice) -> Value {
+    match choice {
+        ToolChoice::Auto => json!("auto"),
+        ToolChoice::None => json!("none"),
+        ToolChoice::Required => json!("required"),
+        ToolChoice::Named(name) => json!({"type": "function", "function": {"name": name}}),
     }
+}
+
+fn response_format(format: &ResponseFormat) -> Result<Value, Error> {
+    Ok(match format {
+        ResponseFormat::Text => json!({"type": "text"}),
+        ResponseFormat::JsonObject => json!({"type": "json_object"}),
+        ResponseFormat::JsonSchema { name, schema, strict } => {
+            let mut spec = json!({"name": name, "schema": validate::json_object(schema, "json-schema schema")?});
+            if let Some(strict) = strict {
+                spec["strict"] = json!(strict);
+            }
+            json!({"type": "json_schema", "json_schema": spec})
+        }
+    })
 }
 
 /// The request body for `/v1/chat/completions`, after `validate`.
 pub fn chat_body(request: &ChatRequest, stream: bool) -> Result<Vec<u8>, Error> {
-    validate(request)?;
+    validate::chat(request, wire_model(&request.model))?;
     let system = request.system.as_deref().filter(|s| !s.is_empty());
     let mut messages = Vec::with_capacity(request.messages.len() + usize::from(system.is_some()));
     if let Some(system) = system {
         messages.push(WireMessage {
             role: "system",
-            content: Some(system),
+            content: Some(WireContent::Text(system)),
             tool_calls: Vec::new(),
             tool_call_id: None,
         });
@@ -109,17 +94,16 @@ pub fn chat_body(request: &ChatRequest, stream: bool) -> Result<Vec<u8>, Error> 
                 kind: "function",
                 function: WireFunctionCall {
                     name: &c.name,
-                    arguments: if c.arguments.is_empty() {
-                        "{}"
-                    } else {
-                        &c.arguments
-                    },
+                    arguments: if c.arguments.is_empty() { "{}" } else { &c.arguments },
                 },
             })
             .collect();
         // An assistant turn that only calls tools has no content; strict servers want it absent.
-        let content =
-            (!m.content.is_empty() || tool_calls.is_empty()).then_some(m.content.as_str());
+        let content = if !m.parts.is_empty() {
+            Some(WireContent::Parts(content_parts(&m.content, &m.parts)))
+        } else {
+            (!m.content.is_empty() || tool_calls.is_empty()).then_some(WireContent::Text(&m.content))
+        };
         messages.push(WireMessage {
             role: role_name(m.role, m.tool_call_id.is_some()),
             content,
@@ -134,7 +118,7 @@ pub fn chat_body(request: &ChatRequest, stream: bool) -> Result<Vec<u8>, Error> 
             function: WireFunction {
                 name: &t.name,
                 description: t.description.as_deref(),
-                parameters: parameters(&t.parameters).map_err(invalid)?,
+                parameters: Value::Object(validate::json_object(&t.parameters, "parameters")?),
             },
         });
     }
@@ -145,11 +129,30 @@ pub fn chat_body(request: &ChatRequest, stream: bool) -> Result<Vec<u8>, Error> 
         max_tokens: request.max_tokens,
         temperature: request.temperature,
         stream,
-        stream_options: stream.then_some(StreamOptions {
-            include_usage: true,
-        }),
+        stream_options: stream.then_some(StreamOptions { include_usage: true }),
+        top_p: request.top_p,
+        stop: match request.stop.as_slice() {
+            [] => None,
+            [one] => Some(Stop::One(one)),
+            many => Some(Stop::Many(many)),
+        },
+        seed: request.seed,
+        user: request.user.as_deref(),
+        presence_penalty: request.presence_penalty,
+        frequency_penalty: request.frequency_penalty,
+        response_format: request.response_format.as_ref().map(response_format).transpose()?,
+        tool_choice: request.tool_choice.as_ref().map(tool_choice),
+        parallel_tool_calls: request.parallel_tool_calls,
     };
-    serde_json::to_vec(&body).map_err(|e| invalid(format!("cannot encode the request: {e}")))
+    let encode_failed = |e: serde_json::Error| Error::InvalidRequest(format!("cannot encode the request: {e}"));
+    let Some(extra) = &request.extra_body else {
+        return serde_json::to_vec(&body).map_err(encode_failed);
+    };
+    let mut merged = serde_json::to_value(&body).map_err(encode_failed)?;
+    if let Value::Object(fields) = &mut merged {
+        fields.extend(validate::json_object(extra, "extra-body")?);
+    }
+    serde_json::to_vec(&merged).map_err(encode_failed)
 }
 
 #[cfg(test)]
@@ -185,44 +188,23 @@ mod tests {
         r.system = Some("Be brief.".into());
         r.max_tokens = Some(5);
         r.temperature = Some(0.5);
-        r.tools = vec![ToolDef {
-            name: "get_weather".into(),
-            description: None,
-            parameters: r#"{"type":"object"}"#.into(),
-        }];
+        r.tools =
+            vec![ToolDef { name: "get_weather".into(), description: None, parameters: r#"{"type":"object"}"#.into() }];
         r.messages.push(Message {
-            role: Role::Assistant,
-            content: String::new(),
-            tool_calls: vec![ToolCall {
-                id: "c1".into(),
-                name: "get_weather".into(),
-                arguments: "{}".into(),
-            }],
-            tool_call_id: None,
+            tool_calls: vec![ToolCall { id: "c1".into(), name: "get_weather".into(), arguments: "{}".into() }],
+            ..Message::text(Role::Assistant, "")
         });
-        r.messages.push(Message {
-            tool_call_id: Some("c1".into()),
-            ..Message::text(Role::Tool, "sunny")
-        });
+        r.messages.push(Message { tool_call_id: Some("c1".into()), ..Message::text(Role::Tool, "sunny") });
         r.messages.push(Message::text(Role::Tool, "orphan"));
         let b = body(&r, true);
-        assert_eq!(
-            b["messages"][0],
-            json!({"role": "system", "content": "Be brief."})
-        );
+        assert_eq!(b["messages"][0], json!({"role": "system", "content": "Be brief."}));
         assert_eq!(
             b["messages"][2],
             json!({"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
                 "function": {"name": "get_weather", "arguments": "{}"}}]})
         );
-        assert_eq!(
-            b["messages"][3],
-            json!({"role": "tool", "content": "sunny", "tool_call_id": "c1"})
-        );
-        assert_eq!(
-            b["messages"][4],
-            json!({"role": "user", "content": "orphan"})
-        );
+        assert_eq!(b["messages"][3], json!({"role": "tool", "content": "sunny", "tool_call_id": "c1"}));
+        assert_eq!(b["messages"][4], json!({"role": "user", "content": "orphan"}));
         assert_eq!(
             b["tools"],
             json!([{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}])
@@ -234,57 +216,49 @@ mod tests {
     }
 
     #[test]
-    fn invalid_requests_are_named() {
-        type Mutation = Box<dyn Fn(&mut ChatRequest)>;
-        let cases: Vec<(&str, Mutation)> = vec![
-            ("model", Box::new(|r| r.model = "litellm:".into())),
-            ("no messages", Box::new(|r| r.messages.clear())),
-            ("temperature", Box::new(|r| r.temperature = Some(f32::NAN))),
-            ("max-tokens", Box::new(|r| r.max_tokens = Some(0))),
-            (
-                "JSON object",
-                Box::new(|r| {
-                    r.tools = vec![ToolDef {
-                        name: "t".into(),
-                        description: None,
-                        parameters: "[1]".into(),
-                    }]
-                }),
-            ),
-            (
-                "valid JSON",
-                Box::new(|r| {
-                    r.tools = vec![ToolDef {
-                        name: "t".into(),
-                        description: None,
-                        parameters: "{".into(),
-                    }]
-                }),
-            ),
-            (
-                "only assistant",
-                Box::new(|r| {
-                    r.messages[0].tool_calls = vec![ToolCall {
-                        id: "a".into(),
-                        name: "b".into(),
-                        arguments: String::new(),
-                    }]
-                }),
-            ),
-            (
-                "only tool messages",
-                Box::new(|r| r.messages[0].tool_call_id = Some("x".into())),
-            ),
+    fn parameters_parts_formats_and_extra_body() {
+        let mut r = request();
+        r.messages[0].parts = vec![
+            ContentPart::Image { url: "https://x/cat.png".into(), detail: Some("low".into()) },
+            ContentPart::Text("and this".into()),
         ];
-        for (expected, mutate) in cases {
-            let mut r = request();
-            mutate(&mut r);
-            match chat_body(&r, false) {
-                Err(Error::InvalidRequest(msg)) => {
-                    assert!(msg.contains(expected), "{msg} !~ {expected}")
-                }
-                other => panic!("{expected}: {other:?}"),
-            }
-        }
+        r.top_p = Some(0.5);
+        r.stop = vec!["END".into()];
+        r.seed = Some(-7);
+        r.user = Some("u1".into());
+        r.presence_penalty = Some(0.5);
+        r.frequency_penalty = Some(-0.5);
+        r.response_format = Some(ResponseFormat::JsonSchema {
+            name: "out".into(),
+            schema: r#"{"type":"object"}"#.into(),
+            strict: Some(true),
+        });
+        r.tools = vec![ToolDef { name: "f".into(), description: None, parameters: "{}".into() }];
+        r.tool_choice = Some(ToolChoice::Named("f".into()));
+        r.parallel_tool_calls = Some(false);
+        r.extra_body = Some(r#"{"top_k": 40, "temperature": 0.1}"#.into());
+        let b = body(&r, false);
+        assert_eq!(
+            b["messages"][0]["content"],
+            json!([{"type": "text", "text": "Hi"},
+                   {"type": "image_url", "image_url": {"url": "https://x/cat.png", "detail": "low"}},
+                   {"type": "text", "text": "and this"}])
+        );
+        assert_eq!((b["top_p"].clone(), b["stop"].clone(), b["seed"].clone()), (json!(0.5), json!("END"), json!(-7)));
+        assert_eq!((b["user"].clone(), b["presence_penalty"].clone()), (json!("u1"), json!(0.5)));
+        assert_eq!(
+            b["response_format"],
+            json!({"type": "json_schema", "json_schema": {"name": "out", "schema": {"type": "object"}, "strict": true}})
+        );
+        assert_eq!(b["tool_choice"], json!({"type": "function", "function": {"name": "f"}}));
+        assert_eq!(b["parallel_tool_calls"], false);
+        assert_eq!((b["top_k"].clone(), b["temperature"].clone()), (json!(40), json!(0.1)), "extra-body merged last");
+        r.stop = vec!["a".into(), "b".into()];
+        r.response_format = Some(ResponseFormat::JsonObject);
+        r.tool_choice = Some(ToolChoice::Required);
+        let b = body(&r, false);
+        assert_eq!(b["stop"], json!(["a", "b"]));
+        assert_eq!(b["response_format"], json!({"type": "json_object"}));
+        assert_eq!(b["tool_choice"], "required");
     }
 }

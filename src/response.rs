@@ -16,25 +16,18 @@ pub fn stop_reason(finish_reason: Option<&str>) -> StopReason {
 }
 
 pub fn usage(wire: Option<WireUsage>) -> Option<Usage> {
-    wire.map(|u| Usage {
-        input_tokens: u.prompt_tokens,
-        output_tokens: u.completion_tokens,
-    })
+    wire.map(|u| Usage { input_tokens: u.prompt_tokens, output_tokens: u.completion_tokens })
 }
 
 pub fn malformed(why: impl std::fmt::Display) -> Error {
-    Error::MalformedResponse(format!(
-        "the endpoint's answer is not a chat completion: {why}"
-    ))
+    Error::MalformedResponse(format!("the endpoint's answer is not a chat completion: {why}"))
 }
 
 /// A tool call as the answer gives it; a missing id gets a stable one from its position.
 pub fn tool_call(position: usize, id: Option<String>, function: Option<FunctionDelta>) -> ToolCall {
     let function = function.unwrap_or_default();
     ToolCall {
-        id: id
-            .filter(|i| !i.is_empty())
-            .unwrap_or_else(|| format!("generated-call-{position}")),
+        id: id.filter(|i| !i.is_empty()).unwrap_or_else(|| format!("generated-call-{position}")),
         name: function.name.unwrap_or_default(),
         arguments: function.arguments.unwrap_or_default(),
     }
@@ -46,16 +39,10 @@ pub fn parse(body: &[u8], requested_model: &str, key: &ApiKey) -> Result<ChatRes
     let wire: CompletionBody = serde_json::from_str(text).map_err(|e| malformed(format!("{e}")))?;
     if let Some(error) = wire.error.as_ref().filter(|e| !e.is_null()) {
         if wire.choices.as_ref().is_none_or(Vec::is_empty) {
-            return Err(errors::from_embedded(
-                &serde_json::json!({ "error": error }),
-                key,
-            ));
+            return Err(errors::from_embedded(&serde_json::json!({ "error": error }), key));
         }
     }
-    let choice = wire
-        .choices
-        .and_then(|c| c.into_iter().next())
-        .ok_or_else(|| malformed("it has no choices"))?;
+    let choice = wire.choices.and_then(|c| c.into_iter().next()).ok_or_else(|| malformed("it has no choices"))?;
     let message = choice.message.unwrap_or_default();
     let mut tool_calls: Vec<ToolCall> = message
         .tool_calls
@@ -69,10 +56,7 @@ pub fn parse(body: &[u8], requested_model: &str, key: &ApiKey) -> Result<ChatRes
             tool_calls.push(tool_call(0, None, Some(legacy)));
         }
     }
-    let reasoning = message
-        .reasoning_content
-        .or(message.reasoning)
-        .filter(|r| !r.is_empty());
+    let reasoning = message.reasoning_content.or(message.reasoning).filter(|r| !r.is_empty());
     Ok(ChatResponse {
         content: message.content.unwrap_or_default(),
         tool_calls,
@@ -98,13 +82,7 @@ mod tests {
             "usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#);
         assert_eq!(r.content, "Hello");
         assert_eq!(r.model, "gpt-4o-2024");
-        assert_eq!(
-            r.usage,
-            Some(Usage {
-                input_tokens: 3,
-                output_tokens: 1
-            })
-        );
+        assert_eq!(r.usage, Some(Usage { input_tokens: 3, output_tokens: 1 }));
         assert_eq!(r.stop_reason, StopReason::EndTurn);
     }
 
@@ -120,9 +98,7 @@ mod tests {
             ("\"new_thing\"", StopReason::EndTurn),
             ("null", StopReason::EndTurn),
         ] {
-            let body = format!(
-                r#"{{"choices":[{{"message":{{"content":"x"}},"finish_reason":{reason}}}]}}"#
-            );
+            let body = format!(r#"{{"choices":[{{"message":{{"content":"x"}},"finish_reason":{reason}}}]}}"#);
             assert_eq!(ok(&body).stop_reason, expected, "{reason}");
         }
     }
@@ -130,40 +106,20 @@ mod tests {
     #[test]
     fn tolerant_of_missing_and_null_fields() {
         let r = ok(r#"{"choices":[{"message":{"content":null}}],"usage":null}"#);
-        assert_eq!(
-            (r.content.as_str(), r.usage, r.model.as_str()),
-            ("", None, "asked")
-        );
-        let r = ok(
-            r#"{"choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}}],
-            "usage":{"prompt_tokens":-1,"completion_tokens":1e12}}"#,
-        );
+        assert_eq!((r.content.as_str(), r.usage, r.model.as_str()), ("", None, "asked"));
+        let r = ok(r#"{"choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}}],
+            "usage":{"prompt_tokens":-1,"completion_tokens":1e12}}"#);
         assert_eq!(r.content, "ab");
-        assert_eq!(
-            r.usage,
-            Some(Usage {
-                input_tokens: 0,
-                output_tokens: u32::MAX
-            })
-        );
+        assert_eq!(r.usage, Some(Usage { input_tokens: 0, output_tokens: u32::MAX }));
     }
 
     #[test]
     fn tool_calls_reasoning_and_legacy_function_call() {
-        let r = ok(
-            r#"{"choices":[{"message":{"content":null,"reasoning_content":"hmm","tool_calls":[
+        let r = ok(r#"{"choices":[{"message":{"content":null,"reasoning_content":"hmm","tool_calls":[
             {"id":"call_1","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}},
-            {"type":"function","function":{"name":"g","arguments":{"b":2}}}]},"finish_reason":"tool_calls"}]}"#,
-        );
+            {"type":"function","function":{"name":"g","arguments":{"b":2}}}]},"finish_reason":"tool_calls"}]}"#);
         assert_eq!(r.tool_calls.len(), 2);
-        assert_eq!(
-            r.tool_calls[0],
-            ToolCall {
-                id: "call_1".into(),
-                name: "f".into(),
-                arguments: r#"{"a":1}"#.into()
-            }
-        );
+        assert_eq!(r.tool_calls[0], ToolCall { id: "call_1".into(), name: "f".into(), arguments: r#"{"a":1}"#.into() });
         assert_eq!(r.tool_calls[1].id, "generated-call-1");
         assert_eq!(r.tool_calls[1].arguments, r#"{"b":2}"#);
         assert_eq!(r.reasoning.as_deref(), Some("hmm"));
@@ -176,26 +132,11 @@ mod tests {
 
     #[test]
     fn broken_bodies_are_typed_errors() {
-        for body in [
-            &b""[..],
-            b"{",
-            b"[1,2]",
-            b"null",
-            b"{\"choices\":[]}",
-            b"{\"choices\":5}",
-            &[0xff, 0xfe],
-        ] {
+        for body in [&b""[..], b"{", b"[1,2]", b"null", b"{\"choices\":[]}", b"{\"choices\":5}", &[0xff, 0xfe]] {
             let got = parse(body, "m", &ApiKey::default());
-            assert!(
-                matches!(got, Err(Error::MalformedResponse(_))),
-                "{body:?}: {got:?}"
-            );
+            assert!(matches!(got, Err(Error::MalformedResponse(_))), "{body:?}: {got:?}");
         }
-        let e = parse(
-            br#"{"error":{"message":"over","code":"429"}}"#,
-            "m",
-            &ApiKey::default(),
-        );
+        let e = parse(br#"{"error":{"message":"over","code":"429"}}"#, "m", &ApiKey::default());
         assert_eq!(e.unwrap_err().kind(), "rate-limited");
     }
 }

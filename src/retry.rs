@@ -9,9 +9,7 @@ const MAX_DELAY_MS: u64 = 8_000;
 /// connection failures. The HTTP module decides separately for failures the host caused (denied).
 pub fn is_retryable(error: &Error) -> bool {
     match error {
-        Error::RateLimited(_) | Error::Upstream(_) | Error::Timeout(_) | Error::Transport(_) => {
-            true
-        }
+        Error::RateLimited(_) | Error::Upstream(_) | Error::Timeout(_) | Error::Transport(_) => true,
         Error::BadRequest(e) => matches!(e.status, 408 | 409),
         _ => false,
     }
@@ -35,13 +33,7 @@ mod tests {
     use crate::domain::{ApiError, Failure};
 
     fn api(status: u16) -> ApiError {
-        ApiError {
-            status,
-            message: String::new(),
-            code: None,
-            retry_after_ms: None,
-            attempts: 1,
-        }
+        ApiError { status, message: String::new(), code: None, retry_after_ms: None, attempts: 1 }
     }
 
     #[test]
@@ -62,10 +54,7 @@ mod tests {
         assert!(is_retryable(&Error::RateLimited(api(429))));
         assert!(is_retryable(&Error::Upstream(api(503))));
         assert!(is_retryable(&Error::BadRequest(api(408))));
-        assert!(is_retryable(&Error::Transport(Failure {
-            message: String::new(),
-            attempts: 1
-        })));
+        assert!(is_retryable(&Error::Transport(Failure { message: String::new(), attempts: 1 })));
         assert!(!is_retryable(&Error::BadRequest(api(400))));
         assert!(!is_retryable(&Error::QuotaExceeded(api(429))));
         assert!(!is_retryable(&Error::Unauthorized(api(401))));

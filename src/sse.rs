@@ -77,10 +77,7 @@ impl SseParser {
             if self.has_data {
                 let mut data = std::mem::take(&mut self.data);
                 data.pop(); // the last line's `\n`
-                out.push(SseEvent {
-                    event: std::mem::take(&mut self.event),
-                    data,
-                });
+                out.push(SseEvent { event: std::mem::take(&mut self.event), data });
             }
             self.event.clear();
             self.has_data = false;
@@ -120,10 +117,7 @@ mod tests {
     }
 
     fn ev(event: &str, data: &str) -> SseEvent {
-        SseEvent {
-            event: event.into(),
-            data: data.into(),
-        }
+        SseEvent { event: event.into(), data: data.into() }
     }
 
     #[test]
@@ -131,19 +125,9 @@ mod tests {
         let input = "\u{FEFF}: PROCESSING\r\n\r\ndata: {\"a\":\r\ndata: 1}\r\n\r\nevent: error\ndata: é✓\n\n\
                      data:no-space\r\rdata\n\nid: 7\nretry: 10\ndata: [DONE]\n\n"
             .as_bytes();
-        let expected = vec![
-            ev("", "{\"a\":\n1}"),
-            ev("error", "é✓"),
-            ev("", "no-space"),
-            ev("", ""),
-            ev("", "[DONE]"),
-        ];
+        let expected = vec![ev("", "{\"a\":\n1}"), ev("error", "é✓"), ev("", "no-space"), ev("", ""), ev("", "[DONE]")];
         for piece in 1..=input.len() {
-            assert_eq!(
-                parse_in_pieces(input, piece),
-                expected,
-                "piece size {piece}"
-            );
+            assert_eq!(parse_in_pieces(input, piece), expected, "piece size {piece}");
         }
     }
 

@@ -24,25 +24,17 @@ pub struct CompletionStream {
 /// Sends a streaming request and returns once the endpoint has answered with an event stream.
 pub fn open(settings: &Settings, chat: &ChatRequest) -> Result<CompletionStream, Error> {
     let body = request::chat_body(chat, true)?;
-    let path = settings.endpoint.path("chat/completions");
+    let path = settings.route("chat/completions", request::wire_model(&chat.model))?;
     let key = &settings.api_key;
-    let body = http::send(settings, &path, &body, "text/event-stream", |answer| {
-        if answer
-            .content_type
-            .to_ascii_lowercase()
-            .starts_with("text/event-stream")
-        {
+    let body = http::send(settings, &path, Some(&body), "text/event-stream", |answer| {
+        if answer.content_type.to_ascii_lowercase().starts_with("text/event-stream") {
             return Ok(answer.body);
         }
         let content_type = answer.content_type.clone();
         let bytes = answer.body.read_all()?;
         Err(match serde_json::from_slice::<serde_json::Value>(&bytes) {
-            Ok(json) if json.get("error").is_some_and(|e| !e.is_null()) => {
-                errors::from_embedded(&json, key)
-            }
-            _ => malformed(format!(
-                "a stream was asked for, but the answer is {content_type:?}"
-            )),
+            Ok(json) if json.get("error").is_some_and(|e| !e.is_null()) => errors::from_embedded(&json, key),
+            _ => malformed(format!("a stream was asked for, but the answer is {content_type:?}")),
         })
     })?;
     Ok(CompletionStream {
@@ -80,9 +72,7 @@ impl CompletionStream {
                 Some(bytes) => {
                     self.parser.feed(&bytes, &mut self.events);
                     if self.parser.buffered() > self.max_buffered {
-                        return Err(malformed(
-                            "a stream event is larger than max-response-bytes",
-                        ));
+                        return Err(malformed("a stream event is larger than max-response-bytes"));
                     }
                     for event in self.events.drain(..) {
                         self.assembler.on_event(&event, &mut self.pending)?;

@@ -20,6 +20,40 @@ pub struct ChatBody<'a> {
     pub stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Stop<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence_penalty: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frequency_penalty: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parallel_tool_calls: Option<bool>,
+}
+
+/// `stop`: one sequence as a string (which every server takes), several as a list.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Stop<'a> {
+    One(&'a str),
+    Many(&'a [String]),
+}
+
+/// A message's content: a string, or OpenAI's array of parts.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum WireContent<'a> {
+    Text(&'a str),
+    Parts(Vec<Value>),
 }
 
 #[derive(Serialize)]
@@ -31,7 +65,7 @@ pub struct StreamOptions {
 pub struct WireMessage<'a> {
     pub role: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub content: Option<&'a str>,
+    pub content: Option<WireContent<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<WireToolCall<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,12 +196,7 @@ pub struct ToolCallDelta {
 fn text_or_parts<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match Value::deserialize(d)? {
         Value::String(s) => Some(s),
-        Value::Array(parts) => Some(
-            parts
-                .iter()
-                .filter_map(|p| p.get("text").and_then(Value::as_str))
-                .collect(),
-        ),
+        Value::Array(parts) => Some(parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect()),
         _ => None,
     })
 }
@@ -187,11 +216,7 @@ fn saturating_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
         Value::Number(n) => n
             .as_u64()
             .map(|v| v.min(u64::from(u32::MAX)) as u32)
-            .or_else(|| {
-                n.as_f64()
-                    .filter(|f| *f > 0.0)
-                    .map(|f| f.min(u32::MAX as f64) as u32)
-            })
+            .or_else(|| n.as_f64().filter(|f| *f > 0.0).map(|f| f.min(u32::MAX as f64) as u32))
             .unwrap_or(0),
         _ => 0,
     })

@@ -5,7 +5,7 @@ use crate::errors::sandbox;
 use crate::stream::EventStream;
 use crate::telemetry;
 use crate::tenant::{Tenant, TenantState};
-use crate::{CallError, Config, Request, Response, COMPONENT_PATH};
+use crate::{CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, Request, Response, COMPONENT_PATH};
 use anyhow::Context;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -36,10 +36,7 @@ pub struct PoolingOptions {
 
 impl Default for PoolingOptions {
     fn default() -> Self {
-        Self {
-            max_instances: 1000,
-            max_memory_bytes: 64 << 20,
-        }
+        Self { max_instances: 1000, max_memory_bytes: 64 << 20 }
     }
 }
 
@@ -90,26 +87,16 @@ impl Host {
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&config).map_err(anyhow_of)?;
-        let path = options
-            .component_path
-            .unwrap_or_else(|| PathBuf::from(COMPONENT_PATH));
-        let (component, loaded_from_cache) =
-            load_component(&engine, &path, options.cache_dir.as_deref())?;
+        let path = options.component_path.unwrap_or_else(|| PathBuf::from(COMPONENT_PATH));
+        let (component, loaded_from_cache) = load_component(&engine, &path, options.cache_dir.as_deref())?;
         let mut linker = Linker::<TenantState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow_of)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(anyhow_of)?;
         let pre = linker.instantiate_pre(&component).map_err(anyhow_of)?;
         let pre = LitellmProviderPre::new(pre).map_err(anyhow_of)?;
         spawn_epoch_ticker(&engine);
-        let slots = options
-            .pooling
-            .map(|p| Arc::new(Semaphore::new(p.max_instances as usize)));
-        Ok(Self {
-            engine,
-            pre,
-            loaded_from_cache,
-            slots,
-        })
+        let slots = options.pooling.map(|p| Arc::new(Semaphore::new(p.max_instances as usize)));
+        Ok(Self { engine, pre, loaded_from_cache, slots })
     }
 
     /// Whether the compiled component came from `cache_dir` rather than a compilation.
@@ -120,11 +107,7 @@ impl Host {
     /// The names of the component's imports (every one a standard `wasi:*` interface).
     pub fn component_imports(&self) -> Vec<String> {
         let component = self.pre.instance_pre().component();
-        component
-            .component_type()
-            .imports(&self.engine)
-            .map(|(name, _)| name.to_string())
-            .collect()
+        component.component_type().imports(&self.engine).map(|(name, _)| name.to_string()).collect()
     }
 
     /// A fresh store and instance for `tenant`, without calling into it: the cost of isolation.
@@ -139,19 +122,12 @@ impl Host {
         slots.acquire_owned().await.ok()
     }
 
-    async fn instance(
-        &self,
-        tenant: &Tenant,
-    ) -> Result<(Store<TenantState>, LitellmProvider), CallError> {
+    async fn instance(&self, tenant: &Tenant) -> Result<(Store<TenantState>, LitellmProvider), CallError> {
         let mut store = Store::new(&self.engine, tenant.state());
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(deadline_ticks(tenant.deadline()));
         store.epoch_deadline_trap();
-        let provider = self
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(sandbox)?;
+        let provider = self.pre.instantiate_async(&mut store).await.map_err(sandbox)?;
         Ok((store, provider))
     }
 
@@ -160,102 +136,76 @@ impl Host {
         let slot = self.slot().await;
         let (mut store, provider) = self.instance(tenant).await?;
         let client = provider.devsper_llm_provider().client();
-        let client = client
-            .call_open(&mut store, config)
-            .await
-            .map_err(sandbox)?
-            .map_err(CallError::Provider)?;
-        Ok(Call {
-            store,
-            provider,
-            client,
-            deadline: tenant.deadline(),
-            _permits: (permit, slot),
-        })
+        let client = client.call_open(&mut store, config).await.map_err(sandbox)?.map_err(CallError::Provider)?;
+        Ok(Call { store, provider, client, deadline: tenant.deadline(), _permits: (permit, slot) })
     }
 
     /// The provider's name (`litellm`).
-    pub async fn provider_name(
-        &self,
-        tenant: &Tenant,
-        config: Config,
-    ) -> Result<String, CallError> {
+    pub async fn provider_name(&self, tenant: &Tenant, config: Config) -> Result<String, CallError> {
         let mut call = self.open(tenant, &config).await?;
         let client = call.provider.devsper_llm_provider().client();
-        client
-            .call_name(&mut call.store, call.client)
-            .await
-            .map_err(sandbox)
+        client.call_name(&mut call.store, call.client).await.map_err(sandbox)
     }
 
     /// Whether the provider takes `model` (it starts with `litellm:`).
-    pub async fn supports_model(
-        &self,
-        tenant: &Tenant,
-        config: Config,
-        model: &str,
-    ) -> Result<bool, CallError> {
+    pub async fn supports_model(&self, tenant: &Tenant, config: Config, model: &str) -> Result<bool, CallError> {
         let mut call = self.open(tenant, &config).await?;
         let client = call.provider.devsper_llm_provider().client();
-        client
-            .call_supports_model(&mut call.store, call.client, model)
-            .await
-            .map_err(sandbox)
+        client.call_supports_model(&mut call.store, call.client, model).await.map_err(sandbox)
     }
 
     /// One chat completion for `tenant`, in a fresh instance.
-    pub async fn generate(
-        &self,
-        tenant: &Tenant,
-        config: Config,
-        request: Request,
-    ) -> Result<Response, CallError> {
+    pub async fn generate(&self, tenant: &Tenant, config: Config, request: Request) -> Result<Response, CallError> {
         let span = telemetry::chat_span(tenant, &request, false);
         let result = async {
             let mut call = self.open(tenant, &config).await?;
             let client = call.provider.devsper_llm_provider().client();
-            let answer = client
-                .call_generate(&mut call.store, call.client, &request)
-                .await
-                .map_err(sandbox)?;
+            let answer = client.call_generate(&mut call.store, call.client, &request).await.map_err(sandbox)?;
             answer.map_err(CallError::Provider)
         }
         .instrument(span.clone())
         .await;
         match &result {
-            Ok(answer) => {
-                telemetry::record_answer(&span, &answer.model, answer.stop_reason, answer.usage)
-            }
+            Ok(answer) => telemetry::record_answer(&span, &answer.model, answer.stop_reason, answer.usage),
             Err(e) => telemetry::record_error(&span, e),
         }
         result
     }
 
-    /// One streamed chat completion for `tenant`; its instance lives as long as the stream.
-    pub async fn stream(
+    /// Embeddings of the request's inputs, for `tenant`.
+    pub async fn embed(
         &self,
         tenant: &Tenant,
         config: Config,
-        request: Request,
-    ) -> Result<EventStream, CallError> {
+        request: EmbeddingsRequest,
+    ) -> Result<EmbeddingsResponse, CallError> {
+        let mut call = self.open(tenant, &config).await?;
+        let client = call.provider.devsper_llm_provider().client();
+        let answer = client.call_embed(&mut call.store, call.client, &request).await.map_err(sandbox)?;
+        answer.map_err(CallError::Provider)
+    }
+
+    /// The models the endpoint offers, for `tenant`.
+    pub async fn list_models(&self, tenant: &Tenant, config: Config) -> Result<Vec<ModelInfo>, CallError> {
+        let mut call = self.open(tenant, &config).await?;
+        let client = call.provider.devsper_llm_provider().client();
+        let answer = client.call_list_models(&mut call.store, call.client).await.map_err(sandbox)?;
+        answer.map_err(CallError::Provider)
+    }
+
+    /// One streamed chat completion for `tenant`; its instance lives as long as the stream.
+    pub async fn stream(&self, tenant: &Tenant, config: Config, request: Request) -> Result<EventStream, CallError> {
         let span = telemetry::chat_span(tenant, &request, true);
         let result = async {
             let mut call = self.open(tenant, &config).await?;
             let client = call.provider.devsper_llm_provider().client();
-            let handle = client
-                .call_stream(&mut call.store, call.client, &request)
-                .await
-                .map_err(sandbox)?;
+            let handle = client.call_stream(&mut call.store, call.client, &request).await.map_err(sandbox)?;
             Ok((call, handle.map_err(CallError::Provider)?))
         }
         .instrument(span.clone())
         .await;
         match result {
-            Ok((call, handle)) => Ok(EventStream {
-                call,
-                handle: Some(handle),
-                span,
-            }),
+            Ok((call, handle)) => Ok(EventStream { call, handle: Some(handle), span }),
             Err(e) => {
                 telemetry::record_error(&span, &e);
                 Err(e)
@@ -280,17 +230,9 @@ impl Call {
     }
 }
 
-fn load_component(
-    engine: &Engine,
-    path: &Path,
-    cache_dir: Option<&Path>,
-) -> anyhow::Result<(Component, bool)> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("reading the component {}", path.display()))?;
-    let compile = || {
-        Component::new(engine, &bytes)
-            .map_err(|e| anyhow::anyhow!("compiling {}: {e:?}", path.display()))
-    };
+fn load_component(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<(Component, bool)> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading the component {}", path.display()))?;
+    let compile = || Component::new(engine, &bytes).map_err(|e| anyhow::anyhow!("compiling {}: {e:?}", path.display()));
     let Some(dir) = cache_dir else {
         return Ok((compile()?, false));
     };
@@ -309,8 +251,7 @@ fn load_component(
     let serialized = component.serialize().map_err(anyhow_of)?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let partial = cached.with_extension(format!("partial-{}", std::process::id()));
-    std::fs::write(&partial, serialized)
-        .with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::write(&partial, serialized).with_context(|| format!("writing {}", partial.display()))?;
     std::fs::rename(&partial, &cached).with_context(|| format!("writing {}", cached.display()))?;
     Ok((component, false))
 }

@@ -26,9 +26,7 @@ mod tenant;
 pub use errors::CallError;
 pub use host::{Host, HostOptions, PoolingOptions};
 pub use stream::EventStream;
-pub use tenant::{
-    origin_of, Tenant, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT,
-};
+pub use tenant::{origin_of, Tenant, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -40,8 +38,9 @@ mod bindings {
 }
 
 pub use bindings::exports::devsper::llm::types::{
-    ApiError, Config, Error as ProviderError, Failure, Message, Request, Response, Role,
-    StopReason, StreamEnd, StreamEvent, ToolCall, ToolDef, Usage,
+    ApiError, Config, ContentPart, EmbeddingsRequest, EmbeddingsResponse, Error as ProviderError, Failure, ImageUrl,
+    JsonSchema, Message, ModelInfo, Profile, Request, Response, ResponseFormat, Role, StopReason, StreamEnd,
+    StreamEvent, ToolCall, ToolChoice, ToolDef, Usage,
 };
 
 /// The component built by this crate's `build.rs`.
@@ -52,6 +51,7 @@ pub const COMPONENT_PATH: &str = env!("LITELLM_PROVIDER_WASM");
 impl Default for Config {
     fn default() -> Self {
         Config {
+            profile: None,
             base_url: None,
             api_key: None,
             connect_timeout_ms: None,
@@ -60,6 +60,8 @@ impl Default for Config {
             total_timeout_ms: None,
             max_retries: None,
             max_response_bytes: None,
+            headers: Vec::new(),
+            api_version: None,
         }
     }
 }
@@ -67,12 +69,7 @@ impl Default for Config {
 impl Message {
     /// A message with text only.
     pub fn text(role: Role, content: impl Into<String>) -> Self {
-        Message {
-            role,
-            content: content.into(),
-            tool_calls: Vec::new(),
-            tool_call_id: None,
-        }
+        Message { role, content: content.into(), parts: Vec::new(), tool_calls: Vec::new(), tool_call_id: None }
     }
 }
 
@@ -86,6 +83,16 @@ impl Request {
             max_tokens: None,
             temperature: None,
             system: None,
+            top_p: None,
+            stop: Vec::new(),
+            seed: None,
+            user: None,
+            presence_penalty: None,
+            frequency_penalty: None,
+            response_format: None,
+            tool_choice: None,
+            parallel_tool_calls: None,
+            extra_body: None,
         }
     }
 }

@@ -8,11 +8,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "litellm-host",
-    version,
-    about = "Runs the litellm-provider component in a wasmtime sandbox"
-)]
+#[command(name = "litellm-host", version, about = "Runs the litellm-provider component in a wasmtime sandbox")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -75,10 +71,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Mock { port } => {
             let mock = MockServer::start_on(port).await?;
-            eprintln!(
-                "mock OpenAI-compatible endpoint on {} (Ctrl-C stops it)",
-                mock.base_url()
-            );
+            eprintln!("mock OpenAI-compatible endpoint on {} (Ctrl-C stops it)", mock.base_url());
             mock.run_until_ctrl_c().await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -92,10 +85,7 @@ async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
         Some(url) => url,
         None => {
             let mock = MockServer::start().await?;
-            eprintln!(
-                "no --base-url or LITELLM_BASE_URL: using the embedded mock at {}",
-                mock.base_url()
-            );
+            eprintln!("no --base-url or LITELLM_BASE_URL: using the embedded mock at {}", mock.base_url());
             let url = mock.base_url();
             _mock = Some(mock);
             url
@@ -103,11 +93,7 @@ async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
     };
     let host = Host::new().context("loading the component")?;
     let tenant = Tenant::new("cli").allow_origin(&base_url);
-    let config = Config {
-        base_url: Some(base_url),
-        api_key: args.api_key,
-        ..Config::default()
-    };
+    let config = Config { base_url: Some(base_url), api_key: args.api_key, ..Config::default() };
     let mut request = Request::user(args.model, args.prompt);
     request.system = args.system;
     request.max_tokens = args.max_tokens;
@@ -125,9 +111,7 @@ async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
         let mut out = std::io::stdout().lock();
         while let Some(event) = stream.next().await {
             match event {
-                Ok(event) if args.json => {
-                    writeln!(out, "{}", serde_json::to_string(&json::event(&event))?)?
-                }
+                Ok(event) if args.json => writeln!(out, "{}", serde_json::to_string(&json::event(&event))?)?,
                 Ok(StreamEvent::Text(t)) => write!(out, "{t}")?,
                 Ok(StreamEvent::Finish(_)) => writeln!(out)?,
                 Ok(_) => {}
@@ -138,10 +122,7 @@ async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     match host.generate(&tenant, config, request).await {
-        Ok(answer) if args.json => println!(
-            "{}",
-            serde_json::to_string_pretty(&json::response(&answer))?
-        ),
+        Ok(answer) if args.json => println!("{}", serde_json::to_string_pretty(&json::response(&answer))?),
         Ok(answer) => println!("{}", answer.content),
         Err(e) => return failed(e),
     }
@@ -154,17 +135,11 @@ mod json {
     use serde_json::{json, Value};
 
     fn calls(calls: &[ToolCall]) -> Value {
-        calls
-            .iter()
-            .map(|c| json!({"id": c.id, "name": c.name, "arguments": c.arguments}))
-            .collect()
+        calls.iter().map(|c| json!({"id": c.id, "name": c.name, "arguments": c.arguments})).collect()
     }
 
     fn usage(u: &Option<Usage>) -> Value {
-        u.map_or(
-            Value::Null,
-            |u| json!({"input_tokens": u.input_tokens, "output_tokens": u.output_tokens}),
-        )
+        u.map_or(Value::Null, |u| json!({"input_tokens": u.input_tokens, "output_tokens": u.output_tokens}))
     }
 
     pub fn response(r: &Response) -> Value {

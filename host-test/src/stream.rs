@@ -20,11 +20,7 @@ impl EventStream {
         let handle = self.handle?;
         // The CPU deadline applies to each step, so a long stream is not cut for being long.
         self.call.reset_deadline();
-        let stream = self
-            .call
-            .provider
-            .devsper_llm_provider()
-            .completion_stream();
+        let stream = self.call.provider.devsper_llm_provider().completion_stream();
         let result = match stream.call_next(&mut self.call.store, handle).await {
             Err(trap) => Err(sandbox(trap)),
             Ok(Err(e)) => Err(CallError::Provider(e)),
@@ -48,9 +44,6 @@ impl EventStream {
 
     /// Every remaining event, as a `futures::Stream`.
     pub fn into_stream(self) -> impl futures::Stream<Item = Result<StreamEvent, CallError>> {
-        futures::stream::unfold(
-            self,
-            |mut s| async move { s.next().await.map(|item| (item, s)) },
-        )
+        futures::stream::unfold(self, |mut s| async move { s.next().await.map(|item| (item, s)) })
     }
 }

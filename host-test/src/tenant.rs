@@ -92,11 +92,7 @@ impl Tenant {
 
     pub(crate) async fn permit(&self) -> OwnedSemaphorePermit {
         // The semaphore is never closed, so acquiring cannot fail.
-        self.calls
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the tenant's semaphore is never closed")
+        self.calls.clone().acquire_owned().await.expect("the tenant's semaphore is never closed")
     }
 
     pub(crate) fn deadline(&self) -> Duration {
@@ -107,16 +103,12 @@ impl Tenant {
         let mut wasi = WasiCtx::builder();
         wasi.envs(&self.env);
         // The guest needs outgoing HTTP only; no sockets, no name lookups of its own.
-        wasi.allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false);
+        wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
         TenantState {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: TenantHooks {
-                allowed_origins: self.allowed_origins.clone(),
-            },
+            hooks: TenantHooks { allowed_origins: self.allowed_origins.clone() },
             limits: StoreLimitsBuilder::new()
                 .memory_size(self.memory_limit)
                 .trap_on_grow_failure(true)
@@ -131,10 +123,7 @@ impl fmt::Debug for Tenant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tenant")
             .field("name", &self.name)
-            .field(
-                "env",
-                &self.env.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
-            )
+            .field("env", &self.env.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>())
             .field("allowed_origins", &self.allowed_origins)
             .field("memory_limit", &self.memory_limit)
             .field("call_deadline", &self.call_deadline)
@@ -179,18 +168,14 @@ impl WasiHttpHooks for TenantHooks {
                 )>,
             > + Send,
     > {
-        let allowed =
-            origin_of_uri(request.uri()).is_some_and(|o| self.allowed_origins.contains(&o));
+        let allowed = origin_of_uri(request.uri()).is_some_and(|o| self.allowed_origins.contains(&o));
         Box::new(async move {
             use http_body_util::BodyExt;
             if !allowed {
                 return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
             }
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            Ok((
-                response.map(BodyExt::boxed_unsync),
-                Box::new(io) as Box<dyn Future<Output = _> + Send>,
-            ))
+            Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })
     }
 }
@@ -206,20 +191,13 @@ pub(crate) struct TenantState {
 
 impl WasiView for TenantState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
 impl WasiHttpView for TenantState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.hooks,
-        }
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
     }
 }
 
@@ -229,18 +207,9 @@ mod tests {
 
     #[test]
     fn origins_are_normalised() {
-        assert_eq!(
-            origin_of("http://127.0.0.1:4000/v1").as_deref(),
-            Some("http://127.0.0.1:4000")
-        );
-        assert_eq!(
-            origin_of("HTTPS://API.openai.com").as_deref(),
-            Some("https://api.openai.com:443")
-        );
-        assert_eq!(
-            origin_of("http://localhost").as_deref(),
-            Some("http://localhost:80")
-        );
+        assert_eq!(origin_of("http://127.0.0.1:4000/v1").as_deref(), Some("http://127.0.0.1:4000"));
+        assert_eq!(origin_of("HTTPS://API.openai.com").as_deref(), Some("https://api.openai.com:443"));
+        assert_eq!(origin_of("http://localhost").as_deref(), Some("http://localhost:80"));
         assert_eq!(origin_of("not a url"), None);
     }
 
@@ -248,9 +217,6 @@ mod tests {
     fn debug_hides_environment_values() {
         let t = Tenant::new("t").env("LITELLM_API_KEY", "sk-secret");
         let shown = format!("{t:?}");
-        assert!(
-            shown.contains("LITELLM_API_KEY") && !shown.contains("sk-secret"),
-            "{shown}"
-        );
+        assert!(shown.contains("LITELLM_API_KEY") && !shown.contains("sk-secret"), "{shown}");
     }
 }

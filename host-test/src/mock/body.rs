@@ -47,15 +47,10 @@ impl Body for MockBody {
     type Data = Bytes;
     type Error = io::Error;
 
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         match &mut self.get_mut().0 {
             Inner::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-            Inner::Channel(rx) => rx
-                .poll_recv(cx)
-                .map(|item| item.map(|r| r.map(Frame::data))),
+            Inner::Channel(rx) => rx.poll_recv(cx).map(|item| item.map(|r| r.map(Frame::data))),
         }
     }
 
@@ -65,9 +60,7 @@ impl Body for MockBody {
 
     fn size_hint(&self) -> SizeHint {
         match &self.0 {
-            Inner::Full(bytes) => {
-                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
-            }
+            Inner::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
             Inner::Channel(_) => SizeHint::default(),
         }
     }
@@ -102,37 +95,25 @@ impl BodySender {
 pub(crate) fn response(status: u16, content_type: &'static str, body: MockBody) -> Resp {
     let mut resp = Response::new(body);
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
 
 /// An `application/json` response with `content-length`.
 pub(crate) fn json_response(status: u16, value: &Value) -> Resp {
-    response(
-        status,
-        "application/json",
-        MockBody::full(value.to_string()),
-    )
+    response(status, "application/json", MockBody::full(value.to_string()))
 }
 
 /// Adds a header (silently skipped if `value` is not a valid header value).
 pub(crate) fn with_header(mut resp: Resp, name: &'static str, value: &str) -> Resp {
     if let Ok(value) = HeaderValue::from_str(value) {
-        resp.headers_mut()
-            .insert(HeaderName::from_static(name), value);
+        resp.headers_mut().insert(HeaderName::from_static(name), value);
     }
     resp
 }
 
 /// An OpenAI-shaped error: `{"error":{"message","type","param","code"}}`.
-pub(crate) fn error_response(
-    status: u16,
-    message: &str,
-    kind: Value,
-    param: Value,
-    code: Value,
-) -> Resp {
+pub(crate) fn error_response(status: u16, message: &str, kind: Value, param: Value, code: Value) -> Resp {
     let body = json!({"error": {"message": message, "type": kind, "param": param, "code": code}});
     json_response(status, &body)
 }
@@ -141,22 +122,18 @@ pub(crate) fn error_response(
 pub(crate) fn mock_error(status: u16) -> Resp {
     let message = format!("mock error {status}");
     let code = format!("mock_{status}");
-    error_response(
-        status,
-        &message,
-        json!("mock_error"),
-        Value::Null,
-        json!(code),
-    )
+    error_response(status, &message, json!("mock_error"), Value::Null, json!(code))
+}
+
+/// The `mock/error-STATUS` answer: [`mock_error`] for a `status` in 400..=599, with
+/// `retry-after: 1` for 429; `None` when `status` is not such a number.
+pub(crate) fn status_error(status: &str) -> Option<Resp> {
+    let status = status.parse::<u16>().ok().filter(|s| (400..=599).contains(s))?;
+    let resp = mock_error(status);
+    Some(if status == 429 { with_header(resp, "retry-after", "1") } else { resp })
 }
 
 /// A 400 `invalid_request_error` about the request itself.
 pub(crate) fn bad_request(message: &str, param: Value, code: &str) -> Resp {
-    error_response(
-        400,
-        message,
-        json!("invalid_request_error"),
-        param,
-        json!(code),
-    )
+    error_response(400, message, json!("invalid_request_error"), param, json!(code))
 }

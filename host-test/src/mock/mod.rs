@@ -10,9 +10,17 @@
 //!
 //! Error, delay and flaky scenarios (`mock/error-*`, `mock/slow-headers-MS`, `mock/flaky-*`,
 //! `mock/stream-500`) apply to streaming and non-streaming requests alike.
+//!
+//! Besides chat, it serves `POST /v1/embeddings` (`embeddings.rs`), `GET /v1/models`
+//! (`routes.rs`; 401 for `Authorization: Bearer sk-bad-key`), the Azure OpenAI flavour of these
+//! routes under `/openai/` (`azure.rs`) and `GET /health`. The `/v1` prefix is optional.
 
+mod azure;
 mod body;
 mod call;
+mod embeddings;
+mod flavours;
+mod routes;
 mod scenarios;
 mod streaming;
 #[cfg(test)]
@@ -22,22 +30,22 @@ mod text;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use http::{Method, Request};
+use http::Request;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
 
-use body::{bad_request, error_response, json_response, Resp};
+use body::{bad_request, Resp};
 use call::Call;
 
 /// One HTTP request received by the [`MockServer`].
@@ -58,10 +66,7 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -192,10 +197,7 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
         let shared = shared.clone();
         async move { Ok::<_, Infallible>(handle(shared, req).await) }
     });
-    let result = http1::Builder::new()
-        .header_read_timeout(None)
-        .serve_connection(TokioIo::new(stream), service)
-        .await;
+    let result = http1::Builder::new().header_read_timeout(None).serve_connection(TokioIo::new(stream), service).await;
     if let Err(error) = result {
         tracing::debug!(%error, "mock connection ended with an error");
     }
@@ -212,17 +214,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resp {
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_ascii_lowercase(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(n, v)| (n.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
-    let path = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+    let path = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
     let recorded = RecordedRequest {
         method: parts.method.to_string(),
         path,
@@ -234,47 +228,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resp {
     lock(&shared.requests).push(recorded);
 
     if let Some(error) = read_error {
-        return bad_request(
-            &format!("could not read the request body: {error}"),
-            Value::Null,
-            "bad_body",
-        );
+        return bad_request(&format!("could not read the request body: {error}"), Value::Null, "bad_body");
     }
-    match (&parts.method, parts.uri.path()) {
-        (&Method::GET, "/health") => json_response(200, &json!({"status": "ok"})),
-        (&Method::POST, "/v1/chat/completions" | "/chat/completions") => match parsed {
-            Err(error) => bad_request(
-                &format!("request body is not valid JSON: {error}"),
-                Value::Null,
-                "invalid_json",
-            ),
-            Ok(body) => match body.get("model").and_then(Value::as_str).map(str::to_owned) {
-                None => bad_request(
-                    "request body needs a string `model`",
-                    json!("model"),
-                    "invalid_model",
-                ),
-                Some(model) => {
-                    let id = shared.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-                    let call = Call {
-                        model,
-                        body,
-                        authorization,
-                        id: format!("chatcmpl-mock-{id}"),
-                        shared,
-                    };
-                    chat(call).await
-                }
-            },
-        },
-        (method, path) => error_response(
-            404,
-            &format!("no route for {method} {path}"),
-            json!("invalid_request_error"),
-            Value::Null,
-            json!("not_found"),
-        ),
-    }
+    routes::route(shared, &parts, parsed, authorization).await
 }
 
 /// Answers a well-formed chat-completions request.

@@ -5,12 +5,10 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use super::body::{
-    error_response, json_response, mock_error, response, with_header, MockBody, Resp,
-};
+use super::body::{error_response, json_response, mock_error, response, status_error, with_header, MockBody, Resp};
 use super::call::Call;
-use super::lock;
 use super::text::{http_date, word_count};
+use super::{flavours, lock};
 
 /// `created` of every answer.
 pub(super) const CREATED: u64 = 1_700_000_000;
@@ -41,7 +39,7 @@ fn flaky(call: &Call, rest: &str, status: u16) -> Option<Resp> {
     let failures: u32 = rest.split('-').next()?.parse().ok()?;
     let seen = {
         let mut counters = lock(&call.shared.flaky);
-        let counter = counters.entry(call.model.clone()).or_insert(0);
+        let counter = counters.entry(call.scenario_model.clone()).or_insert(0);
         *counter += 1;
         *counter
     };
@@ -49,11 +47,7 @@ fn flaky(call: &Call, rest: &str, status: u16) -> Option<Resp> {
         return None;
     }
     let resp = mock_error(status);
-    Some(if status == 429 {
-        with_header(resp, "retry-after-ms", "50")
-    } else {
-        resp
-    })
+    Some(if status == 429 { with_header(resp, "retry-after-ms", "50") } else { resp })
 }
 
 /// `mock/error-*`.
@@ -100,15 +94,7 @@ fn error_scenario(call: &Call, name: &str) -> Option<Resp> {
             let message = format!("Incorrect API key provided: {received}");
             error_response(401, &message, invalid(), Value::Null, json!("invalid_api_key"))
         }
-        status => {
-            let status = status.parse::<u16>().ok().filter(|s| (400..=599).contains(s))?;
-            let resp = mock_error(status);
-            if status == 429 {
-                with_header(resp, "retry-after", "1")
-            } else {
-                resp
-            }
-        }
+        other => flavours::provider_error(other).or_else(|| status_error(other))?,
     };
     Some(resp)
 }
@@ -149,8 +135,7 @@ fn split_answer(call: &Call) -> (String, String) {
 
 /// Non-streaming answers (also used for `mock/stream-not-sse`).
 pub(super) fn respond(call: &Call) -> Resp {
-    let finish =
-        |reason: Value| json_response(200, &answer(call, Some(&call.default_text()), reason));
+    let finish = |reason: Value| json_response(200, &answer(call, Some(&call.default_text()), reason));
     let edit = |f: fn(&mut Value)| {
         let mut value = default_answer(call);
         f(&mut value);
@@ -217,11 +202,7 @@ fn raw(bytes: impl Into<Bytes>) -> Resp {
 
 /// `finish_reason: "tool_calls"` with one call per city (`call_1`, `call_2`, ...).
 fn tool_calls(call: &Call, cities: &[&str]) -> Resp {
-    let name = call
-        .body
-        .pointer("/tools/0/function/name")
-        .and_then(Value::as_str)
-        .unwrap_or("get_weather");
+    let name = call.body.pointer("/tools/0/function/name").and_then(Value::as_str).unwrap_or("get_weather");
     let calls: Vec<Value> = cities
         .iter()
         .enumerate()

@@ -32,6 +32,9 @@ pub(super) fn respond(call: Call) -> Resp {
 /// Writes the events of `call`'s scenario; `None` once the client is gone.
 async fn run(call: &Call, tx: &BodySender) -> Option<()> {
     let usage = call.include_usage();
+    if let Some(n) = counted_events(call.scenario()) {
+        return counted(call, tx, n, usage).await;
+    }
     let echo = call.echo_text();
     match call.scenario() {
         "stream-tool-calls" => send_all(tx, &tool_call_events(call)).await,
@@ -53,20 +56,8 @@ async fn run(call: &Call, tx: &BodySender) -> Option<()> {
             }
             Some(())
         }
-        "stream-error-midway" => {
-            send_all(
-                tx,
-                &[broken_start(call), vec![ERROR_MIDWAY.to_owned()]].concat(),
-            )
-            .await
-        }
-        "stream-error-event" => {
-            send_all(
-                tx,
-                &[broken_start(call), vec![ERROR_EVENT.to_owned()]].concat(),
-            )
-            .await
-        }
+        "stream-error-midway" => send_all(tx, &[broken_start(call), vec![ERROR_MIDWAY.to_owned()]].concat()).await,
+        "stream-error-event" => send_all(tx, &[broken_start(call), vec![ERROR_EVENT.to_owned()]].concat()).await,
         "stream-truncated" => send_all(tx, &broken_start(call)).await,
         "reset-body" => {
             send_all(tx, &broken_start(call)).await?;
@@ -85,36 +76,42 @@ async fn run(call: &Call, tx: &BodySender) -> Option<()> {
             tx.send(data(&role_chunk(call))).await?;
             let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
             while tokio::time::Instant::now() < deadline {
-                tx.send(data(&chunk(call, json!({"content": "tick "}), Value::Null)))
-                    .await?;
+                tx.send(data(&chunk(call, json!({"content": "tick "}), Value::Null))).await?;
                 tx.sleep(Duration::from_millis(10)).await?;
             }
             Some(())
         }
         "stream-gated" => {
             tx.send(data(&role_chunk(call))).await?;
-            tx.send(data(&chunk(call, json!({"content": "first"}), Value::Null)))
-                .await?;
-            let _ =
-                tokio::time::timeout(Duration::from_secs(10), call.shared.gate.notified()).await;
-            tx.send(data(&chunk(
-                call,
-                json!({"content": " second"}),
-                Value::Null,
-            )))
-            .await?;
+            tx.send(data(&chunk(call, json!({"content": "first"}), Value::Null))).await?;
+            let _ = tokio::time::timeout(Duration::from_secs(10), call.shared.gate.notified()).await;
+            tx.send(data(&chunk(call, json!({"content": " second"}), Value::Null))).await?;
             let mut rest = vec![chunk(call, json!({}), json!("stop"))];
             rest.extend(usage.then(|| usage_chunk(call, 2)));
             send_all(tx, &events(&rest)).await
         }
-        _ => {
-            send_all(
-                tx,
-                &events(&text_chunks(call, &[], &call.default_text(), usage)),
-            )
-            .await
-        }
+        _ => send_all(tx, &events(&text_chunks(call, &[], &call.default_text(), usage))).await,
     }
+}
+
+/// N of `mock/stream-events-N`; at most a million, so a typo cannot run for ever.
+pub(super) fn counted_events(scenario: &str) -> Option<usize> {
+    let n = scenario.strip_prefix("stream-events-")?.parse().ok()?;
+    (n <= 1_000_000).then_some(n)
+}
+
+/// `mock/stream-events-N`: role chunk, N content deltas (`w0 `, `w1 `, ...), the `stop` chunk,
+/// the usage chunk when asked for, `[DONE]`. Each delta is made just before it is sent, so the
+/// first one leaves at once whatever N is.
+async fn counted(call: &Call, tx: &BodySender, n: usize, usage: bool) -> Option<()> {
+    tx.send(data(&role_chunk(call))).await?;
+    for i in 0..n {
+        let delta = json!({"content": format!("w{i} ")});
+        tx.send(data(&chunk(call, delta, Value::Null))).await?;
+    }
+    let mut rest = vec![chunk(call, json!({}), json!("stop"))];
+    rest.extend(usage.then(|| usage_chunk(call, n as u64)));
+    send_all(tx, &events(&rest)).await
 }
 
 /// Sends `events` in order; `None` once the client is gone.
@@ -149,11 +146,7 @@ fn chunk(call: &Call, delta: Value, finish: Value) -> Value {
 
 /// The first chunk: `{"role":"assistant","content":""}`.
 fn role_chunk(call: &Call) -> Value {
-    chunk(
-        call,
-        json!({"role": "assistant", "content": ""}),
-        Value::Null,
-    )
+    chunk(call, json!({"role": "assistant", "content": ""}), Value::Null)
 }
 
 /// The final usage chunk (empty `choices`).
@@ -171,26 +164,15 @@ fn usage_chunk(call: &Call, completion_words: u64) -> Value {
 
 /// The two reasoning deltas (`"Let me "`, `"think."`) under `field`.
 fn reasoning(field: &str) -> Vec<Value> {
-    ["Let me ", "think."]
-        .iter()
-        .map(|part| json!({ field: part }))
-        .collect()
+    ["Let me ", "think."].iter().map(|part| json!({ field: part })).collect()
 }
 
 /// Role chunk, `extra` deltas, one content delta per word of `text`, the `stop` chunk and,
 /// when `usage`, the usage chunk.
 fn text_chunks(call: &Call, extra: &[Value], text: &str, usage: bool) -> Vec<Value> {
     let mut chunks = vec![role_chunk(call)];
-    chunks.extend(
-        extra
-            .iter()
-            .map(|delta| chunk(call, delta.clone(), Value::Null)),
-    );
-    chunks.extend(
-        pieces(text)
-            .into_iter()
-            .map(|piece| chunk(call, json!({"content": piece}), Value::Null)),
-    );
+    chunks.extend(extra.iter().map(|delta| chunk(call, delta.clone(), Value::Null)));
+    chunks.extend(pieces(text).into_iter().map(|piece| chunk(call, json!({"content": piece}), Value::Null)));
     chunks.push(chunk(call, json!({}), json!("stop")));
     chunks.extend(usage.then(|| usage_chunk(call, word_count(text))));
     chunks
@@ -200,21 +182,14 @@ fn text_chunks(call: &Call, extra: &[Value], text: &str, usage: bool) -> Vec<Val
 fn broken_start(call: &Call) -> Vec<String> {
     let echo = call.echo_text();
     let mut chunks = vec![role_chunk(call)];
-    chunks.extend(
-        pieces(&echo)
-            .into_iter()
-            .take(2)
-            .map(|p| chunk(call, json!({"content": p}), Value::Null)),
-    );
+    chunks.extend(pieces(&echo).into_iter().take(2).map(|p| chunk(call, json!({"content": p}), Value::Null)));
     chunks.iter().map(data).collect()
 }
 
 /// Two parallel tool calls whose argument fragments are interleaved and split mid-token.
 fn tool_call_events(call: &Call) -> Vec<String> {
     let tool = |delta: Value| chunk(call, json!({"tool_calls": [delta]}), Value::Null);
-    let args = |index: u32, arguments: &str| {
-        tool(json!({"index": index, "function": {"arguments": arguments}}))
-    };
+    let args = |index: u32, arguments: &str| tool(json!({"index": index, "function": {"arguments": arguments}}));
     let start = |index: u32, id: &str, name: &str| json!({"index": index, "id": id, "type": "function", "function": {"name": name, "arguments": ""}});
     let first = chunk(
         call,
@@ -240,14 +215,7 @@ fn tool_call_events(call: &Call) -> Vec<String> {
 fn keepalive(chunks: &[Value]) -> Vec<String> {
     let mut out = Vec::new();
     for (i, value) in chunks.iter().enumerate() {
-        out.push(
-            if i % 2 == 0 {
-                ": PROCESSING\n\n"
-            } else {
-                ": PROCESSING\r\n\r\n"
-            }
-            .to_owned(),
-        );
+        out.push(if i % 2 == 0 { ": PROCESSING\n\n" } else { ": PROCESSING\r\n\r\n" }.to_owned());
         let plain = data(value);
         out.push(match i % 4 {
             0 => format!("event: message\n{plain}"),

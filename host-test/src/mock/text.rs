@@ -8,10 +8,7 @@ use serde_json::Value;
 pub(crate) fn content_text(content: &Value) -> String {
     match content {
         Value::String(s) => s.clone(),
-        Value::Array(parts) => parts
-            .iter()
-            .filter_map(|part| part.get("text").and_then(Value::as_str))
-            .collect(),
+        Value::Array(parts) => parts.iter().filter_map(|part| part.get("text").and_then(Value::as_str)).collect(),
         _ => String::new(),
     }
 }
@@ -45,17 +42,13 @@ pub(crate) fn pieces(text: &str) -> Vec<&str> {
 pub(crate) fn bearer(authorization: Option<&str>) -> Option<&str> {
     let value = authorization?.trim();
     let scheme = value.get(..7)?;
-    scheme
-        .eq_ignore_ascii_case("bearer ")
-        .then(|| value[7..].trim())
+    scheme.eq_ignore_ascii_case("bearer ").then(|| value[7..].trim())
 }
 
 /// Weekday names, starting with 1970-01-01 (a Thursday).
 const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 /// Month names.
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// Formats `time` as an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub(crate) fn http_date(time: SystemTime) -> String {
@@ -103,14 +96,7 @@ mod tests {
 
     #[test]
     fn splits_pieces_losslessly() {
-        for text in [
-            "You said: hi",
-            "  lead",
-            "trail  ",
-            "",
-            "héllo wörld ✓",
-            "a\nb",
-        ] {
+        for text in ["You said: hi", "  lead", "trail  ", "", "héllo wörld ✓", "a\nb"] {
             assert_eq!(pieces(text).concat(), text);
         }
         assert_eq!(pieces("You said: hi"), ["You", " said:", " hi"]);

@@ -4,9 +4,7 @@ use std::process::Command;
 
 fn cli() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_litellm-host"));
-    command
-        .env_remove("LITELLM_BASE_URL")
-        .env_remove("LITELLM_API_KEY");
+    command.env_remove("LITELLM_BASE_URL").env_remove("LITELLM_API_KEY");
     command
 }
 
@@ -20,27 +18,11 @@ fn chat_answers_from_the_embedded_mock() {
 
 #[test]
 fn chat_streams_and_prints_json() {
-    let out = cli()
-        .args(["chat", "--stream", "Hello stream"])
-        .output()
-        .unwrap();
+    let out = cli().args(["chat", "--stream", "Hello stream"]).output().unwrap();
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "You said: Hello stream\n"
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "You said: Hello stream\n");
     let out = cli()
-        .args([
-            "chat",
-            "--json",
-            "--system",
-            "S",
-            "--max-tokens",
-            "9",
-            "--temperature",
-            "0.5",
-            "Hi",
-        ])
+        .args(["chat", "--json", "--system", "S", "--max-tokens", "9", "--temperature", "0.5", "Hi"])
         .output()
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -50,22 +32,10 @@ fn chat_streams_and_prints_json() {
 
 #[test]
 fn errors_print_the_typed_error_and_exit_non_zero() {
-    let out = cli()
-        .args([
-            "chat",
-            "--model",
-            "litellm:mock/error-401",
-            "--api-key",
-            "sk-cli-secret",
-            "x",
-        ])
-        .output()
-        .unwrap();
+    let out =
+        cli().args(["chat", "--model", "litellm:mock/error-401", "--api-key", "sk-cli-secret", "x"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("unauthorized") && stderr.contains("401"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("unauthorized") && stderr.contains("401"), "{stderr}");
     assert!(!stderr.contains("sk-cli-secret"));
 }

@@ -31,11 +31,7 @@ async fn error_statuses_map_to_typed_errors_with_the_servers_message() {
         assert_eq!(api.message, format!("mock error {status}"));
         assert_eq!(api.code.as_deref(), Some(format!("mock_{status}").as_str()));
         assert_eq!(api.attempts, 1);
-        assert_eq!(
-            api.retry_after_ms,
-            (status == 429).then_some(1000),
-            "{status}"
-        );
+        assert_eq!(api.retry_after_ms, (status == 429).then_some(1000), "{status}");
     }
 }
 
@@ -61,11 +57,7 @@ async fn special_errors_and_odd_bodies() {
     let e = provider_error(env.generate("litellm:mock/error-plain").await);
     assert_eq!(api_error(&e).message, "upstream exploded");
     let e = provider_error(env.generate("litellm:mock/error-long").await);
-    assert_eq!(
-        api_error(&e).message.chars().count(),
-        1001,
-        "capped at 1000 characters and an ellipsis"
-    );
+    assert_eq!(api_error(&e).message.chars().count(), 1001, "capped at 1000 characters and an ellipsis");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,28 +66,13 @@ async fn connection_refused_and_denied_hosts_are_transport_errors() {
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let tenant = Tenant::new("t").allow_origin(&url);
-    let config = Config {
-        base_url: Some(url.clone()),
-        max_retries: Some(0),
-        ..Config::default()
-    };
-    let e = provider_error(
-        host()
-            .generate(&tenant, config.clone(), Request::user("litellm:m", "x"))
-            .await,
-    );
-    assert!(
-        matches!(e, ProviderError::Transport(ref f) if f.message.contains("ConnectionRefused")),
-        "{e:?}"
-    );
+    let config = Config { base_url: Some(url.clone()), max_retries: Some(0), ..Config::default() };
+    let e = provider_error(host().generate(&tenant, config.clone(), Request::user("litellm:m", "x")).await);
+    assert!(matches!(e, ProviderError::Transport(ref f) if f.message.contains("ConnectionRefused")), "{e:?}");
 
     let env = env().await;
     let stranger = Tenant::new("stranger");
-    let e = provider_error(
-        host()
-            .generate(&stranger, env.config(), Request::user("litellm:m", "x"))
-            .await,
-    );
+    let e = provider_error(host().generate(&stranger, env.config(), Request::user("litellm:m", "x")).await);
     match e {
         ProviderError::Transport(f) => {
             assert!(f.message.contains("denied"), "{}", f.message);
@@ -109,31 +86,16 @@ async fn connection_refused_and_denied_hosts_are_transport_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_recover_and_count_attempts() {
     let env = env().await;
-    let config = Config {
-        max_retries: Some(2),
-        ..env.config()
-    };
-    let answer = env
-        .call(
-            config.clone(),
-            Request::user("litellm:mock/flaky429-2-a", "again"),
-        )
-        .await
-        .unwrap();
+    let config = Config { max_retries: Some(2), ..env.config() };
+    let answer = env.call(config.clone(), Request::user("litellm:mock/flaky429-2-a", "again")).await.unwrap();
     assert_eq!(answer.content, "You said: again");
     assert_eq!(env.mock.requests_for("mock/flaky429-2-a").len(), 3);
 
     let started = Instant::now();
-    let e = provider_error(
-        env.call(config, Request::user("litellm:mock/flaky429-5-b", "x"))
-            .await,
-    );
+    let e = provider_error(env.call(config, Request::user("litellm:mock/flaky429-5-b", "x")).await);
     assert_eq!(api_error(&e).attempts, 3);
     assert_eq!(env.mock.requests_for("mock/flaky429-5-b").len(), 3);
-    assert!(
-        started.elapsed() >= Duration::from_millis(100),
-        "retry-after-ms 50 was honoured twice"
-    );
+    assert!(started.elapsed() >= Duration::from_millis(100), "retry-after-ms 50 was honoured twice");
 
     let e = provider_error(env.generate("litellm:mock/error-401").await);
     assert_eq!(api_error(&e).attempts, 1, "401 is not retried");
@@ -159,20 +121,11 @@ async fn the_key_never_appears_in_an_error() {
     ];
     for model in models {
         let e = provider_error(
-            host()
-                .generate(
-                    &tenant,
-                    config.clone(),
-                    Request::user(format!("litellm:{model}"), "x"),
-                )
-                .await,
+            host().generate(&tenant, config.clone(), Request::user(format!("litellm:{model}"), "x")).await,
         );
         let shown = format!("{e:?}");
         assert!(!shown.contains(key), "{model} leaked the key: {shown}");
     }
     let echoed = env.mock.requests_for("mock/error-echo-key");
-    assert_eq!(
-        echoed[0].header("authorization"),
-        Some(format!("Bearer {key}").as_str())
-    );
+    assert_eq!(echoed[0].header("authorization"), Some(format!("Bearer {key}").as_str()));
 }

@@ -46,120 +46,68 @@ fn cases() -> Vec<Case> {
         case("mock/non-utf8", "malformed-response", 3000),
         case("mock/reset-body", "transport", 3000),
         Case {
-            config: |c| Config {
-                first_byte_timeout_ms: Some(300),
-                ..c
-            },
+            config: |c| Config { first_byte_timeout_ms: Some(300), ..c },
             ..case("mock/slow-headers-5000", "timeout", 3000)
         },
         Case {
-            config: |c| Config {
-                between_bytes_timeout_ms: Some(300),
-                ..c
-            },
+            config: |c| Config { between_bytes_timeout_ms: Some(300), ..c },
             ..case("mock/stalled-body", "timeout", 3000)
         },
-        Case {
-            config: |c| Config {
-                total_timeout_ms: Some(400),
-                ..c
-            },
-            ..case("mock/stalled-body", "timeout", 3000)
-        },
+        Case { config: |c| Config { total_timeout_ms: Some(400), ..c }, ..case("mock/stalled-body", "timeout", 3000) },
         // A body over the cap is cut off, whether announced (content-length) or chunked.
         case("mock/huge", "malformed-response", 8000),
         Case {
-            config: |c| Config {
-                max_response_bytes: Some(512 << 10),
-                ..c
-            },
+            config: |c| Config { max_response_bytes: Some(512 << 10), ..c },
             ..case("mock/big-1mb", "malformed-response", 3000)
         },
         // Retries: honouring Retry-After in seconds, as an HTTP date, and retry-after-ms.
         Case {
-            config: |c| Config {
-                max_retries: Some(1),
-                ..c
-            },
+            config: |c| Config { max_retries: Some(1), ..c },
             attempts: 2,
             at_least: Duration::from_millis(950),
             ..case("mock/error-429", "rate-limited", 4000)
         },
         Case {
-            config: |c| Config {
-                max_retries: Some(1),
-                ..c
-            },
+            config: |c| Config { max_retries: Some(1), ..c },
             attempts: 2,
             at_least: Duration::from_millis(900),
             ..case("mock/error-429-date", "rate-limited", 5000)
         },
         Case {
-            config: |c| Config {
-                max_retries: Some(3),
-                ..c
-            },
+            config: |c| Config { max_retries: Some(3), ..c },
             attempts: 4,
             at_least: Duration::from_millis(450),
             ..case("mock/error-429-ms", "rate-limited", 4000)
         },
         Case {
-            config: |c| Config {
-                max_retries: Some(2),
-                ..c
-            },
+            config: |c| Config { max_retries: Some(2), ..c },
             at_least: Duration::from_millis(375 + 750),
             ..case("mock/flaky-2-matrix", "ok", 5000)
         },
         // A wait longer than the total deadline allows is not started: the error comes at once.
         Case {
-            config: |c| Config {
-                max_retries: Some(5),
-                total_timeout_ms: Some(700),
-                ..c
-            },
+            config: |c| Config { max_retries: Some(5), total_timeout_ms: Some(700), ..c },
             attempts: 1,
             ..case("mock/error-429", "rate-limited", 950)
         },
         // Streams.
         Case {
             stream: true,
-            config: |c| Config {
-                total_timeout_ms: Some(300),
-                ..c
-            },
+            config: |c| Config { total_timeout_ms: Some(300), ..c },
             ..case("mock/stream-endless", "timeout", 3000)
         },
+        Case { stream: true, ..case("mock/stream-truncated", "malformed-response", 3000) },
+        Case { stream: true, ..case("mock/stream-error-midway", "upstream", 3000) },
+        Case { stream: true, ..case("mock/stream-not-sse", "malformed-response", 3000) },
+        Case { stream: true, ..case("mock/reset-body", "transport", 3000) },
         Case {
             stream: true,
-            ..case("mock/stream-truncated", "malformed-response", 3000)
-        },
-        Case {
-            stream: true,
-            ..case("mock/stream-error-midway", "upstream", 3000)
-        },
-        Case {
-            stream: true,
-            ..case("mock/stream-not-sse", "malformed-response", 3000)
-        },
-        Case {
-            stream: true,
-            ..case("mock/reset-body", "transport", 3000)
-        },
-        Case {
-            stream: true,
-            config: |c| Config {
-                between_bytes_timeout_ms: Some(300),
-                ..c
-            },
+            config: |c| Config { between_bytes_timeout_ms: Some(300), ..c },
             ..case("mock/stalled-body", "timeout", 3000)
         },
         Case {
             stream: true,
-            config: |c| Config {
-                max_retries: Some(1),
-                ..c
-            },
+            config: |c| Config { max_retries: Some(1), ..c },
             attempts: 2,
             at_least: Duration::from_millis(950),
             ..case("mock/error-429", "rate-limited", 4000)
@@ -194,27 +142,19 @@ async fn every_fault_ends_in_its_typed_error_in_time_without_a_trap() {
     let tenant = env.tenant.clone().env("LITELLM_API_KEY", key);
     // FAULT_CASE=substring runs only the matching cases (for debugging one).
     let only = std::env::var("FAULT_CASE").unwrap_or_default();
-    let cases: Vec<Case> = cases()
-        .into_iter()
-        .filter(|c| c.model.contains(only.as_str()))
-        .collect();
+    let cases: Vec<Case> = cases().into_iter().filter(|c| c.model.contains(only.as_str())).collect();
     let runs = cases.iter().map(|case| {
         let config = (case.config)(env.config());
         let tenant = tenant.clone();
         async move {
             let started = Instant::now();
-            let result =
-                tokio::time::timeout(Duration::from_secs(30), run(&tenant, config, case)).await;
+            let result = tokio::time::timeout(Duration::from_secs(30), run(&tenant, config, case)).await;
             (case, result, started.elapsed())
         }
     });
     let mut failures = Vec::new();
     for (case, result, elapsed) in join_all(runs).await {
-        let label = format!(
-            "{}{}",
-            case.model,
-            if case.stream { " (stream)" } else { "" }
-        );
+        let label = format!("{}{}", case.model, if case.stream { " (stream)" } else { "" });
         let outcome = match result {
             Err(_) => Err(format!("{label}: hung")),
             Ok(Ok(())) if case.expected == "ok" => Ok(()),
@@ -225,11 +165,7 @@ async fn every_fault_ends_in_its_typed_error_in_time_without_a_trap() {
                 if e.kind() != case.expected {
                     Err(format!("{label}: {shown}, expected {}", case.expected))
                 } else if case.attempts != 0 && attempts(&e) != case.attempts {
-                    Err(format!(
-                        "{label}: {} attempts, expected {}",
-                        attempts(&e),
-                        case.attempts
-                    ))
+                    Err(format!("{label}: {} attempts, expected {}", attempts(&e), case.attempts))
                 } else if shown.contains(key) {
                     Err(format!("{label}: the key leaked: {shown}"))
                 } else {
@@ -238,21 +174,12 @@ async fn every_fault_ends_in_its_typed_error_in_time_without_a_trap() {
             }
         };
         let timing = if elapsed < case.at_least || elapsed > case.at_most {
-            Err(format!(
-                "{label}: took {elapsed:?}, expected {:?}..={:?}",
-                case.at_least, case.at_most
-            ))
+            Err(format!("{label}: took {elapsed:?}, expected {:?}..={:?}", case.at_least, case.at_most))
         } else {
             Ok(())
         };
         failures.extend(outcome.err());
         failures.extend(timing.err());
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }

@@ -1,6 +1,7 @@
 //! Integration tests: the real component, in the real host, against the mock endpoint.
 
 mod answers;
+mod breadth;
 mod cli;
 mod contract;
 mod errors;

@@ -7,9 +7,7 @@
 
 use crate::support::{api_error, host, provider_error};
 use litellm_host::mock::MockServer;
-use litellm_host::{
-    Config, ProviderError, Request, StopReason, StreamEvent, Tenant, ToolCall, ToolDef,
-};
+use litellm_host::{Config, ProviderError, Request, StopReason, StreamEvent, Tenant, ToolCall, ToolDef};
 use std::fs::File;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -21,19 +19,13 @@ const NEEDS_SETUP: &str = "run `bash peers/setup.sh` first";
 
 /// `peers/` at the workspace root.
 fn peers_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("peers")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("peers")
 }
 
 /// A file of `peers/`, which must exist.
 fn peer_file(relative: &str) -> PathBuf {
     let path = peers_dir().join(relative);
-    assert!(
-        path.exists(),
-        "{} is missing: {NEEDS_SETUP}",
-        path.display()
-    );
+    assert!(path.exists(), "{} is missing: {NEEDS_SETUP}", path.display());
     path
 }
 
@@ -45,14 +37,8 @@ fn free_port() -> u16 {
 
 /// A file under the system's temp dir for a peer's output, unique to this run.
 fn log_path(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    std::env::temp_dir().join(format!(
-        "litellm-peer-{name}-{}-{nanos}.log",
-        std::process::id()
-    ))
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    std::env::temp_dir().join(format!("litellm-peer-{name}-{}-{nanos}.log", std::process::id()))
 }
 
 /// The last `n` lines of a file.
@@ -63,7 +49,7 @@ fn tail(path: &Path, n: usize) -> String {
 }
 
 /// A child process in its own process group, its output (stdout and stderr) in a log file, killed
-/// with its whole group when dropped.
+/// with its whole group when dropped (and its log removed, unless the test is failing).
 struct Guard {
     name: String,
     child: Child,
@@ -74,29 +60,14 @@ impl Guard {
     fn spawn(name: &str, mut command: Command) -> Guard {
         let log = log_path(name);
         let file = File::create(&log).expect("creating the peer's log");
-        command
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .process_group(0);
-        let child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {name} ({command:?}): {e}; {NEEDS_SETUP}"));
-        Guard {
-            name: name.into(),
-            child,
-            log,
-        }
+        command.stdin(Stdio::null()).stdout(file.try_clone().unwrap()).stderr(file).process_group(0);
+        let child = command.spawn().unwrap_or_else(|e| panic!("starting {name} ({command:?}): {e}; {NEEDS_SETUP}"));
+        Guard { name: name.into(), child, log }
     }
 
     /// The last lines of its output, for a failure message.
     fn tail(&self) -> String {
-        format!(
-            "--- last lines of {}'s output ({}) ---\n{}",
-            self.name,
-            self.log.display(),
-            tail(&self.log, 40)
-        )
+        format!("--- last lines of {}'s output ({}) ---\n{}", self.name, self.log.display(), tail(&self.log, 40))
     }
 
     fn exited(&mut self) -> Option<ExitStatus> {
@@ -111,11 +82,7 @@ impl Guard {
                 return status;
             }
             if Instant::now() > deadline {
-                panic!(
-                    "{} did not finish within {timeout:?}\n{}",
-                    self.name,
-                    self.tail()
-                );
+                panic!("{} did not finish within {timeout:?}\n{}", self.name, self.tail());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -127,21 +94,13 @@ impl Guard {
         let start = Instant::now();
         loop {
             if let Some(status) = self.exited() {
-                panic!(
-                    "{} exited ({status}) before it was ready\n{}",
-                    self.name,
-                    self.tail()
-                );
+                panic!("{} exited ({status}) before it was ready\n{}", self.name, self.tail());
             }
             if http_get_status(port, path).await == Some(200) {
                 return start.elapsed();
             }
             if start.elapsed() > timeout {
-                panic!(
-                    "{} was not ready on 127.0.0.1:{port}{path} within {timeout:?}\n{}",
-                    self.name,
-                    self.tail()
-                );
+                panic!("{} was not ready on 127.0.0.1:{port}{path} within {timeout:?}\n{}", self.name, self.tail());
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
@@ -159,17 +118,18 @@ impl Drop for Guard {
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
+        // The output is kept for a failing test only (its message names the file).
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }
 
 /// The status of a plain HTTP/1.1 GET, or `None` when nothing answers (yet).
 async fn http_get_status(port: u16, path: &str) -> Option<u16> {
     let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()?;
-        let head =
-            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        let head = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
         stream.write_all(head.as_bytes()).await.ok()?;
         let mut buf = [0u8; 64];
         let mut read = 0;
@@ -182,17 +142,12 @@ async fn http_get_status(port: u16, path: &str) -> Option<u16> {
         // "HTTP/1.1 200 OK"
         std::str::from_utf8(&buf[9..12]).ok()?.parse().ok()
     };
-    tokio::time::timeout(Duration::from_secs(5), exchange)
-        .await
-        .ok()
-        .flatten()
+    tokio::time::timeout(Duration::from_secs(5), exchange).await.ok().flatten()
 }
 
 async fn collect_stream(tenant: &Tenant, config: Config, request: Request) -> Vec<StreamEvent> {
-    let mut stream = host()
-        .stream(tenant, config, request)
-        .await
-        .unwrap_or_else(|e| panic!("the stream did not start: {e}"));
+    let mut stream =
+        host().stream(tenant, config, request).await.unwrap_or_else(|e| panic!("the stream did not start: {e}"));
     let mut events = Vec::new();
     while let Some(item) = stream.next().await {
         events.push(item.unwrap_or_else(|e| panic!("the stream failed after {events:?}: {e}")));
@@ -201,16 +156,7 @@ async fn collect_stream(tenant: &Tenant, config: Config, request: Request) -> Ve
 }
 
 fn stream_text(events: &[StreamEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|e| {
-            if let StreamEvent::Text(t) = e {
-                Some(t.as_str())
-            } else {
-                None
-            }
-        })
-        .collect()
+    events.iter().filter_map(|e| if let StreamEvent::Text(t) = e { Some(t.as_str()) } else { None }).collect()
 }
 
 const LITELLM_KEY: &str = "sk-peers-master-key";
@@ -225,22 +171,13 @@ async fn litellm_proxy() {
     let mut command = Command::new(peer_file(".venv/bin/litellm"));
     command
         .current_dir(&dir)
-        .args([
-            "--config",
-            "config.yaml",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-        ])
+        .args(["--config", "config.yaml", "--host", "127.0.0.1", "--port", &port.to_string()])
         .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         .env("PYTHONUNBUFFERED", "1")
         .env_remove("DATABASE_URL")
         .env_remove("LITELLM_MASTER_KEY");
     let mut proxy = Guard::spawn("litellm", command);
-    let ready = proxy
-        .wait_ready(port, "/health/liveliness", Duration::from_secs(60))
-        .await;
+    let ready = proxy.wait_ready(port, "/health/liveliness", Duration::from_secs(60)).await;
     eprintln!("litellm: ready after {ready:?}");
     let base = format!("http://127.0.0.1:{port}");
     let tenant = Tenant::new("peers-litellm")
@@ -251,11 +188,7 @@ async fn litellm_proxy() {
     // The seed's intent: a default config, the base URL and key from the tenant's environment,
     // the `litellm:` prefix stripped (the proxy knows only `peer-chat`).
     let answer = host()
-        .generate(
-            &tenant,
-            Config::default(),
-            Request::user("litellm:peer-chat", "Hello"),
-        )
+        .generate(&tenant, Config::default(), Request::user("litellm:peer-chat", "Hello"))
         .await
         .unwrap_or_else(|e| panic!("a chat answer: {e}\n{}", proxy.tail()));
     assert_eq!(answer.content, LITELLM_ANSWER);
@@ -263,26 +196,11 @@ async fn litellm_proxy() {
     assert_eq!(answer.stop_reason, StopReason::EndTurn);
     assert!(answer.tool_calls.is_empty());
     let usage = answer.usage.expect("LiteLLM counts tokens");
-    assert!(
-        usage.input_tokens > 0 && usage.output_tokens > 0,
-        "{usage:?}"
-    );
+    assert!(usage.input_tokens > 0 && usage.output_tokens > 0, "{usage:?}");
 
     // A stream: LiteLLM's mock sends the answer in 3-character deltas, then a finish and usage.
-    let events = collect_stream(
-        &tenant,
-        Config::default(),
-        Request::user("litellm:peer-chat", "Hello"),
-    )
-    .await;
-    assert!(
-        events
-            .iter()
-            .filter(|e| matches!(e, StreamEvent::Text(_)))
-            .count()
-            > 1,
-        "{events:?}"
-    );
+    let events = collect_stream(&tenant, Config::default(), Request::user("litellm:peer-chat", "Hello")).await;
+    assert!(events.iter().filter(|e| matches!(e, StreamEvent::Text(_))).count() > 1, "{events:?}");
     assert_eq!(stream_text(&events), LITELLM_ANSWER);
     match events.last() {
         Some(StreamEvent::Finish(end)) => {
@@ -292,22 +210,14 @@ async fn litellm_proxy() {
         }
         other => panic!("the last event is not finish: {other:?}"),
     }
-    assert_eq!(
-        events
-            .iter()
-            .filter(|e| matches!(e, StreamEvent::Finish(_)))
-            .count(),
-        1
-    );
+    assert_eq!(events.iter().filter(|e| matches!(e, StreamEvent::Finish(_))).count(), 1);
 
     // A tool call, parsed from LiteLLM's `mock_tool_calls`.
     let mut request = Request::user("litellm:peer-tools", "What is the weather in Paris?");
     request.tools = vec![ToolDef {
         name: "get_weather".into(),
         description: Some("The weather in a city".into()),
-        parameters:
-            r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#
-                .into(),
+        parameters: r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#.into(),
     }];
     let answer = host()
         .generate(&tenant, Config::default(), request)
@@ -322,25 +232,11 @@ async fn litellm_proxy() {
         }]
     );
     // LiteLLM's mock says `stop`, not `tool_calls`, beside its tool calls.
-    assert!(
-        matches!(
-            answer.stop_reason,
-            StopReason::EndTurn | StopReason::ToolUse
-        ),
-        "{answer:?}"
-    );
+    assert!(matches!(answer.stop_reason, StopReason::EndTurn | StopReason::ToolUse), "{answer:?}");
 
     // A wrong key: a real 401 (from custom_auth.py), and the key in no part of the error.
-    let wrong = Config {
-        api_key: Some("sk-wrong-peer-key".into()),
-        max_retries: Some(0),
-        ..Config::default()
-    };
-    let e = provider_error(
-        host()
-            .generate(&tenant, wrong, Request::user("litellm:peer-chat", "Hello"))
-            .await,
-    );
+    let wrong = Config { api_key: Some("sk-wrong-peer-key".into()), max_retries: Some(0), ..Config::default() };
+    let e = provider_error(host().generate(&tenant, wrong, Request::user("litellm:peer-chat", "Hello")).await);
     assert!(matches!(e, ProviderError::Unauthorized(_)), "{e:?}");
     let a = api_error(&e);
     assert_eq!((a.status, a.attempts), (401, 1), "{a:?}");
@@ -348,37 +244,14 @@ async fn litellm_proxy() {
     assert!(!format!("{e:?}").contains("sk-wrong-peer-key"), "{e:?}");
 
     // No key at all (a tenant without LITELLM_API_KEY): no header is sent, and the proxy says 401.
-    let keyless = Tenant::new("peers-litellm-keyless")
-        .allow_origin(&base)
-        .env("LITELLM_BASE_URL", &base);
-    let no_retries = Config {
-        max_retries: Some(0),
-        ..Config::default()
-    };
-    let e = provider_error(
-        host()
-            .generate(
-                &keyless,
-                no_retries.clone(),
-                Request::user("litellm:peer-chat", "x"),
-            )
-            .await,
-    );
-    assert!(
-        matches!(&e, ProviderError::Unauthorized(a) if a.status == 401),
-        "{e:?}"
-    );
+    let keyless = Tenant::new("peers-litellm-keyless").allow_origin(&base).env("LITELLM_BASE_URL", &base);
+    let no_retries = Config { max_retries: Some(0), ..Config::default() };
+    let e =
+        provider_error(host().generate(&keyless, no_retries.clone(), Request::user("litellm:peer-chat", "x")).await);
+    assert!(matches!(&e, ProviderError::Unauthorized(a) if a.status == 401), "{e:?}");
 
     // LiteLLM's own RateLimitError: a 429 with its message.
-    let e = provider_error(
-        host()
-            .generate(
-                &tenant,
-                no_retries,
-                Request::user("litellm:peer-rate-limited", "x"),
-            )
-            .await,
-    );
+    let e = provider_error(host().generate(&tenant, no_retries, Request::user("litellm:peer-rate-limited", "x")).await);
     assert!(matches!(e, ProviderError::RateLimited(_)), "{e:?}");
     let a = api_error(&e);
     assert_eq!((a.status, a.attempts), (429, 1), "{a:?}");
@@ -401,28 +274,15 @@ async fn llama_cpp_real_model() {
     command
         .args(["-m", "llama_cpp.server", "--model"])
         .arg(&model)
-        .args([
-            "--model_alias",
-            LLAMA_MODEL,
-            "--chat_format",
-            "gemma",
-            "--n_ctx",
-            "1024",
-        ])
+        .args(["--model_alias", LLAMA_MODEL, "--chat_format", "gemma", "--n_ctx", "1024"])
         .args(["--host", "127.0.0.1", "--port", &port.to_string()])
         .env("PYTHONUNBUFFERED", "1");
     let mut server = Guard::spawn("llama-cpp-server", command);
-    let ready = server
-        .wait_ready(port, "/v1/models", Duration::from_secs(60))
-        .await;
+    let ready = server.wait_ready(port, "/v1/models", Duration::from_secs(60)).await;
     eprintln!("llama.cpp: ready after {ready:?}");
     let base = format!("http://127.0.0.1:{port}");
     let tenant = Tenant::new("peers-llama").allow_origin(&base);
-    let config = Config {
-        base_url: Some(base.clone()),
-        max_retries: Some(0),
-        ..Config::default()
-    };
+    let config = Config { base_url: Some(base.clone()), max_retries: Some(0), ..Config::default() };
     let ask = |prompt: &str| {
         let mut request = Request::user(format!("litellm:{LLAMA_MODEL}"), prompt);
         request.max_tokens = Some(16);
@@ -432,49 +292,23 @@ async fn llama_cpp_real_model() {
 
     let t = Instant::now();
     let answer = host()
-        .generate(
-            &tenant,
-            config.clone(),
-            ask("Say hello in one short sentence."),
-        )
+        .generate(&tenant, config.clone(), ask("Say hello in one short sentence."))
         .await
         .unwrap_or_else(|e| panic!("a chat answer: {e}\n{}", server.tail()));
     eprintln!("llama.cpp: answer in {:?}: {answer:?}", t.elapsed());
     assert!(!answer.content.trim().is_empty(), "{answer:?}");
     let usage = answer.usage.expect("llama.cpp counts tokens");
     assert!(usage.input_tokens > 0, "{usage:?}");
-    assert!(
-        (1..=16).contains(&usage.output_tokens),
-        "max-tokens is 16: {usage:?}"
-    );
-    assert!(
-        matches!(
-            answer.stop_reason,
-            StopReason::EndTurn | StopReason::MaxTokens
-        ),
-        "{answer:?}"
-    );
+    assert!((1..=16).contains(&usage.output_tokens), "max-tokens is 16: {usage:?}");
+    assert!(matches!(answer.stop_reason, StopReason::EndTurn | StopReason::MaxTokens), "{answer:?}");
 
     let t = Instant::now();
     let events = collect_stream(&tenant, config, ask("Name three colours.")).await;
-    eprintln!(
-        "llama.cpp: {} stream events in {:?}: {:?}",
-        events.len(),
-        t.elapsed(),
-        stream_text(&events)
-    );
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, StreamEvent::Text(t) if !t.is_empty())),
-        "{events:?}"
-    );
+    eprintln!("llama.cpp: {} stream events in {:?}: {:?}", events.len(), t.elapsed(), stream_text(&events));
+    assert!(events.iter().any(|e| matches!(e, StreamEvent::Text(t) if !t.is_empty())), "{events:?}");
     match events.last() {
         Some(StreamEvent::Finish(end)) => {
-            assert!(
-                matches!(end.stop_reason, StopReason::EndTurn | StopReason::MaxTokens),
-                "{end:?}"
-            )
+            assert!(matches!(end.stop_reason, StopReason::EndTurn | StopReason::MaxTokens), "{end:?}")
         }
         other => panic!("the last event is not finish: {other:?}"),
     }
@@ -488,36 +322,22 @@ fn run_mjs_lines(stdout: &str) -> Vec<serde_json::Value> {
     stdout
         .lines()
         .filter(|l| l.starts_with('{'))
-        .map(|l| {
-            serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("not a JSON line from run.mjs: {l:?}: {e}"))
-        })
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line from run.mjs: {l:?}: {e}")))
         .collect()
 }
 
 /// Runs `node run.mjs OUT BASE_URL MODEL` and returns its JSON lines.
 async fn run_under_jco(jco: &Path, out: &Path, base: &str, model: &str) -> Vec<serde_json::Value> {
     let mut command = Command::new("node");
-    command
-        .current_dir(jco)
-        .arg("run.mjs")
-        .arg(out)
-        .args([base, model]);
+    command.current_dir(jco).arg("run.mjs").arg(out).args([base, model]);
     let mut node = Guard::spawn("node-run-mjs", command);
     let status = node.wait(Duration::from_secs(60)).await;
-    assert!(
-        status.success(),
-        "node run.mjs failed: {status}\n{}",
-        node.tail()
-    );
+    assert!(status.success(), "node run.mjs failed: {status}\n{}", node.tail());
     run_mjs_lines(&std::fs::read_to_string(&node.log).unwrap())
 }
 
 fn step<'a>(lines: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
-    lines
-        .iter()
-        .find(|l| l["step"] == name)
-        .unwrap_or_else(|| panic!("no {name:?} line in {lines:#?}"))
+    lines.iter().find(|l| l["step"] == name).unwrap_or_else(|| panic!("no {name:?} line in {lines:#?}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -531,18 +351,10 @@ async fn jco_runs_the_same_component() {
     // Transpile this build's component (what `npx jco transpile` runs).
     let t = Instant::now();
     let mut command = Command::new(bin);
-    command
-        .current_dir(&jco)
-        .args(["transpile", litellm_host::COMPONENT_PATH, "-o"])
-        .arg(&out)
-        .args(["--quiet"]);
+    command.current_dir(&jco).args(["transpile", litellm_host::COMPONENT_PATH, "-o"]).arg(&out).args(["--quiet"]);
     let mut transpile = Guard::spawn("jco-transpile", command);
     let status = transpile.wait(Duration::from_secs(120)).await;
-    assert!(
-        status.success(),
-        "jco transpile failed: {status}\n{}",
-        transpile.tail()
-    );
+    assert!(status.success(), "jco transpile failed: {status}\n{}", transpile.tail());
     eprintln!("jco: transpiled in {:?}", t.elapsed());
 
     let mock = MockServer::start().await.expect("the mock starts");
@@ -559,26 +371,12 @@ async fn jco_runs_the_same_component() {
     assert_eq!(answer["content"], "You said: Hello from jco");
     assert_eq!(answer["model"], "gpt-4o");
     assert_eq!(answer["stopReason"], "end-turn");
-    assert!(
-        answer["usage"]["outputTokens"].as_u64().unwrap_or(0) > 0,
-        "{answer}"
-    );
+    assert!(answer["usage"]["outputTokens"].as_u64().unwrap_or(0) > 0, "{answer}");
 
-    let events: Vec<&serde_json::Value> = lines
-        .iter()
-        .filter(|l| l["step"] == "event")
-        .map(|l| &l["event"])
-        .collect();
-    let text: String = events
-        .iter()
-        .filter(|e| e["tag"] == "text")
-        .map(|e| e["val"].as_str().unwrap())
-        .collect();
+    let events: Vec<&serde_json::Value> = lines.iter().filter(|l| l["step"] == "event").map(|l| &l["event"]).collect();
+    let text: String = events.iter().filter(|e| e["tag"] == "text").map(|e| e["val"].as_str().unwrap()).collect();
     assert_eq!(text, "You said: Streaming from jco");
-    assert!(
-        events.iter().filter(|e| e["tag"] == "text").count() > 1,
-        "{events:#?}"
-    );
+    assert!(events.iter().filter(|e| e["tag"] == "text").count() > 1, "{events:#?}");
     let last = events.last().expect("stream events");
     assert_eq!(last["tag"], "finish", "{events:#?}");
     assert_eq!(last["val"]["stopReason"], "end-turn");
@@ -586,18 +384,12 @@ async fn jco_runs_the_same_component() {
     step(&lines, "stream-end");
 
     // An empty config: the base URL came from LITELLM_BASE_URL in the component's environment.
-    assert_eq!(
-        step(&lines, "generate-env")["response"]["content"],
-        "You said: Hello from the environment"
-    );
+    assert_eq!(step(&lines, "generate-env")["response"]["content"], "You said: Hello from the environment");
 
     // What reached the wire: three requests, the prefix stripped, the stream asked for.
     let requests = mock.requests();
     assert_eq!(requests.len(), 3, "{requests:#?}");
-    assert!(
-        requests.iter().all(|r| r.body["model"] == "gpt-4o"),
-        "{requests:#?}"
-    );
+    assert!(requests.iter().all(|r| r.body["model"] == "gpt-4o"), "{requests:#?}");
     assert_eq!(requests[1].body["stream"], true);
 
     // The contract's error arrives as jco's `ComponentError` payload.

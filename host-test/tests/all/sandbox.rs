@@ -3,9 +3,7 @@
 
 use crate::support::{env, host, provider_error};
 use futures::future::join_all;
-use litellm_host::{
-    CallError, Config, Host, HostOptions, PoolingOptions, ProviderError, Request, Tenant,
-};
+use litellm_host::{CallError, Config, Host, HostOptions, PoolingOptions, ProviderError, Request, Tenant};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,51 +11,23 @@ use std::time::Duration;
 async fn a_denied_origin_fails_and_the_next_allowed_call_works() {
     let env = env().await;
     let elsewhere = Tenant::new("t").allow_origin("http://127.0.0.1:1");
-    let e = provider_error(
-        host()
-            .generate(&elsewhere, env.config(), Request::user("litellm:m", "x"))
-            .await,
-    );
-    assert!(
-        matches!(e, ProviderError::Transport(ref f) if f.message.contains("denied")),
-        "{e:?}"
-    );
-    assert_eq!(
-        env.generate("litellm:m").await.unwrap().content,
-        "You said: Hello there"
-    );
-    assert_eq!(
-        env.mock.requests().len(),
-        1,
-        "the denied call never reached the endpoint"
-    );
+    let e = provider_error(host().generate(&elsewhere, env.config(), Request::user("litellm:m", "x")).await);
+    assert!(matches!(e, ProviderError::Transport(ref f) if f.message.contains("denied")), "{e:?}");
+    assert_eq!(env.generate("litellm:m").await.unwrap().content, "You said: Hello there");
+    assert_eq!(env.mock.requests().len(), 1, "the denied call never reached the endpoint");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_cap_too_small_stops_the_call_not_the_host() {
     let env = env().await;
     let small = env.tenant.clone().memory_limit(4 << 20);
-    let result = host()
-        .generate(
-            &small,
-            env.config(),
-            Request::user("litellm:mock/big-1mb", "x"),
-        )
-        .await;
+    let result = host().generate(&small, env.config(), Request::user("litellm:mock/big-1mb", "x")).await;
     assert!(matches!(result, Err(CallError::Sandbox(_))), "{result:?}");
-    let answer = host()
-        .generate(&small, env.config(), Request::user("litellm:m", "small"))
-        .await
-        .unwrap();
-    assert_eq!(
-        answer.content, "You said: small",
-        "the same tenant's next call works"
-    );
+    let answer = host().generate(&small, env.config(), Request::user("litellm:m", "small")).await.unwrap();
+    assert_eq!(answer.content, "You said: small", "the same tenant's next call works");
     let tiny = env.tenant.clone().memory_limit(64 << 10);
     assert!(matches!(
-        host()
-            .generate(&tiny, env.config(), Request::user("litellm:m", "x"))
-            .await,
+        host().generate(&tiny, env.config(), Request::user("litellm:m", "x")).await,
         Err(CallError::Sandbox(_))
     ));
 }
@@ -66,48 +36,28 @@ async fn a_memory_cap_too_small_stops_the_call_not_the_host() {
 async fn a_call_over_its_deadline_is_stopped_and_the_next_works() {
     let env = env().await;
     let hasty = env.tenant.clone().call_deadline(Duration::from_millis(50));
-    let result = host()
-        .generate(
-            &hasty,
-            env.config(),
-            Request::user("litellm:mock/slow-headers-400", "x"),
-        )
-        .await;
+    let result = host().generate(&hasty, env.config(), Request::user("litellm:mock/slow-headers-400", "x")).await;
     match result {
         Err(CallError::Sandbox(why)) => assert!(why.contains("interrupt"), "{why}"),
         other => panic!("{other:?}"),
     }
-    let answer = host()
-        .generate(&hasty, env.config(), Request::user("litellm:m", "quick"))
-        .await
-        .unwrap();
+    let answer = host().generate(&hasty, env.config(), Request::user("litellm:m", "quick")).await.unwrap();
     assert_eq!(answer.content, "You said: quick");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_waits_at_its_concurrency_cap() {
     let env = env().await;
-    let tenant = Tenant::new("capped")
-        .allow_origin(&env.mock.base_url())
-        .max_concurrent_calls(1);
-    let stream = host()
-        .stream(&tenant, env.config(), Request::user("litellm:m", "x"))
-        .await
-        .unwrap();
+    let tenant = Tenant::new("capped").allow_origin(&env.mock.base_url()).max_concurrent_calls(1);
+    let stream = host().stream(&tenant, env.config(), Request::user("litellm:m", "x")).await.unwrap();
     let blocked = tokio::time::timeout(
         Duration::from_millis(300),
         host().generate(&tenant, env.config(), Request::user("litellm:m", "y")),
     )
     .await;
-    assert!(
-        blocked.is_err(),
-        "a second call waits while the stream holds the only place"
-    );
+    assert!(blocked.is_err(), "a second call waits while the stream holds the only place");
     drop(stream);
-    let answer = host()
-        .generate(&tenant, env.config(), Request::user("litellm:m", "z"))
-        .await
-        .unwrap();
+    let answer = host().generate(&tenant, env.config(), Request::user("litellm:m", "z")).await.unwrap();
     assert_eq!(answer.content, "You said: z");
 }
 
@@ -116,10 +66,7 @@ async fn a_thousand_calls_across_a_hundred_tenants_with_pooling() {
     let env = env().await;
     let pooled = Arc::new(
         Host::with_options(HostOptions {
-            pooling: Some(PoolingOptions {
-                max_instances: 200,
-                ..Default::default()
-            }),
+            pooling: Some(PoolingOptions { max_instances: 200, ..Default::default() }),
             ..Default::default()
         })
         .unwrap(),
@@ -131,31 +78,18 @@ async fn a_thousand_calls_across_a_hundred_tenants_with_pooling() {
                 .env("LITELLM_API_KEY", format!("sk-tenant-{i}"))
         })
         .collect();
-    let config = Config {
-        max_retries: Some(0),
-        ..env.config()
-    };
+    let config = Config { max_retries: Some(0), ..env.config() };
     let calls = (0..1000).map(|n| {
         let (host, tenant, config) = (pooled.clone(), tenants[n % 100].clone(), config.clone());
         tokio::spawn(async move {
-            let answer = host
-                .generate(
-                    &tenant,
-                    config,
-                    Request::user("litellm:mock/echo-key", "who"),
-                )
-                .await;
+            let answer = host.generate(&tenant, config, Request::user("litellm:mock/echo-key", "who")).await;
             (n % 100, answer)
         })
     });
     let mut ok = 0;
     for joined in join_all(calls).await {
         let (i, answer) = joined.unwrap();
-        assert_eq!(
-            answer.unwrap().content,
-            format!("key:sk-tenant-{i}"),
-            "tenant {i} got another tenant's answer"
-        );
+        assert_eq!(answer.unwrap().content, format!("key:sk-tenant-{i}"), "tenant {i} got another tenant's answer");
         ok += 1;
     }
     assert_eq!(ok, 1000);
@@ -166,21 +100,11 @@ async fn a_thousand_calls_across_a_hundred_tenants_with_pooling() {
 async fn the_compiled_component_is_cached_on_disk() {
     let env = env().await;
     let dir = std::env::temp_dir().join(format!("litellm-host-cache-{}", std::process::id()));
-    let options = HostOptions {
-        cache_dir: Some(dir.clone()),
-        ..Default::default()
-    };
+    let options = HostOptions { cache_dir: Some(dir.clone()), ..Default::default() };
     let first = Host::with_options(options.clone()).unwrap();
     let second = Host::with_options(options).unwrap();
     assert!(!first.loaded_from_cache() && second.loaded_from_cache());
-    let answer = second
-        .generate(
-            &env.tenant,
-            env.config(),
-            Request::user("litellm:m", "cached"),
-        )
-        .await
-        .unwrap();
+    let answer = second.generate(&env.tenant, env.config(), Request::user("litellm:m", "cached")).await.unwrap();
     assert_eq!(answer.content, "You said: cached");
     std::fs::remove_dir_all(dir).unwrap();
 }

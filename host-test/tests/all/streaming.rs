@@ -2,16 +2,11 @@
 //! framing oddities, errors mid-stream, and no whole-body buffering.
 
 use crate::support::{env, host, provider_error, Env};
-use litellm_host::{
-    CallError, Config, ProviderError, Request, StopReason, StreamEnd, StreamEvent, Usage,
-};
+use litellm_host::{CallError, Config, ProviderError, Request, StopReason, StreamEnd, StreamEvent, Usage};
 use std::time::Duration;
 
 async fn collect(env: &Env, config: Config, model: &str) -> (Vec<StreamEvent>, Option<CallError>) {
-    let mut stream = match host()
-        .stream(&env.tenant, config, Request::user(model, "Hello there"))
-        .await
-    {
+    let mut stream = match host().stream(&env.tenant, config, Request::user(model, "Hello there")).await {
         Ok(s) => s,
         Err(e) => return (Vec::new(), Some(e)),
     };
@@ -26,16 +21,7 @@ async fn collect(env: &Env, config: Config, model: &str) -> (Vec<StreamEvent>, O
 }
 
 fn text(events: &[StreamEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|e| {
-            if let StreamEvent::Text(t) = e {
-                Some(t.as_str())
-            } else {
-                None
-            }
-        })
-        .collect()
+    events.iter().filter_map(|e| if let StreamEvent::Text(t) = e { Some(t.as_str()) } else { None }).collect()
 }
 
 fn finish(events: &[StreamEvent]) -> &StreamEnd {
@@ -50,31 +36,15 @@ async fn text_stream_with_usage() {
     let env = env().await;
     let (events, error) = collect(&env, env.config(), "litellm:gpt-4o").await;
     assert!(error.is_none(), "{error:?}");
-    assert!(
-        events
-            .iter()
-            .filter(|e| matches!(e, StreamEvent::Text(_)))
-            .count()
-            > 1,
-        "one event per delta"
-    );
+    assert!(events.iter().filter(|e| matches!(e, StreamEvent::Text(_))).count() > 1, "one event per delta");
     assert_eq!(text(&events), "You said: Hello there");
     let end = finish(&events);
     assert_eq!(end.stop_reason, StopReason::EndTurn);
-    assert_eq!(
-        end.usage,
-        Some(Usage {
-            input_tokens: 2,
-            output_tokens: 4
-        })
-    );
+    assert_eq!(end.usage, Some(Usage { input_tokens: 2, output_tokens: 4 }));
     assert_eq!(end.model, "gpt-4o");
     let r = &env.mock.requests()[0];
     assert_eq!(r.body["stream"], true);
-    assert_eq!(
-        r.body["stream_options"],
-        serde_json::json!({"include_usage": true})
-    );
+    assert_eq!(r.body["stream_options"], serde_json::json!({"include_usage": true}));
     assert_eq!(r.header("accept"), Some("text/event-stream"));
 }
 
@@ -96,11 +66,7 @@ async fn parallel_tool_calls_are_assembled() {
     assert_eq!(
         calls,
         vec![
-            (
-                "call_1".into(),
-                "get_weather".into(),
-                r#"{"city": "Paris"}"#.into()
-            ),
+            ("call_1".into(), "get_weather".into(), r#"{"city": "Paris"}"#.into()),
             ("call_2".into(), "get_time".into(), r#"{"tz":"CET"}"#.into())
         ]
     );
@@ -114,21 +80,12 @@ async fn usage_only_chunk_reasoning_keepalives_and_split_bytes() {
     assert!(error.is_none(), "{error:?}");
     assert!(finish(&events).usage.is_some());
 
-    for model in [
-        "litellm:mock/stream-reasoning",
-        "litellm:mock/stream-reasoning-field",
-    ] {
+    for model in ["litellm:mock/stream-reasoning", "litellm:mock/stream-reasoning-field"] {
         let (events, error) = collect(&env, env.config(), model).await;
         assert!(error.is_none(), "{error:?}");
         let reasoning: String = events
             .iter()
-            .filter_map(|e| {
-                if let StreamEvent::Reasoning(t) = e {
-                    Some(t.as_str())
-                } else {
-                    None
-                }
-            })
+            .filter_map(|e| if let StreamEvent::Reasoning(t) = e { Some(t.as_str()) } else { None })
             .collect();
         assert_eq!(reasoning, "Let me think.", "{model}");
         assert_eq!(text(&events), "You said: Hello there");
@@ -141,11 +98,7 @@ async fn usage_only_chunk_reasoning_keepalives_and_split_bytes() {
 
     let (events, error) = collect(&env, env.config(), "litellm:mock/stream-bytewise").await;
     assert!(error.is_none(), "{error:?}");
-    assert!(
-        text(&events).contains("héllo wörld ✓"),
-        "{:?}",
-        text(&events)
-    );
+    assert!(text(&events).contains("héllo wörld ✓"), "{:?}", text(&events));
     finish(&events);
 }
 
@@ -174,11 +127,7 @@ async fn broken_streams_are_typed_errors() {
             false,
             |e| matches!(e, ProviderError::MalformedResponse(m) if m.contains("application/json")),
         ),
-        (
-            "litellm:mock/stream-500",
-            false,
-            |e| matches!(e, ProviderError::Upstream(a) if a.status == 500),
-        ),
+        ("litellm:mock/stream-500", false, |e| matches!(e, ProviderError::Upstream(a) if a.status == 500)),
     ] {
         let (events, error) = collect(&env, env.config(), model).await;
         match error {
@@ -186,27 +135,16 @@ async fn broken_streams_are_typed_errors() {
             other => panic!("{model}: {other:?}"),
         }
         assert_eq!(!events.is_empty(), expected_text, "{model}: {events:?}");
-        assert!(
-            !events.iter().any(|e| matches!(e, StreamEvent::Finish(_))),
-            "{model}"
-        );
+        assert!(!events.iter().any(|e| matches!(e, StreamEvent::Finish(_))), "{model}");
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_event_arrives_before_the_server_sends_the_rest() {
     let env = env().await;
-    let mut stream = host()
-        .stream(
-            &env.tenant,
-            env.config(),
-            Request::user("litellm:mock/stream-gated", "x"),
-        )
-        .await
-        .unwrap();
-    let first = tokio::time::timeout(Duration::from_secs(5), stream.next())
-        .await
-        .expect("no whole-body buffering");
+    let mut stream =
+        host().stream(&env.tenant, env.config(), Request::user("litellm:mock/stream-gated", "x")).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.expect("no whole-body buffering");
     assert_eq!(first.unwrap().unwrap(), StreamEvent::Text("first".into()));
     env.mock.release_gate();
     let mut rest = Vec::new();
@@ -220,26 +158,13 @@ async fn the_first_event_arrives_before_the_server_sends_the_rest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_stream_ends_at_the_total_deadline() {
     let env = env().await;
-    let config = Config {
-        total_timeout_ms: Some(300),
-        ..env.config()
-    };
+    let config = Config { total_timeout_ms: Some(300), ..env.config() };
     let (events, error) = collect(&env, config, "litellm:mock/stream-endless").await;
     assert!(!events.is_empty());
-    assert!(
-        matches!(error, Some(CallError::Provider(ProviderError::Timeout(_)))),
-        "{error:?}"
-    );
+    assert!(matches!(error, Some(CallError::Provider(ProviderError::Timeout(_)))), "{error:?}");
     let e = provider_error(
         host()
-            .stream(
-                &env.tenant,
-                env.config(),
-                Request {
-                    messages: vec![],
-                    ..Request::user("litellm:m", "")
-                },
-            )
+            .stream(&env.tenant, env.config(), Request { messages: vec![], ..Request::user("litellm:m", "") })
             .await
             .map(|_| ()),
     );

@@ -24,16 +24,11 @@ pub async fn env() -> Env {
 impl Env {
     /// The mock's URL, no retries (tests of retries ask for them).
     pub fn config(&self) -> Config {
-        Config {
-            base_url: Some(self.mock.base_url()),
-            max_retries: Some(0),
-            ..Config::default()
-        }
+        Config { base_url: Some(self.mock.base_url()), max_retries: Some(0), ..Config::default() }
     }
 
     pub async fn generate(&self, model: &str) -> Result<Response, CallError> {
-        self.call(self.config(), Request::user(model, "Hello there"))
-            .await
+        self.call(self.config(), Request::user(model, "Hello there")).await
     }
 
     pub async fn call(&self, config: Config, request: Request) -> Result<Response, CallError> {

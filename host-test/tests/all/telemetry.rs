@@ -19,10 +19,7 @@ struct Visitor<'a>(&'a mut Fields);
 
 impl Visit for Visitor<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(
-            field.name().to_string(),
-            format!("{value:?}").trim_matches('"').to_string(),
-        );
+        self.0.insert(field.name().to_string(), format!("{value:?}").trim_matches('"').to_string());
     }
 }
 
@@ -45,38 +42,18 @@ impl<S: tracing::Subscriber> Layer<S> for Capture {
 async fn spans_carry_gen_ai_fields_tenant_and_error_type() {
     let env = env().await;
     let capture = Capture::default();
-    let _guard =
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
 
     let mut request = Request::user("litellm:gpt-4o", "Hello there");
     request.max_tokens = Some(32);
-    host()
-        .generate(&env.tenant, env.config(), request)
-        .await
-        .unwrap();
-    let _ = host()
-        .generate(
-            &env.tenant,
-            env.config(),
-            Request::user("litellm:mock/error-429", "x"),
-        )
-        .await;
-    let mut stream = host()
-        .stream(
-            &env.tenant,
-            env.config(),
-            Request::user("litellm:mock/stream-tool-calls", "x"),
-        )
-        .await
-        .unwrap();
+    host().generate(&env.tenant, env.config(), request).await.unwrap();
+    let _ = host().generate(&env.tenant, env.config(), Request::user("litellm:mock/error-429", "x")).await;
+    let mut stream =
+        host().stream(&env.tenant, env.config(), Request::user("litellm:mock/stream-tool-calls", "x")).await.unwrap();
     while stream.next().await.is_some() {}
 
     let spans = capture.0.lock().unwrap().clone();
-    let chats: Vec<&Fields> = spans
-        .iter()
-        .map(|(_, f)| f)
-        .filter(|f| f.contains_key("gen_ai.system"))
-        .collect();
+    let chats: Vec<&Fields> = spans.iter().map(|(_, f)| f).filter(|f| f.contains_key("gen_ai.system")).collect();
     assert_eq!(chats.len(), 3, "{spans:?}");
     let ok = chats[0];
     for (field, value) in [
@@ -91,25 +68,10 @@ async fn spans_carry_gen_ai_fields_tenant_and_error_type() {
         ("gen_ai.usage.output_tokens", "4"),
         ("tenant", "test"),
     ] {
-        assert_eq!(
-            ok.get(field).map(String::as_str),
-            Some(value),
-            "{field} in {ok:?}"
-        );
+        assert_eq!(ok.get(field).map(String::as_str), Some(value), "{field} in {ok:?}");
     }
     assert!(!ok.contains_key("error.type"));
-    assert_eq!(
-        chats[1].get("error.type").map(String::as_str),
-        Some("rate-limited")
-    );
-    assert_eq!(
-        chats[2].get("gen_ai.request.stream").map(String::as_str),
-        Some("true")
-    );
-    assert_eq!(
-        chats[2]
-            .get("gen_ai.response.finish_reasons")
-            .map(String::as_str),
-        Some("tool-use")
-    );
+    assert_eq!(chats[1].get("error.type").map(String::as_str), Some("rate-limited"));
+    assert_eq!(chats[2].get("gen_ai.request.stream").map(String::as_str), Some("true"));
+    assert_eq!(chats[2].get("gen_ai.response.finish_reasons").map(String::as_str), Some("tool-use"));
 }

@@ -7,33 +7,18 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn path_method_headers_and_stripped_model_with_a_key() {
     let env = env().await;
-    let config = Config {
-        api_key: Some("sk-wire".into()),
-        ..env.config()
-    };
-    let answer = env
-        .call(config, Request::user("litellm:gpt-4o", "Hi"))
-        .await
-        .unwrap();
+    let config = Config { api_key: Some("sk-wire".into()), ..env.config() };
+    let answer = env.call(config, Request::user("litellm:gpt-4o", "Hi")).await.unwrap();
     assert_eq!(answer.content, "You said: Hi");
     let requests = env.mock.requests();
     assert_eq!(requests.len(), 1);
     let r = &requests[0];
-    assert_eq!(
-        (r.method.as_str(), r.path.as_str()),
-        ("POST", "/v1/chat/completions")
-    );
+    assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v1/chat/completions"));
     assert_eq!(r.header("authorization"), Some("Bearer sk-wire"));
     assert_eq!(r.header("content-type"), Some("application/json"));
-    assert_eq!(
-        r.header("content-length"),
-        Some(r.raw_body.len().to_string().as_str())
-    );
+    assert_eq!(r.header("content-length"), Some(r.raw_body.len().to_string().as_str()));
     // Only the fields that were set: strict servers reject nulls and unknown fields.
-    assert_eq!(
-        r.body,
-        json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]})
-    );
+    assert_eq!(r.body, json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,14 +27,8 @@ async fn no_authorization_header_without_a_key() {
     env.generate("litellm:m").await.unwrap();
     // An explicit empty key wins over the tenant's environment.
     let tenant = env.tenant.clone().env("LITELLM_API_KEY", "sk-env");
-    let config = Config {
-        api_key: Some(String::new()),
-        ..env.config()
-    };
-    host()
-        .generate(&tenant, config, Request::user("litellm:m", "x"))
-        .await
-        .unwrap();
+    let config = Config { api_key: Some(String::new()), ..env.config() };
+    host().generate(&tenant, config, Request::user("litellm:m", "x")).await.unwrap();
     for r in env.mock.requests() {
         assert_eq!(r.header("authorization"), None);
     }
@@ -62,20 +41,10 @@ async fn environment_supplies_base_url_and_key() {
         .allow_origin(&env.mock.base_url())
         .env("LITELLM_BASE_URL", format!("{}/v1/", env.mock.base_url()))
         .env("LITELLM_API_KEY", "sk-from-env");
-    let answer = host()
-        .generate(
-            &tenant,
-            Config::default(),
-            Request::user("litellm:m", "env"),
-        )
-        .await
-        .unwrap();
+    let answer = host().generate(&tenant, Config::default(), Request::user("litellm:m", "env")).await.unwrap();
     assert_eq!(answer.content, "You said: env");
     let r = &env.mock.requests()[0];
-    assert_eq!(
-        r.path, "/v1/chat/completions",
-        "a trailing /v1/ on the base URL is not doubled"
-    );
+    assert_eq!(r.path, "/v1/chat/completions", "a trailing /v1/ on the base URL is not doubled");
     assert_eq!(r.header("authorization"), Some("Bearer sk-from-env"));
 }
 
@@ -93,14 +62,8 @@ async fn system_first_tools_and_sampling_fields() {
     }];
     env.call(env.config(), request).await.unwrap();
     let body = &env.mock.requests()[0].body;
-    assert_eq!(
-        body["messages"][0],
-        json!({"role": "system", "content": "Be brief."})
-    );
-    assert_eq!(
-        body["messages"][1],
-        json!({"role": "user", "content": "Weather in Paris?"})
-    );
+    assert_eq!(body["messages"][0], json!({"role": "system", "content": "Be brief."}));
+    assert_eq!(body["messages"][1], json!({"role": "user", "content": "Weather in Paris?"}));
     assert_eq!(
         body["tools"],
         json!([{"type": "function", "function": {"name": "get_weather", "description": "Current weather",
@@ -114,11 +77,7 @@ async fn system_first_tools_and_sampling_fields() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tool_conversation_round_trips() {
     let env = env().await;
-    let tool = ToolDef {
-        name: "lookup".into(),
-        description: None,
-        parameters: r#"{"type":"object"}"#.into(),
-    };
+    let tool = ToolDef { name: "lookup".into(), description: None, parameters: r#"{"type":"object"}"#.into() };
     let mut first = Request::user("litellm:mock/tool-call", "Weather?");
     first.tools = vec![tool.clone()];
     let answer = env.call(env.config(), first.clone()).await.unwrap();
@@ -128,19 +87,9 @@ async fn a_tool_conversation_round_trips() {
 
     let mut second = first;
     second.model = "litellm:gpt-4o".into();
-    second.messages.push(Message {
-        role: Role::Assistant,
-        content: String::new(),
-        tool_calls: vec![call.clone()],
-        tool_call_id: None,
-    });
-    second.messages.push(Message {
-        tool_call_id: Some(call.id.clone()),
-        ..Message::text(Role::Tool, "18 C, sunny")
-    });
-    second
-        .messages
-        .push(Message::text(Role::Tool, "a result without an id"));
+    second.messages.push(Message { tool_calls: vec![call.clone()], ..Message::text(Role::Assistant, "") });
+    second.messages.push(Message { tool_call_id: Some(call.id.clone()), ..Message::text(Role::Tool, "18 C, sunny") });
+    second.messages.push(Message::text(Role::Tool, "a result without an id"));
     env.call(env.config(), second).await.unwrap();
     let messages = &env.mock.requests()[1].body["messages"];
     assert_eq!(
@@ -148,15 +97,8 @@ async fn a_tool_conversation_round_trips() {
         json!({"role": "assistant", "tool_calls": [{"id": call.id, "type": "function",
             "function": {"name": "lookup", "arguments": call.arguments}}]})
     );
-    assert_eq!(
-        messages[2],
-        json!({"role": "tool", "content": "18 C, sunny", "tool_call_id": call.id})
-    );
-    assert_eq!(
-        messages[3],
-        json!({"role": "user", "content": "a result without an id"}),
-        "the seed's fallback"
-    );
+    assert_eq!(messages[2], json!({"role": "tool", "content": "18 C, sunny", "tool_call_id": call.id}));
+    assert_eq!(messages[3], json!({"role": "user", "content": "a result without an id"}), "the seed's fallback");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,19 +107,12 @@ async fn invalid_requests_never_reach_the_network() {
     let mut no_messages = Request::user("litellm:m", "x");
     no_messages.messages.clear();
     let mut bad_tool = Request::user("litellm:m", "x");
-    bad_tool.tools = vec![ToolDef {
-        name: "t".into(),
-        description: None,
-        parameters: "[]".into(),
-    }];
+    bad_tool.tools = vec![ToolDef { name: "t".into(), description: None, parameters: "[]".into() }];
     let mut hot = Request::user("litellm:m", "x");
     hot.temperature = Some(9.0);
     for request in [no_messages, bad_tool, hot, Request::user("litellm:", "x")] {
         let e = crate::support::provider_error(env.call(env.config(), request).await);
-        assert!(
-            matches!(e, litellm_host::ProviderError::InvalidRequest(_)),
-            "{e:?}"
-        );
+        assert!(matches!(e, litellm_host::ProviderError::InvalidRequest(_)), "{e:?}");
     }
     assert!(env.mock.requests().is_empty());
 }

@@ -1,0 +1,167 @@
+//! The contract glue's conversions between the generated WIT types and the plain Rust ones.
+
+use crate::bindings::exports::devsper::llm::types as wit;
+use crate::domain;
+use crate::embeddings::{EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
+
+pub fn config_in(c: wit::Config) -> domain::ClientConfig {
+    domain::ClientConfig {
+        profile: c.profile.map(|p| match p {
+            wit::Profile::Litellm => domain::Profile::Litellm,
+            wit::Profile::Openai => domain::Profile::Openai,
+            wit::Profile::Azure => domain::Profile::Azure,
+            wit::Profile::Ollama => domain::Profile::Ollama,
+            wit::Profile::Vllm => domain::Profile::Vllm,
+        }),
+        base_url: c.base_url,
+        api_key: c.api_key.map(domain::ApiKey::new),
+        connect_timeout_ms: c.connect_timeout_ms,
+        first_byte_timeout_ms: c.first_byte_timeout_ms,
+        between_bytes_timeout_ms: c.between_bytes_timeout_ms,
+        total_timeout_ms: c.total_timeout_ms,
+        max_retries: c.max_retries,
+        max_response_bytes: c.max_response_bytes,
+        headers: c.headers,
+        api_version: c.api_version,
+    }
+}
+
+pub fn request_in(r: wit::Request) -> domain::ChatRequest {
+    domain::ChatRequest {
+        model: r.model,
+        messages: r.messages.into_iter().map(message_in).collect(),
+        tools: r
+            .tools
+            .into_iter()
+            .map(|t| domain::ToolDef { name: t.name, description: t.description, parameters: t.parameters })
+            .collect(),
+        max_tokens: r.max_tokens,
+        temperature: r.temperature,
+        system: r.system,
+        top_p: r.top_p,
+        stop: r.stop,
+        seed: r.seed,
+        user: r.user,
+        presence_penalty: r.presence_penalty,
+        frequency_penalty: r.frequency_penalty,
+        response_format: r.response_format.map(|f| match f {
+            wit::ResponseFormat::Text => domain::ResponseFormat::Text,
+            wit::ResponseFormat::JsonObject => domain::ResponseFormat::JsonObject,
+            wit::ResponseFormat::JsonSchema(s) => {
+                domain::ResponseFormat::JsonSchema { name: s.name, schema: s.schema, strict: s.strict }
+            }
+        }),
+        tool_choice: r.tool_choice.map(|c| match c {
+            wit::ToolChoice::Auto => domain::ToolChoice::Auto,
+            wit::ToolChoice::None => domain::ToolChoice::None,
+            wit::ToolChoice::Required => domain::ToolChoice::Required,
+            wit::ToolChoice::Named(name) => domain::ToolChoice::Named(name),
+        }),
+        parallel_tool_calls: r.parallel_tool_calls,
+        extra_body: r.extra_body,
+    }
+}
+
+fn message_in(m: wit::Message) -> domain::Message {
+    domain::Message {
+        role: match m.role {
+            wit::Role::System => domain::Role::System,
+            wit::Role::User => domain::Role::User,
+            wit::Role::Assistant => domain::Role::Assistant,
+            wit::Role::Tool => domain::Role::Tool,
+        },
+        content: m.content,
+        parts: m
+            .parts
+            .into_iter()
+            .map(|p| match p {
+                wit::ContentPart::Text(t) => domain::ContentPart::Text(t),
+                wit::ContentPart::Image(i) => domain::ContentPart::Image { url: i.url, detail: i.detail },
+            })
+            .collect(),
+        tool_calls: m
+            .tool_calls
+            .into_iter()
+            .map(|c| domain::ToolCall { id: c.id, name: c.name, arguments: c.arguments })
+            .collect(),
+        tool_call_id: m.tool_call_id,
+    }
+}
+
+pub fn embeddings_in(r: wit::EmbeddingsRequest) -> EmbeddingsRequest {
+    EmbeddingsRequest { model: r.model, inputs: r.inputs, dimensions: r.dimensions, user: r.user }
+}
+
+pub fn embeddings_out(r: EmbeddingsResponse) -> wit::EmbeddingsResponse {
+    wit::EmbeddingsResponse { embeddings: r.embeddings, model: r.model, usage: r.usage.map(usage_out) }
+}
+
+pub fn model_out(m: ModelInfo) -> wit::ModelInfo {
+    wit::ModelInfo { id: m.id, owned_by: m.owned_by, created: m.created }
+}
+
+pub fn response_out(r: domain::ChatResponse) -> wit::Response {
+    wit::Response {
+        content: r.content,
+        tool_calls: r.tool_calls.into_iter().map(tool_call_out).collect(),
+        usage: r.usage.map(usage_out),
+        model: r.model,
+        stop_reason: stop_out(r.stop_reason),
+        reasoning: r.reasoning,
+    }
+}
+
+pub fn event_out(event: domain::StreamEvent) -> wit::StreamEvent {
+    match event {
+        domain::StreamEvent::Text(t) => wit::StreamEvent::Text(t),
+        domain::StreamEvent::Reasoning(r) => wit::StreamEvent::Reasoning(r),
+        domain::StreamEvent::ToolCall(c) => wit::StreamEvent::ToolCall(tool_call_out(c)),
+        domain::StreamEvent::Finish { stop_reason, usage, model } => wit::StreamEvent::Finish(wit::StreamEnd {
+            stop_reason: stop_out(stop_reason),
+            usage: usage.map(usage_out),
+            model,
+        }),
+    }
+}
+
+fn tool_call_out(c: domain::ToolCall) -> wit::ToolCall {
+    wit::ToolCall { id: c.id, name: c.name, arguments: c.arguments }
+}
+
+fn usage_out(u: domain::Usage) -> wit::Usage {
+    wit::Usage { input_tokens: u.input_tokens, output_tokens: u.output_tokens }
+}
+
+fn stop_out(s: domain::StopReason) -> wit::StopReason {
+    match s {
+        domain::StopReason::EndTurn => wit::StopReason::EndTurn,
+        domain::StopReason::ToolUse => wit::StopReason::ToolUse,
+        domain::StopReason::MaxTokens => wit::StopReason::MaxTokens,
+        domain::StopReason::StopSequence => wit::StopReason::StopSequence,
+        domain::StopReason::ContentFilter => wit::StopReason::ContentFilter,
+    }
+}
+
+pub fn error_out(e: domain::Error) -> wit::Error {
+    let api = |a: domain::ApiError| wit::ApiError {
+        status: a.status,
+        message: a.message,
+        code: a.code,
+        retry_after_ms: a.retry_after_ms,
+        attempts: a.attempts,
+    };
+    let failure = |f: domain::Failure| wit::Failure { message: f.message, attempts: f.attempts };
+    match e {
+        domain::Error::InvalidRequest(m) => wit::Error::InvalidRequest(m),
+        domain::Error::Unauthorized(a) => wit::Error::Unauthorized(api(a)),
+        domain::Error::RateLimited(a) => wit::Error::RateLimited(api(a)),
+        domain::Error::ContextLengthExceeded(a) => wit::Error::ContextLengthExceeded(api(a)),
+        domain::Error::ContentFiltered(a) => wit::Error::ContentFiltered(api(a)),
+        domain::Error::QuotaExceeded(a) => wit::Error::QuotaExceeded(api(a)),
+        domain::Error::BadRequest(a) => wit::Error::BadRequest(api(a)),
+        domain::Error::Upstream(a) => wit::Error::Upstream(api(a)),
+        domain::Error::Timeout(f) => wit::Error::Timeout(failure(f)),
+        domain::Error::Transport(f) => wit::Error::Transport(failure(f)),
+        domain::Error::MalformedResponse(m) => wit::Error::MalformedResponse(m),
+    }
+}

@@ -1,0 +1,217 @@
+//! The embeddings (`/v1/embeddings`) and model-listing (`/v1/models`) endpoints: request bodies and
+//! tolerant parsing of their answers.
+
+use crate::domain::{ApiKey, Error, Usage};
+use crate::errors;
+use crate::response::malformed;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// An embeddings request.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EmbeddingsRequest {
+    pub model: String,
+    pub inputs: Vec<String>,
+    pub dimensions: Option<u32>,
+    pub user: Option<String>,
+}
+
+/// One vector per input, in input order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddingsResponse {
+    pub embeddings: Vec<Vec<f32>>,
+    pub model: String,
+    pub usage: Option<Usage>,
+}
+
+/// A model the server offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelInfo {
+    pub id: String,
+    pub owned_by: Option<String>,
+    pub created: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct EmbeddingsBody<'a> {
+    model: &'a str,
+    input: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dimensions: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<&'a str>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EmbeddingsAnswer {
+    data: Option<Vec<EmbeddingItem>>,
+    model: Option<String>,
+    usage: Option<Value>,
+    error: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EmbeddingItem {
+    index: Option<usize>,
+    embedding: Value,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ModelsAnswer {
+    data: Option<Vec<ModelItem>>,
+    error: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ModelItem {
+    id: Option<String>,
+    owned_by: Option<String>,
+    created: Option<u64>,
+}
+
+/// The body for `/v1/embeddings`; `wire_model` is the model without its prefix.
+pub fn embeddings_body(request: &EmbeddingsRequest, wire_model: &str) -> Result<Vec<u8>, Error> {
+    if wire_model.trim().is_empty() {
+        return Err(Error::InvalidRequest("the model is empty".into()));
+    }
+    if request.inputs.is_empty() {
+        return Err(Error::InvalidRequest("there are no inputs to embed".into()));
+    }
+    if request.dimensions == Some(0) {
+        return Err(Error::InvalidRequest("dimensions must be greater than 0".into()));
+    }
+    let body = EmbeddingsBody {
+        model: wire_model,
+        input: &request.inputs,
+        dimensions: request.dimensions,
+        user: request.user.as_deref(),
+    };
+    serde_json::to_vec(&body).map_err(|e| Error::InvalidRequest(format!("cannot encode the request: {e}")))
+}
+
+fn embedded_error(error: Option<&Value>, key: &ApiKey) -> Option<Error> {
+    error.filter(|e| !e.is_null()).map(|e| errors::from_embedded(&serde_json::json!({ "error": e }), key))
+}
+
+/// A vector as floats, or as base64 of little-endian `f32`s (OpenAI's `encoding_format: base64`).
+fn vector(value: Value) -> Result<Vec<f32>, Error> {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .map(|v| v.as_f64().map(|f| f as f32).ok_or_else(|| malformed("an embedding holds a non-number")))
+            .collect(),
+        Value::String(text) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|e| malformed(format!("a base64 embedding: {e}")))?;
+            if bytes.len() % 4 != 0 {
+                return Err(malformed("a base64 embedding is not a whole number of f32s"));
+            }
+            Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+        }
+        _ => Err(malformed("an embedding is neither a list nor base64")),
+    }
+}
+
+/// Parses an embeddings answer; it must hold exactly one vector per input.
+pub fn parse_embeddings(
+    body: &[u8],
+    inputs: usize,
+    requested_model: &str,
+    key: &ApiKey,
+) -> Result<EmbeddingsResponse, Error> {
+    let answer: EmbeddingsAnswer = serde_json::from_slice(body).map_err(|e| malformed(format!("{e}")))?;
+    if let Some(error) = embedded_error(answer.error.as_ref(), key) {
+        return Err(error);
+    }
+    let mut items = answer.data.ok_or_else(|| malformed("it has no data"))?;
+    if items.len() != inputs {
+        return Err(malformed(format!("{} embeddings for {inputs} inputs", items.len())));
+    }
+    items.sort_by_key(|item| item.index.unwrap_or(usize::MAX));
+    let embeddings = items.into_iter().map(|item| vector(item.embedding)).collect::<Result<Vec<_>, _>>()?;
+    let tokens = |name: &str| {
+        answer
+            .usage
+            .as_ref()
+            .and_then(|u| u.get(name))
+            .and_then(Value::as_u64)
+            .map(|v| v.min(u64::from(u32::MAX)) as u32)
+    };
+    let usage = tokens("prompt_tokens").map(|input_tokens| Usage { input_tokens, output_tokens: 0 });
+    Ok(EmbeddingsResponse { embeddings, model: answer.model.unwrap_or_else(|| requested_model.to_string()), usage })
+}
+
+/// Parses a model list; entries without an id are skipped.
+pub fn parse_models(body: &[u8], key: &ApiKey) -> Result<Vec<ModelInfo>, Error> {
+    let answer: ModelsAnswer = serde_json::from_slice(body).map_err(|e| malformed(format!("{e}")))?;
+    if let Some(error) = embedded_error(answer.error.as_ref(), key) {
+        return Err(error);
+    }
+    let items = answer.data.ok_or_else(|| malformed("it has no data"))?;
+    Ok(items
+        .into_iter()
+        .filter_map(|m| {
+            Some(ModelInfo { id: m.id.filter(|id| !id.is_empty())?, owned_by: m.owned_by, created: m.created })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_is_a_batch_without_nulls() {
+        let r = EmbeddingsRequest { model: "litellm:e".into(), inputs: vec!["a".into()], ..Default::default() };
+        let b: Value = serde_json::from_slice(&embeddings_body(&r, "e").unwrap()).unwrap();
+        assert_eq!(b, serde_json::json!({"model": "e", "input": ["a"]}));
+        let empty = EmbeddingsRequest { inputs: vec![], ..r };
+        assert!(matches!(embeddings_body(&empty, "e"), Err(Error::InvalidRequest(_))));
+    }
+
+    #[test]
+    fn vectors_in_index_order_floats_or_base64() {
+        let b64 =
+            base64::engine::general_purpose::STANDARD.encode([1.5f32.to_le_bytes(), 2.0f32.to_le_bytes()].concat());
+        let body = format!(
+            r#"{{"data":[{{"index":1,"embedding":"{b64}"}},{{"index":0,"embedding":[0.25,1]}}],"model":"e3",
+               "usage":{{"prompt_tokens":4,"total_tokens":4}}}}"#
+        );
+        let r = parse_embeddings(body.as_bytes(), 2, "asked", &ApiKey::default()).unwrap();
+        assert_eq!(r.embeddings, vec![vec![0.25, 1.0], vec![1.5, 2.0]]);
+        assert_eq!((r.model.as_str(), r.usage), ("e3", Some(Usage { input_tokens: 4, output_tokens: 0 })));
+        for bad in
+            [r#"{"data":[]}"#, r#"{"data":[{"embedding":["x"]}]}"#, r#"{"data":[{"embedding":"!!"}]}"#, "[", "{}"]
+        {
+            assert!(
+                matches!(
+                    parse_embeddings(bad.as_bytes(), 1, "m", &ApiKey::default()),
+                    Err(Error::MalformedResponse(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn models_tolerate_missing_fields() {
+        let body =
+            br#"{"object":"list","data":[{"id":"a","owned_by":"me","created":1},{"id":"b"},{"object":"model"}]}"#;
+        let models = parse_models(body, &ApiKey::default()).unwrap();
+        assert_eq!(
+            models,
+            vec![
+                ModelInfo { id: "a".into(), owned_by: Some("me".into()), created: Some(1) },
+                ModelInfo { id: "b".into(), owned_by: None, created: None },
+            ]
+        );
+        let e = parse_models(br#"{"error":{"message":"no","code":"401"}}"#, &ApiKey::default()).unwrap_err();
+        assert_eq!(e.kind(), "unauthorized");
+    }
+}
