@@ -43,7 +43,7 @@ impl StreamAssembler {
         }
         let data = event.data.trim();
         if event.event == "error" {
-            let json = serde_json::from_str(data).unwrap_or(serde_json::Value::String(data.to_string()));
+            let json = serde_json::from_slice(data.as_bytes()).unwrap_or(serde_json::Value::String(data.to_string()));
             return Err(crate::errors::from_embedded(&json, &self.key));
         }
         if data == "[DONE]" {
@@ -53,12 +53,12 @@ impl StreamAssembler {
         if data.is_empty() {
             return Ok(());
         }
-        let value: serde_json::Value =
-            serde_json::from_str(data).map_err(|e| malformed(format!("a stream event: {e}")))?;
-        if value.get("error").is_some_and(|e| !e.is_null()) {
-            return Err(crate::errors::from_embedded(&value, &self.key));
+        // One deserializer (from a byte slice) for every JSON the guest reads keeps the component small.
+        let chunk: Chunk =
+            serde_json::from_slice(data.as_bytes()).map_err(|e| malformed(format!("a stream event: {e}")))?;
+        if let Some(error) = chunk.error.as_ref().filter(|e| !e.is_null()) {
+            return Err(crate::errors::from_embedded(error, &self.key));
         }
-        let chunk: Chunk = serde_json::from_value(value).map_err(|e| malformed(format!("a stream chunk: {e}")))?;
         if let Some(model) = chunk.model.filter(|m| !m.is_empty()) {
             self.model = model;
         }

@@ -95,7 +95,7 @@ pub fn embeddings_body(request: &EmbeddingsRequest, wire_model: &str) -> Result<
 }
 
 fn embedded_error(error: Option<&Value>, key: &ApiKey) -> Option<Error> {
-    error.filter(|e| !e.is_null()).map(|e| errors::from_embedded(&serde_json::json!({ "error": e }), key))
+    error.filter(|e| !e.is_null()).map(|e| errors::from_embedded(e, key))
 }
 
 /// A vector as floats, or as base64 of little-endian `f32`s (OpenAI's `encoding_format: base64`).

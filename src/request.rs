@@ -5,7 +5,7 @@ use crate::validate;
 use crate::wire::{
     ChatBody, Stop, StreamOptions, WireContent, WireFunction, WireFunctionCall, WireMessage, WireTool, WireToolCall,
 };
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 
 /// The model prefix this provider answers to (the seed's `supports_model`).
 pub const MODEL_PREFIX: &str = "litellm:";
@@ -32,7 +32,7 @@ fn role_name(role: Role, has_tool_call_id: bool) -> &'static str {
 }
 
 fn content_parts(text: &str, parts: &[ContentPart]) -> Vec<Value> {
-    let text_part = |t: &str| json!({"type": "text", "text": t});
+    let text_part = |t: &str| object([("type", "text".into()), ("text", t.into())]);
     let mut wire: Vec<Value> = Vec::with_capacity(parts.len() + 1);
     if !text.is_empty() {
         wire.push(text_part(text));
@@ -40,34 +40,48 @@ fn content_parts(text: &str, parts: &[ContentPart]) -> Vec<Value> {
     for part in parts {
         wire.push(match part {
             ContentPart::Text(t) => text_part(t),
-            ContentPart::Image { url, detail: None } => json!({"type": "image_url", "image_url": {"url": url}}),
-            ContentPart::Image { url, detail: Some(d) } => {
-                json!({"type": "image_url", "image_url": {"url": url, "detail": d}})
+            ContentPart::Image { url, detail } => {
+                let mut image = Map::new();
+                image.insert("url".into(), url.as_str().into());
+                if let Some(detail) = detail {
+                    image.insert("detail".into(), detail.as_str().into());
+                }
+                object([("type", "image_url".into()), ("image_url", Value::Object(image))])
             }
         });
     }
     wire
 }
 
+/// A JSON object from its fields (without `json!`, whose `to_value` costs code size).
+fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
 fn tool_choice(choice: &ToolChoice) -> Value {
     match choice {
-        ToolChoice::Auto => json!("auto"),
-        ToolChoice::None => json!("none"),
-        ToolChoice::Required => json!("required"),
-        ToolChoice::Named(name) => json!({"type": "function", "function": {"name": name}}),
+        ToolChoice::Auto => "auto".into(),
+        ToolChoice::None => "none".into(),
+        ToolChoice::Required => "required".into(),
+        ToolChoice::Named(name) => {
+            object([("type", "function".into()), ("function", object([("name", name.as_str().into())]))])
+        }
     }
 }
 
 fn response_format(format: &ResponseFormat) -> Result<Value, Error> {
     Ok(match format {
-        ResponseFormat::Text => json!({"type": "text"}),
-        ResponseFormat::JsonObject => json!({"type": "json_object"}),
+        ResponseFormat::Text => object([("type", "text".into())]),
+        ResponseFormat::JsonObject => object([("type", "json_object".into())]),
         ResponseFormat::JsonSchema { name, schema, strict } => {
-            let mut spec = json!({"name": name, "schema": validate::json_object(schema, "json-schema schema")?});
+            let schema = Value::Object(validate::json_object(schema, "json-schema schema")?);
+            let mut spec = Map::new();
+            spec.insert("name".into(), name.as_str().into());
+            spec.insert("schema".into(), schema);
             if let Some(strict) = strict {
-                spec["strict"] = json!(strict);
+                spec.insert("strict".into(), (*strict).into());
             }
-            json!({"type": "json_schema", "json_schema": spec})
+            object([("type", "json_schema".into()), ("json_schema", Value::Object(spec))])
         }
     })
 }
@@ -148,10 +162,10 @@ pub fn chat_body(request: &ChatRequest, stream: bool) -> Result<Vec<u8>, Error> 
     let Some(extra) = &request.extra_body else {
         return serde_json::to_vec(&body).map_err(encode_failed);
     };
-    let mut merged = serde_json::to_value(&body).map_err(encode_failed)?;
-    if let Value::Object(fields) = &mut merged {
-        fields.extend(validate::json_object(extra, "extra-body")?);
-    }
+    // Re-read rather than `to_value`: one JSON reader in the component keeps it small.
+    let encoded = serde_json::to_vec(&body).map_err(encode_failed)?;
+    let mut merged: Map<String, Value> = serde_json::from_slice(&encoded).map_err(encode_failed)?;
+    merged.extend(validate::json_object(extra, "extra-body")?);
     serde_json::to_vec(&merged).map_err(encode_failed)
 }
 

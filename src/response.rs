@@ -35,11 +35,10 @@ pub fn tool_call(position: usize, id: Option<String>, function: Option<FunctionD
 
 /// Parses a whole non-streamed answer; `requested_model` stands in when the answer names none.
 pub fn parse(body: &[u8], requested_model: &str, key: &ApiKey) -> Result<ChatResponse, Error> {
-    let text = std::str::from_utf8(body).map_err(|e| malformed(format!("not UTF-8 ({e})")))?;
-    let wire: CompletionBody = serde_json::from_str(text).map_err(|e| malformed(format!("{e}")))?;
+    let wire: CompletionBody = serde_json::from_slice(body).map_err(|e| malformed(format!("{e}")))?;
     if let Some(error) = wire.error.as_ref().filter(|e| !e.is_null()) {
         if wire.choices.as_ref().is_none_or(Vec::is_empty) {
-            return Err(errors::from_embedded(&serde_json::json!({ "error": error }), key));
+            return Err(errors::from_embedded(error, key));
         }
     }
     let choice = wire.choices.and_then(|c| c.into_iter().next()).ok_or_else(|| malformed("it has no choices"))?;

@@ -13,16 +13,17 @@ fn invalid(message: impl Into<String>) -> Error {
 
 /// A JSON object given as text.
 pub fn json_object(text: &str, what: &str) -> Result<Map<String, Value>, Error> {
-    match serde_json::from_str::<Value>(text) {
+    match serde_json::from_slice::<Value>(text.as_bytes()) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(invalid(format!("{what} must be a JSON object"))),
         Err(_) => Err(invalid(format!("{what} is not valid JSON"))),
     }
 }
 
-fn in_range(value: Option<f32>, low: f32, high: f32, name: &str) -> Result<(), Error> {
+/// `range` is spelled out (not formatted from floats, whose formatting code the component would carry).
+fn in_range(value: Option<f32>, low: f32, high: f32, name: &str, range: &str) -> Result<(), Error> {
     match value {
-        Some(v) if !(low..=high).contains(&v) => Err(invalid(format!("{name} {v} is outside {low} to {high}"))),
+        Some(v) if !(low..=high).contains(&v) => Err(invalid(format!("{name} is outside {range}"))),
         _ => Ok(()),
     }
 }
@@ -35,10 +36,10 @@ pub fn chat(request: &ChatRequest, wire_model: &str) -> Result<(), Error> {
     if request.messages.is_empty() {
         return Err(invalid("there are no messages"));
     }
-    in_range(request.temperature, 0.0, 2.0, "temperature")?;
-    in_range(request.top_p, 0.0, 1.0, "top-p")?;
-    in_range(request.presence_penalty, -2.0, 2.0, "presence-penalty")?;
-    in_range(request.frequency_penalty, -2.0, 2.0, "frequency-penalty")?;
+    in_range(request.temperature, 0.0, 2.0, "temperature", "0 to 2")?;
+    in_range(request.top_p, 0.0, 1.0, "top-p", "0 to 1")?;
+    in_range(request.presence_penalty, -2.0, 2.0, "presence-penalty", "-2 to 2")?;
+    in_range(request.frequency_penalty, -2.0, 2.0, "frequency-penalty", "-2 to 2")?;
     if request.max_tokens == Some(0) {
         return Err(invalid("max-tokens must be greater than 0"));
     }
