@@ -81,6 +81,8 @@ struct Shared {
     next_id: AtomicU64,
     /// Released by [`MockServer::release_gate`], awaited by `mock/stream-gated`.
     gate: Notify,
+    /// Event streams still being written (their writer ends when the client goes away).
+    live_streams: AtomicU64,
 }
 
 /// Locks `mutex`, ignoring poisoning (a panicking test must not break the other requests).
@@ -150,6 +152,12 @@ impl MockServer {
     /// before the stream reaches the gate is remembered (one permit, like `Notify::notify_one`).
     pub fn release_gate(&self) {
         self.shared.gate.notify_one();
+    }
+
+    /// How many event streams the server is still writing: one ends when its answer is complete
+    /// or when the client has closed the connection.
+    pub fn live_streams(&self) -> u64 {
+        self.shared.live_streams.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Serves until Ctrl-C, then stops the server.

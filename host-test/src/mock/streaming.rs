@@ -24,7 +24,12 @@ const ERROR_EVENT: &str = "event: error\ndata: {\"error\":{\"message\":\"mock er
 /// Starts the event stream for `call` and returns the `text/event-stream` response at once.
 pub(super) fn respond(call: Call) -> Resp {
     let (tx, body) = MockBody::channel(16);
-    tokio::spawn(async move { run(&call, &tx).await });
+    tokio::spawn(async move {
+        let live = &call.shared.live_streams;
+        live.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        run(&call, &tx).await;
+        live.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    });
     let resp = response(200, "text/event-stream", body);
     with_header(resp, "cache-control", "no-cache")
 }

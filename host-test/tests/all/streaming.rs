@@ -156,6 +156,21 @@ async fn the_first_event_arrives_before_the_server_sends_the_rest() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_stream_closes_its_connection() {
+    let env = env().await;
+    let mut stream =
+        host().stream(&env.tenant, env.config(), Request::user("litellm:mock/stream-endless", "x")).await.unwrap();
+    assert!(matches!(stream.next().await, Some(Ok(StreamEvent::Text(_)))));
+    assert_eq!(env.mock.live_streams(), 1);
+    drop(stream);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while env.mock.live_streams() != 0 {
+        assert!(std::time::Instant::now() < deadline, "the server still writes to a dropped stream");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_stream_ends_at_the_total_deadline() {
     let env = env().await;
     let config = Config { total_timeout_ms: Some(300), ..env.config() };
