@@ -1,9 +1,10 @@
-//! `litellm-host`: chat through the sandboxed component, or run the mock endpoint.
+//! `litellm-host`: chat, embed or list models through the sandboxed component, or run the mock
+//! endpoint.
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use litellm_host::mock::MockServer;
-use litellm_host::{CallError, Config, Host, Request, StreamEvent, Tenant};
+use litellm_host::{CallError, Config, EmbeddingsRequest, Host, Profile, Request, StreamEvent, Tenant};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -18,6 +19,25 @@ struct Cli {
 enum Command {
     /// Sends one chat message through the component and prints the answer.
     Chat(ChatArgs),
+    /// Prints the embedding of each text, one JSON list per line.
+    Embed {
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+        /// The embedding model; the `litellm:` prefix is stripped on the wire.
+        #[arg(long, default_value = "litellm:text-embedding-3-small")]
+        model: String,
+        /// The size of each vector, where the model supports it.
+        #[arg(long)]
+        dimensions: Option<u32>,
+        /// The texts to embed.
+        #[arg(required = true)]
+        texts: Vec<String>,
+    },
+    /// Lists the models the endpoint offers, one id per line.
+    Models {
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+    },
     /// Runs the mock OpenAI-compatible endpoint until Ctrl-C.
     Mock {
         /// The port on 127.0.0.1; 0 picks a free one.
@@ -26,14 +46,71 @@ enum Command {
     },
 }
 
-#[derive(Parser)]
-struct ChatArgs {
+/// The server flavours of the contract's `profile`.
+#[derive(Clone, Copy, ValueEnum)]
+enum ProfileArg {
+    Litellm,
+    Openai,
+    Azure,
+    Ollama,
+    Vllm,
+}
+
+#[derive(Args)]
+struct EndpointArgs {
     /// The endpoint; without it (and without LITELLM_BASE_URL) the embedded mock answers.
     #[arg(long, env = "LITELLM_BASE_URL")]
     base_url: Option<String>,
-    /// The API key, sent as a Bearer token when not empty.
+    /// The API key, sent (as the profile says) when not empty.
     #[arg(long, env = "LITELLM_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
+    /// The server flavour.
+    #[arg(long, value_enum, default_value = "litellm")]
+    profile: ProfileArg,
+}
+
+/// The host, a tenant allowed to reach the endpoint, its config, and the embedded mock if used.
+struct Session {
+    host: Host,
+    tenant: Tenant,
+    config: Config,
+    _mock: Option<MockServer>,
+}
+
+impl EndpointArgs {
+    async fn session(self) -> anyhow::Result<Session> {
+        let (base_url, mock) = match self.base_url.filter(|u| !u.is_empty()) {
+            Some(url) => (url, None),
+            None => {
+                let mock = MockServer::start().await?;
+                eprintln!("no --base-url or LITELLM_BASE_URL: using the embedded mock at {}", mock.base_url());
+                (mock.base_url(), Some(mock))
+            }
+        };
+        let profile = match self.profile {
+            ProfileArg::Litellm => Profile::Litellm,
+            ProfileArg::Openai => Profile::Openai,
+            ProfileArg::Azure => Profile::Azure,
+            ProfileArg::Ollama => Profile::Ollama,
+            ProfileArg::Vllm => Profile::Vllm,
+        };
+        let host = Host::new().context("loading the component")?;
+        let tenant = Tenant::new("cli").allow_origin(&base_url);
+        let config =
+            Config { profile: Some(profile), base_url: Some(base_url), api_key: self.api_key, ..Config::default() };
+        Ok(Session { host, tenant, config, _mock: mock })
+    }
+}
+
+fn failed(e: CallError) -> anyhow::Result<ExitCode> {
+    eprintln!("error: {e}");
+    Ok(ExitCode::FAILURE)
+}
+
+#[derive(Parser)]
+struct ChatArgs {
+    #[command(flatten)]
+    endpoint: EndpointArgs,
     /// The model; the `litellm:` prefix is stripped on the wire.
     #[arg(long, default_value = "litellm:gpt-4o-mini")]
     model: String,
@@ -76,33 +153,33 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Chat(args) => chat(args).await,
+        Command::Embed { endpoint, model, dimensions, texts } => {
+            let session = endpoint.session().await?;
+            let request = EmbeddingsRequest { model, inputs: texts, dimensions, user: None };
+            match session.host.embed(&session.tenant, session.config, request).await {
+                Ok(answer) => answer.embeddings.iter().try_for_each(|v| Ok(println!("{}", serde_json::to_string(v)?))),
+                Err(e) => return failed(e),
+            }
+            .map(|()| ExitCode::SUCCESS)
+        }
+        Command::Models { endpoint } => {
+            let session = endpoint.session().await?;
+            match session.host.list_models(&session.tenant, session.config).await {
+                Ok(models) => models.iter().for_each(|m| println!("{}", m.id)),
+                Err(e) => return failed(e),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
 async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
-    let mut _mock = None;
-    let base_url = match args.base_url.filter(|u| !u.is_empty()) {
-        Some(url) => url,
-        None => {
-            let mock = MockServer::start().await?;
-            eprintln!("no --base-url or LITELLM_BASE_URL: using the embedded mock at {}", mock.base_url());
-            let url = mock.base_url();
-            _mock = Some(mock);
-            url
-        }
-    };
-    let host = Host::new().context("loading the component")?;
-    let tenant = Tenant::new("cli").allow_origin(&base_url);
-    let config = Config { base_url: Some(base_url), api_key: args.api_key, ..Config::default() };
+    let Session { host, tenant, config, _mock } = args.endpoint.session().await?;
     let mut request = Request::user(args.model, args.prompt);
     request.system = args.system;
     request.max_tokens = args.max_tokens;
     request.temperature = args.temperature;
 
-    let failed = |e: CallError| {
-        eprintln!("error: {e}");
-        Ok(ExitCode::FAILURE)
-    };
     if args.stream {
         let mut stream = match host.stream(&tenant, config, request).await {
             Ok(s) => s,

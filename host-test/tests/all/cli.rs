@@ -39,3 +39,14 @@ fn errors_print_the_typed_error_and_exit_non_zero() {
     assert!(stderr.contains("unauthorized") && stderr.contains("401"), "{stderr}");
     assert!(!stderr.contains("sk-cli-secret"));
 }
+
+#[test]
+fn embed_and_models_subcommands() {
+    let out = cli().args(["embed", "--dimensions", "3", "hello world", "hi"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "[11.0,0.0,0.5]\n[2.0,1.0,0.5]\n");
+    let out = cli().args(["models"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "gpt-4o\ntext-embedding-3-small\nmock/echo\n");
+    let out = cli().args(["chat", "--profile", "azure", "Hi"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "You said: Hi\n", "{out:?}");
+}
