@@ -19,6 +19,7 @@
 mod errors;
 mod host;
 pub mod mock;
+mod outgoing;
 mod stream;
 mod telemetry;
 mod tenant;

@@ -156,11 +156,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Embed { endpoint, model, dimensions, texts } => {
             let session = endpoint.session().await?;
             let request = EmbeddingsRequest { model, inputs: texts, dimensions, user: None };
-            match session.host.embed(&session.tenant, session.config, request).await {
-                Ok(answer) => answer.embeddings.iter().try_for_each(|v| Ok(println!("{}", serde_json::to_string(v)?))),
+            let answer = match session.host.embed(&session.tenant, session.config, request).await {
+                Ok(answer) => answer,
                 Err(e) => return failed(e),
+            };
+            for vector in &answer.embeddings {
+                println!("{}", serde_json::to_string(vector)?);
             }
-            .map(|()| ExitCode::SUCCESS)
+            Ok(ExitCode::SUCCESS)
         }
         Command::Models { endpoint } => {
             let session = endpoint.session().await?;

@@ -1,15 +1,15 @@
 //! A tenant's policy and the per-call store state that enforces it: its environment, the origins it
 //! may reach (checked in the outgoing-request hook), its memory cap and its CPU deadline.
 
+use crate::outgoing::{Connections, TenantHooks};
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// The default linear-memory cap of one call's instance.
 pub const DEFAULT_MEMORY_LIMIT: usize = 64 * 1024 * 1024;
@@ -30,6 +30,7 @@ pub struct Tenant {
     call_deadline: Duration,
     max_concurrent_calls: usize,
     calls: Arc<Semaphore>,
+    connections: Connections,
 }
 
 impl Tenant {
@@ -43,6 +44,7 @@ impl Tenant {
             call_deadline: DEFAULT_CALL_DEADLINE,
             max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
             calls: Arc::new(Semaphore::new(DEFAULT_MAX_CONCURRENT_CALLS)),
+            connections: Connections::new(),
         }
     }
 
@@ -108,7 +110,7 @@ impl Tenant {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: TenantHooks { allowed_origins: self.allowed_origins.clone() },
+            hooks: TenantHooks { allowed_origins: self.allowed_origins.clone(), connections: self.connections.clone() },
             limits: StoreLimitsBuilder::new()
                 .memory_size(self.memory_limit)
                 .trap_on_grow_failure(true)
@@ -138,7 +140,7 @@ pub fn origin_of(url: &str) -> Option<String> {
     origin_of_uri(&uri)
 }
 
-fn origin_of_uri(uri: &http::Uri) -> Option<String> {
+pub(crate) fn origin_of_uri(uri: &http::Uri) -> Option<String> {
     let scheme = uri.scheme_str()?.to_ascii_lowercase();
     let host = uri.host()?.to_ascii_lowercase();
     let port = uri.port_u16().or(match scheme.as_str() {
@@ -147,37 +149,6 @@ fn origin_of_uri(uri: &http::Uri) -> Option<String> {
         _ => None,
     })?;
     Some(format!("{scheme}://{host}:{port}"))
-}
-
-/// The outgoing-request hook: only the tenant's allowed origins are reached.
-pub(crate) struct TenantHooks {
-    allowed_origins: Arc<[String]>,
-}
-
-impl WasiHttpHooks for TenantHooks {
-    fn send_request(
-        &mut self,
-        request: http::Request<WasiBody>,
-        options: Option<wasmtime_wasi_http::RequestOptions>,
-        _fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
-    ) -> Box<
-        dyn Future<
-                Output = wasmtime_wasi_http::Result<(
-                    http::Response<WasiBody>,
-                    Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
-                )>,
-            > + Send,
-    > {
-        let allowed = origin_of_uri(request.uri()).is_some_and(|o| self.allowed_origins.contains(&o));
-        Box::new(async move {
-            use http_body_util::BodyExt;
-            if !allowed {
-                return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
-            }
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>))
-        })
-    }
 }
 
 /// What one call's `Store` holds.

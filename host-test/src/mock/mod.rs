@@ -61,6 +61,9 @@ pub struct RecordedRequest {
     pub body: Value,
     /// The raw body bytes.
     pub raw_body: Vec<u8>,
+    /// The client's end of the connection it came on: equal for requests on one kept-alive
+    /// connection.
+    pub peer: SocketAddr,
 }
 
 impl RecordedRequest {
@@ -185,8 +188,8 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve_connection(stream, shared.clone()));
+                Ok((stream, peer)) => {
+                    connections.spawn(serve_connection(stream, peer, shared.clone()));
                 }
                 Err(error) => {
                     tracing::warn!(%error, "mock server accept failed");
@@ -199,11 +202,11 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 /// Serves HTTP/1.1 (with keep-alive) on one connection.
-async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
+async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let service = service_fn(move |req| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(handle(shared, req).await) }
+        async move { Ok::<_, Infallible>(handle(shared, peer, req).await) }
     });
     let result = http1::Builder::new().header_read_timeout(None).serve_connection(TokioIo::new(stream), service).await;
     if let Err(error) = result {
@@ -212,7 +215,7 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
 }
 
 /// Reads the whole request, records it and routes it.
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resp {
+async fn handle(shared: Arc<Shared>, peer: SocketAddr, req: Request<Incoming>) -> Resp {
     let (parts, body) = req.into_parts();
     let (raw, read_error) = match body.collect().await {
         Ok(collected) => (collected.to_bytes(), None),
@@ -231,6 +234,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resp {
         headers,
         body: parsed.as_ref().cloned().unwrap_or(Value::Null),
         raw_body: raw.to_vec(),
+        peer,
     };
     let authorization = recorded.header("authorization").map(str::to_owned);
     lock(&shared.requests).push(recorded);

@@ -108,3 +108,20 @@ async fn the_compiled_component_is_cached_on_disk() {
     assert_eq!(answer.content, "You said: cached");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_reuses_its_connections_and_never_shares_them() {
+    let env = env().await;
+    let other = Tenant::new("other").allow_origin(&env.mock.base_url());
+    for _ in 0..3 {
+        env.generate("litellm:m").await.unwrap();
+    }
+    host().generate(&other, env.config(), Request::user("litellm:m", "x")).await.unwrap();
+    let peers: Vec<_> = env.mock.requests().iter().map(|r| r.peer).collect();
+    assert_eq!(
+        (peers[0], peers[1]),
+        (peers[1], peers[2]),
+        "one tenant's sequential calls share a kept-alive connection"
+    );
+    assert_ne!(peers[3], peers[0], "another tenant gets a connection of its own");
+}
