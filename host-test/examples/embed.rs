@@ -23,24 +23,12 @@ async fn main() -> anyhow::Result<()> {
         .max_concurrent_calls(8);
     let globex = Tenant::new("globex").env("LITELLM_API_KEY", "sk-globex"); // may reach nothing
 
-    let config = Config {
-        base_url: Some(base_url),
-        ..Config::default()
-    };
-    let answer = host
-        .generate(
-            &acme,
-            config.clone(),
-            Request::user("litellm:gpt-4o", "Hello"),
-        )
-        .await?;
+    let config = Config { base_url: Some(base_url), ..Config::default() };
+    let answer = host.generate(&acme, config.clone(), Request::user("litellm:gpt-4o", "Hello")).await?;
     println!("acme: {}", answer.content);
     assert_eq!(answer.content, "You said: Hello");
 
-    match host
-        .generate(&globex, config, Request::user("litellm:gpt-4o", "Hello"))
-        .await
-    {
+    match host.generate(&globex, config, Request::user("litellm:gpt-4o", "Hello")).await {
         Err(CallError::Provider(e)) => println!("globex: {}", e.describe()),
         other => anyhow::bail!("globex should have been denied: {other:?}"),
     }

