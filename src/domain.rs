@@ -178,6 +178,20 @@ impl Error {
         }
     }
 
+    /// The endpoint's error answer, for the cases that carry one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Error::Unauthorized(e)
+            | Error::RateLimited(e)
+            | Error::ContextLengthExceeded(e)
+            | Error::ContentFiltered(e)
+            | Error::QuotaExceeded(e)
+            | Error::BadRequest(e)
+            | Error::Upstream(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// A short stable name of the case, for logs and spans (`error.type`).
     pub fn kind(&self) -> &'static str {
         match self {

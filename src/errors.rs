@@ -140,16 +140,7 @@ mod tests {
     }
 
     fn api(e: &Error) -> &ApiError {
-        match e {
-            Error::Unauthorized(a)
-            | Error::RateLimited(a)
-            | Error::ContextLengthExceeded(a)
-            | Error::ContentFiltered(a)
-            | Error::QuotaExceeded(a)
-            | Error::BadRequest(a)
-            | Error::Upstream(a) => a,
-            other => panic!("{other:?}"),
-        }
+        e.api_error().unwrap_or_else(|| panic!("{e:?}"))
     }
 
     #[test]

@@ -335,10 +335,7 @@ pub fn send<T>(
         if !retryable || attempts > settings.max_retries {
             return Err(error);
         }
-        let asked = match &error {
-            Error::RateLimited(e) | Error::Upstream(e) | Error::BadRequest(e) => e.retry_after_ms,
-            _ => None,
-        };
+        let asked = error.api_error().and_then(|e| e.retry_after_ms);
         let delay_ns =
             retry::delay_ms(attempts, asked, wasi::random::random::get_random_u64()).saturating_mul(NS_PER_MS);
         if delay_ns >= deadline.remaining_ns() {

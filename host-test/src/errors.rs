@@ -1,6 +1,6 @@
 //! Why a call failed, and one-line descriptions of the contract's errors.
 
-use crate::ProviderError;
+use crate::{ApiError, ProviderError};
 use std::fmt;
 
 /// Why a call failed.
@@ -60,22 +60,30 @@ impl ProviderError {
         Line(self).to_string()
     }
 
-    fn write_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = self.kind();
+    /// The endpoint's error answer, for the cases that carry one.
+    pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            ProviderError::InvalidRequest(m) | ProviderError::MalformedResponse(m) => {
-                write!(f, "{kind}: {m}")
-            }
-            ProviderError::Timeout(x) | ProviderError::Transport(x) => {
-                write!(f, "{kind}: {} (attempts: {})", x.message, x.attempts)
-            }
             ProviderError::Unauthorized(a)
             | ProviderError::RateLimited(a)
             | ProviderError::ContextLengthExceeded(a)
             | ProviderError::ContentFiltered(a)
             | ProviderError::QuotaExceeded(a)
             | ProviderError::BadRequest(a)
-            | ProviderError::Upstream(a) => {
+            | ProviderError::Upstream(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    fn write_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = self.kind();
+        match (self, self.api_error()) {
+            (ProviderError::InvalidRequest(m) | ProviderError::MalformedResponse(m), _) => {
+                write!(f, "{kind}: {m}")
+            }
+            (ProviderError::Timeout(x) | ProviderError::Transport(x), _) => {
+                write!(f, "{kind}: {} (attempts: {})", x.message, x.attempts)
+            }
+            (_, Some(a)) => {
                 write!(f, "{kind} ({}): {}", a.status, a.message)?;
                 if let Some(code) = &a.code {
                     write!(f, " [code: {code}]")?;
@@ -85,6 +93,7 @@ impl ProviderError {
                 }
                 write!(f, " (attempts: {})", a.attempts)
             }
+            (_, None) => write!(f, "{kind}"),
         }
     }
 }

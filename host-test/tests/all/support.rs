@@ -46,14 +46,5 @@ pub fn provider_error<T: std::fmt::Debug>(result: Result<T, CallError>) -> Provi
 
 /// The API error inside the cases that carry one.
 pub fn api_error(e: &ProviderError) -> &ApiError {
-    match e {
-        ProviderError::Unauthorized(a)
-        | ProviderError::RateLimited(a)
-        | ProviderError::ContextLengthExceeded(a)
-        | ProviderError::ContentFiltered(a)
-        | ProviderError::QuotaExceeded(a)
-        | ProviderError::BadRequest(a)
-        | ProviderError::Upstream(a) => a,
-        other => panic!("expected an API error, got {other:?}"),
-    }
+    e.api_error().unwrap_or_else(|| panic!("expected an API error, got {e:?}"))
 }
