@@ -136,7 +136,8 @@ impl Host {
         let slot = self.slot().await;
         let (mut store, provider) = self.instance(tenant).await?;
         let client = provider.devsper_llm_provider().client();
-        let client = client.call_open(&mut store, config).await.map_err(sandbox)?.map_err(CallError::Provider)?;
+        let client =
+            client.call_open(&mut store, &config.to_wit()).await.map_err(sandbox)?.map_err(CallError::Provider)?;
         Ok(Call { store, provider, client, deadline: tenant.deadline(), _permits: (permit, slot) })
     }
 

@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+mod config;
 mod errors;
 mod host;
 pub mod mock;
@@ -24,6 +25,7 @@ mod stream;
 mod telemetry;
 mod tenant;
 
+pub use config::Config;
 pub use errors::CallError;
 pub use host::{Host, HostOptions, PoolingOptions};
 pub use stream::EventStream;
@@ -39,33 +41,13 @@ mod bindings {
 }
 
 pub use bindings::exports::devsper::llm::types::{
-    ApiError, Config, ContentPart, EmbeddingsRequest, EmbeddingsResponse, Error as ProviderError, Failure, ImageUrl,
+    ApiError, ContentPart, EmbeddingsRequest, EmbeddingsResponse, Error as ProviderError, Failure, ImageUrl,
     JsonSchema, Message, ModelInfo, Profile, Request, Response, ResponseFormat, Role, StopReason, StreamEnd,
     StreamEvent, ToolCall, ToolChoice, ToolDef, Usage,
 };
 
 /// The component built by this crate's `build.rs`.
 pub const COMPONENT_PATH: &str = env!("LITELLM_PROVIDER_WASM");
-
-// bindgen can add a derive to every type or none; only the config has a sensible default.
-#[allow(clippy::derivable_impls)]
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            profile: None,
-            base_url: None,
-            api_key: None,
-            connect_timeout_ms: None,
-            first_byte_timeout_ms: None,
-            between_bytes_timeout_ms: None,
-            total_timeout_ms: None,
-            max_retries: None,
-            max_response_bytes: None,
-            headers: Vec::new(),
-            api_version: None,
-        }
-    }
-}
 
 impl Message {
     /// A message with text only.
