@@ -1,4 +1,4 @@
-//! Builds the guest component (release, `wasm32-wasip2`) with a nested cargo and hands its path to
+//! Builds the guest component (profile `guest`: release, small; `wasm32-wasip2`) with a nested cargo and hands its path to
 //! the crate as `LITELLM_PROVIDER_WASM`.
 
 use std::env;
@@ -19,7 +19,7 @@ fn main() {
     let mut command = Command::new(cargo);
     command
         .current_dir(&root)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "-p", "litellm-provider"])
+        .args(["build", "--profile", "guest", "--target", "wasm32-wasip2", "-p", "litellm-provider"])
         .env("CARGO_TARGET_DIR", &target_dir);
     // Flags meant for the outer (host) build must not leak into the guest's.
     for (name, _) in env::vars_os() {
@@ -38,7 +38,7 @@ fn main() {
              `rustup target add wasm32-wasip2`"
         );
     }
-    let wasm = target_dir.join("wasm32-wasip2/release/litellm_provider.wasm");
+    let wasm = target_dir.join("wasm32-wasip2/guest/litellm_provider.wasm");
     assert!(wasm.exists(), "the guest build did not produce {}", wasm.display());
     println!("cargo:rustc-env=LITELLM_PROVIDER_WASM={}", wasm.display());
 }
