@@ -11,6 +11,7 @@ pub mod config;
 mod contract;
 pub mod domain;
 pub mod embeddings;
+pub mod endpoint;
 pub mod errors;
 pub mod http;
 pub mod request;

@@ -1,0 +1,86 @@
+//! The endpoint a base URL names: scheme, authority and a path prefix, tolerant of a trailing
+//! `/` or `/v1`.
+
+use crate::domain::Error;
+
+/// `http` or `https`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+/// Where requests go: `{scheme}://{authority}{path_prefix}/v1/...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub scheme: Scheme,
+    pub authority: String,
+    /// Empty, or a path starting with `/` and not ending with `/` or `/v1`.
+    pub path_prefix: String,
+}
+
+impl Endpoint {
+    /// Parses a base URL, tolerating a trailing `/` and a trailing `/v1`.
+    pub fn parse(base_url: &str) -> Result<Self, Error> {
+        let invalid = |why: &str| Error::InvalidRequest(format!("base URL {base_url:?}: {why}"));
+        let trimmed = base_url.trim();
+        let (scheme, rest) = if let Some(rest) = strip_prefix_ignore_case(trimmed, "http://") {
+            (Scheme::Http, rest)
+        } else if let Some(rest) = strip_prefix_ignore_case(trimmed, "https://") {
+            (Scheme::Https, rest)
+        } else {
+            return Err(invalid("must start with http:// or https://"));
+        };
+        if rest.contains(['?', '#']) {
+            return Err(invalid("must not have a query or fragment"));
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        if authority.is_empty() || authority.contains('@') || authority.contains(char::is_whitespace) {
+            return Err(invalid("needs a host (user info is not supported)"));
+        }
+        let mut path = path.trim_end_matches('/');
+        if let Some(without) = path.strip_suffix("/v1") {
+            path = without.trim_end_matches('/');
+        }
+        Ok(Self { scheme, authority: authority.to_string(), path_prefix: path.to_string() })
+    }
+
+    /// The path and query of an API route, e.g. `route("chat/completions")`.
+    pub fn path(&self, route: &str) -> String {
+        format!("{}/v1/{route}", self.path_prefix)
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_forms() {
+        for (url, prefix) in [
+            ("http://localhost:4000", ""),
+            ("http://localhost:4000/", ""),
+            ("http://localhost:4000/v1", ""),
+            ("http://localhost:4000/v1/", ""),
+            ("HTTP://localhost:4000/proxy/v1", "/proxy"),
+            ("http://localhost:4000/proxy/", "/proxy"),
+        ] {
+            let e = Endpoint::parse(url).unwrap();
+            assert_eq!(e.authority, "localhost:4000", "{url}");
+            assert_eq!(e.path_prefix, prefix, "{url}");
+            assert_eq!(e.path("chat/completions"), format!("{prefix}/v1/chat/completions"));
+        }
+        assert_eq!(Endpoint::parse("https://api.openai.com").unwrap().scheme, Scheme::Https);
+        for bad in ["localhost:4000", "ftp://x", "http://", "http:///v1", "http://a?b", "http://u:p@h", "héllo"] {
+            assert!(matches!(Endpoint::parse(bad), Err(Error::InvalidRequest(_))), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Reading a response body incrementally, under the size cap and the deadlines.
+
+use super::codes::from_code;
+use super::{failure, timeout, wait, Deadline};
+use crate::domain::Error;
+use wasi::clocks::monotonic_clock;
+use wasi::http::types::{IncomingBody, IncomingResponse};
+use wasi::io::streams::{InputStream, StreamError};
+
+const READ_SIZE: u64 = 64 * 1024;
+
+/// A response body, read chunk by chunk.
+pub struct Body {
+    // Field order is drop order: the stream is a child of the body, the body of the response.
+    stream: InputStream,
+    _body: IncomingBody,
+    _response: IncomingResponse,
+    read: u64,
+    cap: u64,
+    between_bytes_ns: u64,
+    deadline: Deadline,
+    authority: String,
+}
+
+impl Body {
+    /// Takes the body of `response`; `cap` is the most bytes it may have (none: no limit, for a
+    /// reader that stops by itself).
+    pub(super) fn new(
+        response: IncomingResponse,
+        cap: Option<u64>,
+        between_bytes_ns: u64,
+        deadline: Deadline,
+        authority: &str,
+    ) -> Result<Self, Error> {
+        let incoming = response.consume().map_err(|_| Error::Transport(failure("the body was taken".into())))?;
+        let stream = incoming.stream().map_err(|_| Error::Transport(failure("no body stream".into())))?;
+        Ok(Self {
+            stream,
+            _body: incoming,
+            _response: response,
+            read: 0,
+            cap: cap.unwrap_or(u64::MAX),
+            between_bytes_ns,
+            deadline,
+            authority: authority.to_string(),
+        })
+    }
+
+    /// The next bytes, `None` at the end of the body.
+    pub fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        let last_progress = monotonic_clock::now();
+        loop {
+            match self.stream.read(READ_SIZE) {
+                Ok(bytes) if bytes.is_empty() => {
+                    let until = self.deadline.0.min(last_progress.saturating_add(self.between_bytes_ns));
+                    if !wait(&self.stream.subscribe(), until) {
+                        let which = if until == self.deadline.0 {
+                            "the call (total deadline)"
+                        } else {
+                            "the body (between bytes)"
+                        };
+                        return Err(timeout(which));
+                    }
+                }
+                Ok(bytes) => {
+                    self.read += bytes.len() as u64;
+                    if self.read > self.cap {
+                        return Err(too_large(self.cap));
+                    }
+                    return Ok(Some(bytes));
+                }
+                Err(StreamError::Closed) => return Ok(None),
+                Err(StreamError::LastOperationFailed(e)) => {
+                    let error = match wasi::http::types::http_error_code(&e) {
+                        Some(code) => from_code(code, &self.authority).0,
+                        None => io_error(&e.to_debug_string()),
+                    };
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    /// The whole body, up to the cap.
+    pub fn read_all(mut self) -> Result<Vec<u8>, Error> {
+        let mut all = Vec::new();
+        while let Some(chunk) = self.next_chunk()? {
+            if all.is_empty() {
+                all = chunk;
+            } else {
+                all.extend_from_slice(&chunk);
+            }
+        }
+        Ok(all)
+    }
+}
+
+/// A body-stream failure the host gave no HTTP error code for. Its debug text may carry a whole
+/// host backtrace: keep the first line, cut short.
+pub(super) fn io_error(debug: &str) -> Error {
+    let line: String = debug.lines().next().unwrap_or("").trim().chars().take(200).collect();
+    let message = format!("reading the body: {line}");
+    if line.contains("timeout") || line.contains("timed out") {
+        Error::Timeout(failure(message))
+    } else {
+        Error::Transport(failure(message))
+    }
+}
+
+pub(super) fn too_large(cap: u64) -> Error {
+    Error::MalformedResponse(format!("the response is larger than max-response-bytes ({cap} bytes)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_failures_without_a_code_keep_one_short_line() {
+        let debug = "connection read timeout\nStack backtrace:\n   0: capture\n";
+        match io_error(debug) {
+            Error::Timeout(f) => assert_eq!(f.message, "reading the body: connection read timeout"),
+            other => panic!("{other:?}"),
+        }
+        match io_error(&"x".repeat(5000)) {
+            Error::Transport(f) => assert!(f.message.len() < 250),
+            other => panic!("{other:?}"),
+        }
+    }
+}

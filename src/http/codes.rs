@@ -1,0 +1,57 @@
+//! Host error codes (`wasi:http/types.error-code`) as typed errors.
+
+use super::failure;
+use crate::domain::Error;
+use wasi::http::types::ErrorCode;
+
+/// The WIT name of a host error code (its `Debug` form would cost the component kilobytes).
+pub(super) fn code_name(code: &ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::DnsTimeout => "DNS-timeout",
+        ErrorCode::DnsError(_) => "DNS-error",
+        ErrorCode::DestinationNotFound => "destination-not-found",
+        ErrorCode::DestinationUnavailable => "destination-unavailable",
+        ErrorCode::DestinationIpProhibited => "destination-IP-prohibited",
+        ErrorCode::DestinationIpUnroutable => "destination-IP-unroutable",
+        ErrorCode::ConnectionRefused => "connection-refused",
+        ErrorCode::ConnectionTerminated => "connection-terminated",
+        ErrorCode::ConnectionTimeout => "connection-timeout",
+        ErrorCode::ConnectionReadTimeout => "connection-read-timeout",
+        ErrorCode::ConnectionWriteTimeout => "connection-write-timeout",
+        ErrorCode::ConnectionLimitReached => "connection-limit-reached",
+        ErrorCode::TlsProtocolError => "TLS-protocol-error",
+        ErrorCode::TlsCertificateError => "TLS-certificate-error",
+        ErrorCode::TlsAlertReceived(_) => "TLS-alert-received",
+        ErrorCode::HttpRequestDenied => "HTTP-request-denied",
+        ErrorCode::HttpRequestUriInvalid => "HTTP-request-URI-invalid",
+        ErrorCode::HttpResponseIncomplete => "HTTP-response-incomplete",
+        ErrorCode::HttpResponseBodySize(_) => "HTTP-response-body-size",
+        ErrorCode::HttpResponseTimeout => "HTTP-response-timeout",
+        ErrorCode::HttpProtocolError => "HTTP-protocol-error",
+        ErrorCode::ConfigurationError => "configuration-error",
+        ErrorCode::InternalError(_) => "internal-error",
+        _ => "HTTP-error",
+    }
+}
+
+/// A failure reported by the host, and whether trying again may help.
+pub(super) fn from_code(code: ErrorCode, authority: &str) -> (Error, bool) {
+    match code {
+        ErrorCode::DnsTimeout
+        | ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::ConnectionWriteTimeout
+        | ErrorCode::HttpResponseTimeout => {
+            (Error::Timeout(failure(format!("{} talking to {authority}", code_name(&code)))), true)
+        }
+        ErrorCode::HttpRequestDenied => {
+            let message = format!("the host denied the request to {authority} (HTTP-request-denied)");
+            (Error::Transport(failure(message)), false)
+        }
+        ErrorCode::HttpResponseBodySize(_) => (Error::MalformedResponse(code_name(&code).to_string()), false),
+        ErrorCode::HttpRequestUriInvalid | ErrorCode::ConfigurationError => {
+            (Error::Transport(failure(format!("{} for {authority}", code_name(&code)))), false)
+        }
+        other => (Error::Transport(failure(format!("{} talking to {authority}", code_name(&other)))), true),
+    }
+}
