@@ -124,9 +124,9 @@ impl StreamAssembler {
         let slot = match slot {
             Some(slot) => slot,
             None => {
-                let index = delta
-                    .index
-                    .unwrap_or_else(|| self.calls.iter().map(|c| c.index + 1).max().unwrap_or(position as u32));
+                let index = delta.index.unwrap_or_else(|| {
+                    self.calls.iter().map(|c| c.index.saturating_add(1)).max().unwrap_or(position as u32)
+                });
                 self.calls.push(PartialCall { index, ..Default::default() });
                 self.calls.len() - 1
             }
@@ -231,5 +231,22 @@ mod tests {
         let mut a = StreamAssembler::new("m", ApiKey::default());
         let ev = SseEvent { event: "error".into(), data: r#"{"error":{"message":"x"}}"#.into() };
         assert_eq!(a.on_event(&ev, &mut VecDeque::new()).unwrap_err().kind(), "upstream");
+    }
+
+    #[test]
+    fn a_call_after_the_largest_index_does_not_overflow() {
+        let (events, end) = run(&[
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":4294967295,"id":"a"},{"id":"b"}]}}]}"#,
+            r#"{"choices":[{"delta":{},"finish_reason":"tool_calls"}]}"#,
+        ]);
+        end.unwrap();
+        let ids: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::ToolCall(c) => Some(c.id.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ids, ["a", "b"]);
     }
 }

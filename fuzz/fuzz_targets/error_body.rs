@@ -12,11 +12,7 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 fuzz_target!(|input: (u16, Option<u64>, Vec<u8>, Vec<Vec<u8>>)| {
     let (status, retry_after_ms, tail, parts) = input;
     let mut key = String::from("sk-");
-    key.extend(
-        tail.iter()
-            .take(40)
-            .map(|b| char::from(ALPHABET[usize::from(b % 64)])),
-    );
+    key.extend(tail.iter().take(40).map(|b| char::from(ALPHABET[usize::from(b % 64)])));
     while key.len() < 8 {
         key.push('0');
     }

@@ -8,9 +8,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 fuzz_target!(|input: (Option<String>, Option<String>, u64)| {
     let (ms, secs_or_date, now_secs) = input;
-    let now = UNIX_EPOCH
-        .checked_add(Duration::from_secs(now_secs))
-        .unwrap_or(UNIX_EPOCH);
+    let now = UNIX_EPOCH.checked_add(Duration::from_secs(now_secs)).unwrap_or(UNIX_EPOCH);
     let got = errors::retry_after_ms(ms.as_deref(), secs_or_date.as_deref(), now);
     let padded = |v: &Option<String>| v.as_ref().map(|s| format!(" \t{s} "));
     let (ms_padded, secs_or_date_padded) = (padded(&ms), padded(&secs_or_date));

@@ -32,10 +32,7 @@ fuzz_target!(|data: &[u8]| {
 
     let mut whole = Vec::new();
     SseParser::new().feed(stream, &mut whole);
-    assert_eq!(
-        split, whole,
-        "the events depend on how the bytes were split"
-    );
+    assert_eq!(split, whole, "the events depend on how the bytes were split");
 
     // After an error the assembler is as it was before the event, so going on stays reachable.
     let mut assembler = StreamAssembler::new("asked", ApiKey::new("sk-fuzz-key"));

@@ -106,13 +106,16 @@ pub(super) fn counted_events(scenario: &str) -> Option<usize> {
 }
 
 /// `mock/stream-events-N`: role chunk, N content deltas (`w0 `, `w1 `, ...), the `stop` chunk,
-/// the usage chunk when asked for, `[DONE]`. Each delta is made just before it is sent, so the
-/// first one leaves at once whatever N is.
+/// the usage chunk when asked for, `[DONE]`. Each delta is made just before it is sent, and the
+/// task yields after each one, so that the events leave one by one as a model's would, the first
+/// at once whatever N is (without the yield, a client in the same process may see the whole burst
+/// at once, after the last event was made).
 async fn counted(call: &Call, tx: &BodySender, n: usize, usage: bool) -> Option<()> {
     tx.send(data(&role_chunk(call))).await?;
     for i in 0..n {
         let delta = json!({"content": format!("w{i} ")});
         tx.send(data(&chunk(call, delta, Value::Null))).await?;
+        tokio::task::yield_now().await;
     }
     let mut rest = vec![chunk(call, json!({}), json!("stop"))];
     rest.extend(usage.then(|| usage_chunk(call, n as u64)));

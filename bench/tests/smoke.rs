@@ -1,0 +1,62 @@
+//! Runs every measurement once with the smallest counts (`Sizes::tiny`), in this process: the
+//! compile-and-run coverage of the bench for `cargo test --workspace`. The figures mean nothing.
+
+use litellm_bench::{report, MemoryMode, Sizes, Variant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiny_run_measures_everything() {
+    let sizes = Sizes::tiny();
+    let results = litellm_bench::run(sizes.clone(), "cargo test", MemoryMode::InProcess).await.expect("the tiny run");
+    // 1 KiB, 1 MiB, first and last stream event: 3 variants each; instantiation: 2.
+    assert_eq!(results.latency.len(), 4 * 3 + 2);
+    assert!(results.latency.iter().all(|r| !r.stats.is_empty()));
+    assert_eq!(results.throughput.len(), sizes.callers.len() * 2);
+    assert!(results.throughput.iter().all(|r| r.rate.median() > 0.0));
+    assert_eq!(results.memory.len(), 3);
+    assert!(results.memory.iter().all(|(_, f)| f.rss_before > 0));
+    assert!(results.size.bytes > 0);
+
+    let table = report::render(&results);
+    for expected in [
+        "| generate, 1 KiB answer | component, pooling |",
+        "| generate, 1 MiB answer | native reqwest",
+        "stream of 20 events: first event",
+        "| instantiate only | component, default allocator |",
+        "### Throughput",
+        "### Memory per live instance",
+        "### Component size",
+    ] {
+        assert!(table.contains(expected), "{expected:?} missing from\n{table}");
+    }
+    assert!(table.contains(Variant::Native.label()));
+}
+
+#[tokio::test]
+async fn native_client_and_component_stream_the_same_events() {
+    use litellm_host::mock::MockServer;
+    use litellm_provider::domain::StreamEvent;
+
+    let server = MockServer::start().await.unwrap();
+    let client = litellm_bench::native::NativeClient::new(&server.base_url(), "sk-native").unwrap();
+    let mut stream = client.stream(&litellm_bench::native_request(&litellm_bench::stream_model(5))).await.unwrap();
+    let mut texts = String::new();
+    let mut finish = None;
+    while let Some(event) = stream.next().await {
+        match event.unwrap() {
+            StreamEvent::Text(t) => texts.push_str(&t),
+            StreamEvent::Finish { stop_reason, usage, .. } => {
+                finish = Some((stop_reason, usage.map(|u| u.output_tokens)))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(texts, "w0 w1 w2 w3 w4 ");
+    assert_eq!(finish, Some((litellm_provider::domain::StopReason::EndTurn, Some(5))));
+    let seen = server.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].path, "/v1/chat/completions");
+    assert_eq!(seen[0].header("authorization"), Some("Bearer sk-native"));
+    assert_eq!(seen[0].header("accept"), Some("text/event-stream"));
+    assert_eq!(seen[0].body["model"], "mock/stream-events-5");
+    assert_eq!(seen[0].body["stream"], true);
+}
