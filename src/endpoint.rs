@@ -15,7 +15,7 @@ pub enum Scheme {
 pub struct Endpoint {
     pub scheme: Scheme,
     pub authority: String,
-    /// Empty, or a path starting with `/` and not ending with `/` or `/v1`.
+    /// Empty, or a path starting with `/` and not ending with `/`; one trailing `/v1` is removed.
     pub path_prefix: String,
 }
 
