@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context};
-use litellm_host::mock::MockServer;
 use litellm_host::{Config, Host, HostOptions, PoolingOptions, Request, StreamEvent, Tenant};
+use litellm_mock::MockServer;
 use litellm_provider::domain::{ChatRequest, Message, Role, StreamEvent as NativeEvent};
 use native::NativeClient;
 use stats::Stats;

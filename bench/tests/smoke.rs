@@ -33,7 +33,7 @@ async fn tiny_run_measures_everything() {
 
 #[tokio::test]
 async fn native_client_and_component_stream_the_same_events() {
-    use litellm_host::mock::MockServer;
+    use litellm_mock::MockServer;
     use litellm_provider::domain::StreamEvent;
 
     let server = MockServer::start().await.unwrap();

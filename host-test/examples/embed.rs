@@ -1,8 +1,8 @@
 //! The smallest complete embedding: load the component once, two tenants with different
 //! policies, one call each. `cargo test` runs it; `cargo run -p litellm-host --example embed` too.
 
-use litellm_host::mock::MockServer;
 use litellm_host::{CallError, Config, Host, Request, Tenant};
+use litellm_mock::MockServer;
 use std::time::Duration;
 
 #[tokio::main]

@@ -1,6 +1,6 @@
-//! Why a call failed, and one-line descriptions of the contract's errors.
+//! Why a call failed: the provider's typed error, or the sandbox's reason for stopping it.
 
-use crate::{ApiError, ProviderError};
+use crate::contract::{Line, ProviderError};
 use std::fmt;
 
 /// Why a call failed.
@@ -8,92 +8,74 @@ use std::fmt;
 pub enum CallError {
     /// The provider's own typed error (the endpoint, the network or the request).
     Provider(ProviderError),
-    /// The sandbox stopped the call: memory cap, CPU deadline, a trap, or a host failure.
-    Sandbox(String),
+    /// The sandbox stopped the call; the instance was discarded and the next call gets a new one.
+    Sandbox(SandboxError),
+}
+
+/// Why the sandbox stopped a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SandboxReason {
+    /// The instance tried to grow its memory past the tenant's [`memory_limit`](crate::Tenant::memory_limit).
+    MemoryLimit,
+    /// The call ran past the tenant's [`call_deadline`](crate::Tenant::call_deadline), running wasm
+    /// or waiting inside a host call.
+    Deadline,
+    /// The guest trapped (a bug in the component, not a bad endpoint).
+    Trap,
+    /// The host could not stand the instance up (an engine or linking failure).
+    Host,
+}
+
+impl SandboxReason {
+    /// A short name: `memory-limit`, `deadline`, `trap` or `host`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SandboxReason::MemoryLimit => "memory-limit",
+            SandboxReason::Deadline => "deadline",
+            SandboxReason::Trap => "trap",
+            SandboxReason::Host => "host",
+        }
+    }
+}
+
+/// The sandbox's reason, with wasmtime's own words for a person.
+#[derive(Debug, Clone)]
+pub struct SandboxError {
+    /// Why the call was stopped.
+    pub reason: SandboxReason,
+    /// What wasmtime said (the trap message and the guest's backtrace, if any).
+    pub detail: String,
+}
+
+impl CallError {
+    pub(crate) fn sandbox(reason: SandboxReason, detail: impl Into<String>) -> Self {
+        CallError::Sandbox(SandboxError { reason, detail: detail.into() })
+    }
+
+    /// The sandbox's reason, when the sandbox stopped the call.
+    pub fn sandbox_reason(&self) -> Option<SandboxReason> {
+        match self {
+            CallError::Sandbox(s) => Some(s.reason),
+            CallError::Provider(_) => None,
+        }
+    }
+
+    /// The case's name: the provider error's (`rate-limited`, …) or `sandbox`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Provider(e) => e.kind(),
+            CallError::Sandbox(_) => "sandbox",
+        }
+    }
 }
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CallError::Provider(e) => e.write_line(f),
-            CallError::Sandbox(why) => write!(f, "sandbox: {why}"),
+            CallError::Provider(e) => Line(e).fmt(f),
+            CallError::Sandbox(s) => write!(f, "sandbox ({}): {}", s.reason.name(), s.detail),
         }
     }
 }
 
 impl std::error::Error for CallError {}
-
-/// A trap or host failure as a `CallError`.
-pub(crate) fn sandbox(error: wasmtime::Error) -> CallError {
-    CallError::Sandbox(format!("{error:#}"))
-}
-
-impl ProviderError {
-    /// The case's name as the contract spells it, e.g. `rate-limited`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ProviderError::InvalidRequest(_) => "invalid-request",
-            ProviderError::Unauthorized(_) => "unauthorized",
-            ProviderError::RateLimited(_) => "rate-limited",
-            ProviderError::ContextLengthExceeded(_) => "context-length-exceeded",
-            ProviderError::ContentFiltered(_) => "content-filtered",
-            ProviderError::QuotaExceeded(_) => "quota-exceeded",
-            ProviderError::BadRequest(_) => "bad-request",
-            ProviderError::Upstream(_) => "upstream",
-            ProviderError::Timeout(_) => "timeout",
-            ProviderError::Transport(_) => "transport",
-            ProviderError::MalformedResponse(_) => "malformed-response",
-        }
-    }
-}
-
-impl ProviderError {
-    /// One line for a person: the case, the status, the server's message, code, wait and attempts.
-    /// (bindgen's own `Display` prints the `Debug` form.)
-    pub fn describe(&self) -> String {
-        struct Line<'a>(&'a ProviderError);
-        impl fmt::Display for Line<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.write_line(f)
-            }
-        }
-        Line(self).to_string()
-    }
-
-    /// The endpoint's error answer, for the cases that carry one.
-    pub fn api_error(&self) -> Option<&ApiError> {
-        match self {
-            ProviderError::Unauthorized(a)
-            | ProviderError::RateLimited(a)
-            | ProviderError::ContextLengthExceeded(a)
-            | ProviderError::ContentFiltered(a)
-            | ProviderError::QuotaExceeded(a)
-            | ProviderError::BadRequest(a)
-            | ProviderError::Upstream(a) => Some(a),
-            _ => None,
-        }
-    }
-
-    fn write_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = self.kind();
-        match (self, self.api_error()) {
-            (ProviderError::InvalidRequest(m) | ProviderError::MalformedResponse(m), _) => {
-                write!(f, "{kind}: {m}")
-            }
-            (ProviderError::Timeout(x) | ProviderError::Transport(x), _) => {
-                write!(f, "{kind}: {} (attempts: {})", x.message, x.attempts)
-            }
-            (_, Some(a)) => {
-                write!(f, "{kind} ({}): {}", a.status, a.message)?;
-                if let Some(code) = &a.code {
-                    write!(f, " [code: {code}]")?;
-                }
-                if let Some(ms) = a.retry_after_ms {
-                    write!(f, " [retry after {ms} ms]")?;
-                }
-                write!(f, " (attempts: {})", a.attempts)
-            }
-            (_, None) => write!(f, "{kind}"),
-        }
-    }
-}

@@ -1,44 +1,21 @@
-//! The engine, the component compiled once, and one fresh `Store` + instance per call.
+//! The host: the engine and the component compiled once, and each call in a fresh instance.
 
-use crate::bindings::{LitellmProvider, LitellmProviderPre};
-use crate::errors::sandbox;
+use crate::contract::bindings::LitellmProviderPre;
+use crate::engine::{self, anyhow_of, PoolingOptions};
+use crate::instance::{Instance, Permits};
+use crate::state::TenantState;
 use crate::stream::EventStream;
-use crate::telemetry;
-use crate::tenant::{Tenant, TenantState};
-use crate::{CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, Request, Response, COMPONENT_PATH};
-use anyhow::Context;
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::{Path, PathBuf};
+use crate::telemetry::{self, Operation};
+use crate::{
+    CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, ProviderError, Request, Response, Tenant,
+    COMPONENT_PATH,
+};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
-use wasmtime::component::{Component, Linker, ResourceAny};
-use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
-
-/// How often the epoch ticks; call deadlines are counted in these ticks.
-const EPOCH_TICK: Duration = Duration::from_millis(10);
-
-/// Per instance of the component: its core instances, memories and tables (with room to spare).
-const CORE_INSTANCES_PER_COMPONENT: u32 = 16;
-const MEMORIES_PER_COMPONENT: u32 = 2;
-const TABLES_PER_COMPONENT: u32 = 4;
-
-/// The pooling allocator's size: instances are taken from pre-reserved slots, which makes a fresh
-/// instance several times cheaper to stand up.
-#[derive(Debug, Clone)]
-pub struct PoolingOptions {
-    /// The most instances alive at once (live calls and open streams, all tenants together).
-    pub max_instances: u32,
-    /// The largest linear memory an instance may grow to, in bytes.
-    pub max_memory_bytes: usize,
-}
-
-impl Default for PoolingOptions {
-    fn default() -> Self {
-        Self { max_instances: 1000, max_memory_bytes: 64 << 20 }
-    }
-}
+use wasmtime::component::{Linker, ResourceAny};
+use wasmtime::{Engine, Store};
 
 /// How to set up a [`Host`]. The default loads the component built with this crate, with the
 /// on-demand allocator and no compilation cache.
@@ -62,6 +39,8 @@ pub struct Host {
     slots: Option<Arc<Semaphore>>,
 }
 
+type ProviderExports = crate::contract::bindings::exports::devsper::llm::provider::Guest;
+
 impl Host {
     /// Loads the component built with this crate, with the default options.
     pub fn new() -> anyhow::Result<Self> {
@@ -70,31 +49,15 @@ impl Host {
 
     /// Compiles (or loads from the cache) the component and prepares it for instantiation.
     pub fn with_options(options: HostOptions) -> anyhow::Result<Self> {
-        let mut config = wasmtime::Config::new();
-        config.epoch_interruption(true);
-        if let Some(pooling) = &options.pooling {
-            let n = pooling.max_instances;
-            let mut pool = PoolingAllocationConfig::default();
-            pool.total_component_instances(n)
-                .total_core_instances(n.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
-                .total_memories(n.saturating_mul(MEMORIES_PER_COMPONENT))
-                .total_tables(n.saturating_mul(TABLES_PER_COMPONENT))
-                .total_stacks(n)
-                .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
-                .max_memories_per_component(MEMORIES_PER_COMPONENT)
-                .max_tables_per_component(TABLES_PER_COMPONENT)
-                .max_memory_size(pooling.max_memory_bytes);
-            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        }
-        let engine = Engine::new(&config).map_err(anyhow_of)?;
+        let engine = engine::engine(options.pooling.as_ref())?;
         let path = options.component_path.unwrap_or_else(|| PathBuf::from(COMPONENT_PATH));
-        let (component, loaded_from_cache) = load_component(&engine, &path, options.cache_dir.as_deref())?;
+        let (component, loaded_from_cache) = engine::load_component(&engine, &path, options.cache_dir.as_deref())?;
         let mut linker = Linker::<TenantState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow_of)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(anyhow_of)?;
         let pre = linker.instantiate_pre(&component).map_err(anyhow_of)?;
         let pre = LitellmProviderPre::new(pre).map_err(anyhow_of)?;
-        spawn_epoch_ticker(&engine);
+        engine::spawn_epoch_ticker(&engine);
         let slots = options.pooling.map(|p| Arc::new(Semaphore::new(p.max_instances as usize)));
         Ok(Self { engine, pre, loaded_from_cache, slots })
     }
@@ -113,7 +76,9 @@ impl Host {
     /// A fresh store and instance for `tenant`, without calling into it: the cost of isolation.
     pub async fn instantiate(&self, tenant: &Tenant) -> Result<(), CallError> {
         let _slot = self.slot().await;
-        self.instance(tenant).await.map(drop)
+        let mut store = crate::instance::store(&self.engine, tenant);
+        let instantiated = self.pre.instantiate_async(&mut store).await;
+        instantiated.map(drop).map_err(|e| crate::instance::instantiation_failed(&store, e))
     }
 
     async fn slot(&self) -> Option<OwnedSemaphorePermit> {
@@ -122,55 +87,60 @@ impl Host {
         slots.acquire_owned().await.ok()
     }
 
-    async fn instance(&self, tenant: &Tenant) -> Result<(Store<TenantState>, LitellmProvider), CallError> {
-        let mut store = Store::new(&self.engine, tenant.state());
-        store.limiter(|state| &mut state.limits);
-        store.set_epoch_deadline(deadline_ticks(tenant.deadline()));
-        store.epoch_deadline_trap();
-        let provider = self.pre.instantiate_async(&mut store).await.map_err(sandbox)?;
-        Ok((store, provider))
+    async fn permits(&self, tenant: &Tenant) -> Permits {
+        (tenant.permit().await, self.slot().await)
     }
 
-    async fn open(&self, tenant: &Tenant, config: &Config) -> Result<Call, CallError> {
-        let permit = tenant.permit().await;
-        let slot = self.slot().await;
-        let (mut store, provider) = self.instance(tenant).await?;
-        let client = provider.devsper_llm_provider().client();
-        let client =
-            client.call_open(&mut store, &config.to_wit()).await.map_err(sandbox)?.map_err(CallError::Provider)?;
-        Ok(Call { store, provider, client, deadline: tenant.deadline(), _permits: (permit, slot) })
+    /// The one path of a call: a fresh instance with an open client, one guest call, its errors
+    /// typed, all inside the call's span.
+    async fn once<T>(
+        &self,
+        operation: Operation<'_>,
+        tenant: &Tenant,
+        config: &Config,
+        call: impl AsyncFnOnce(
+            &mut Store<TenantState>,
+            &ProviderExports,
+            ResourceAny,
+        ) -> wasmtime::Result<Result<T, ProviderError>>,
+    ) -> Result<T, CallError>
+    where
+        T: telemetry::Answer,
+    {
+        let span = telemetry::span(tenant, operation);
+        let result = async {
+            let mut instance =
+                Instance::open(&self.engine, &self.pre, tenant, config, self.permits(tenant).await).await?;
+            instance.call(call).await?.map_err(CallError::Provider)
+        }
+        .instrument(span.clone())
+        .await;
+        telemetry::record(&span, &result);
+        result
     }
 
     /// The provider's name (`litellm`).
     pub async fn provider_name(&self, tenant: &Tenant, config: Config) -> Result<String, CallError> {
-        let mut call = self.open(tenant, &config).await?;
-        let client = call.provider.devsper_llm_provider().client();
-        client.call_name(&mut call.store, call.client).await.map_err(sandbox)
+        self.once(Operation::Name, tenant, &config, async |store, p, client| {
+            p.client().call_name(store, client).await.map(Ok)
+        })
+        .await
     }
 
     /// Whether the provider takes `model` (it starts with `litellm:`).
     pub async fn supports_model(&self, tenant: &Tenant, config: Config, model: &str) -> Result<bool, CallError> {
-        let mut call = self.open(tenant, &config).await?;
-        let client = call.provider.devsper_llm_provider().client();
-        client.call_supports_model(&mut call.store, call.client, model).await.map_err(sandbox)
+        self.once(Operation::SupportsModel(model), tenant, &config, async |store, p, client| {
+            p.client().call_supports_model(store, client, model).await.map(Ok)
+        })
+        .await
     }
 
     /// One chat completion for `tenant`, in a fresh instance.
     pub async fn generate(&self, tenant: &Tenant, config: Config, request: Request) -> Result<Response, CallError> {
-        let span = telemetry::chat_span(tenant, &request, false);
-        let result = async {
-            let mut call = self.open(tenant, &config).await?;
-            let client = call.provider.devsper_llm_provider().client();
-            let answer = client.call_generate(&mut call.store, call.client, &request).await.map_err(sandbox)?;
-            answer.map_err(CallError::Provider)
-        }
-        .instrument(span.clone())
-        .await;
-        match &result {
-            Ok(answer) => telemetry::record_answer(&span, &answer.model, answer.stop_reason, answer.usage),
-            Err(e) => telemetry::record_error(&span, e),
-        }
-        result
+        self.once(Operation::Chat { request: &request, stream: false }, tenant, &config, async |store, p, client| {
+            p.client().call_generate(store, client, &request).await
+        })
+        .await
     }
 
     /// Embeddings of the request's inputs, for `tenant`.
@@ -180,102 +150,40 @@ impl Host {
         config: Config,
         request: EmbeddingsRequest,
     ) -> Result<EmbeddingsResponse, CallError> {
-        let mut call = self.open(tenant, &config).await?;
-        let client = call.provider.devsper_llm_provider().client();
-        let answer = client.call_embed(&mut call.store, call.client, &request).await.map_err(sandbox)?;
-        answer.map_err(CallError::Provider)
+        self.once(Operation::Embeddings(&request), tenant, &config, async |store, p, client| {
+            p.client().call_embed(store, client, &request).await
+        })
+        .await
     }
 
     /// The models the endpoint offers, for `tenant`.
     pub async fn list_models(&self, tenant: &Tenant, config: Config) -> Result<Vec<ModelInfo>, CallError> {
-        let mut call = self.open(tenant, &config).await?;
-        let client = call.provider.devsper_llm_provider().client();
-        let answer = client.call_list_models(&mut call.store, call.client).await.map_err(sandbox)?;
-        answer.map_err(CallError::Provider)
+        self.once(Operation::ListModels, tenant, &config, async |store, p, client| {
+            p.client().call_list_models(store, client).await
+        })
+        .await
     }
 
     /// One streamed chat completion for `tenant`; its instance lives as long as the stream.
     pub async fn stream(&self, tenant: &Tenant, config: Config, request: Request) -> Result<EventStream, CallError> {
-        let span = telemetry::chat_span(tenant, &request, true);
+        let span = telemetry::span(tenant, Operation::Chat { request: &request, stream: true });
         let result = async {
-            let mut call = self.open(tenant, &config).await?;
-            let client = call.provider.devsper_llm_provider().client();
-            let handle = client.call_stream(&mut call.store, call.client, &request).await.map_err(sandbox)?;
-            Ok((call, handle.map_err(CallError::Provider)?))
+            let mut instance =
+                Instance::open(&self.engine, &self.pre, tenant, &config, self.permits(tenant).await).await?;
+            let handle = instance
+                .call(async |store, p, client| p.client().call_stream(store, client, &request).await)
+                .await?
+                .map_err(CallError::Provider)?;
+            Ok::<_, CallError>((instance, handle))
         }
         .instrument(span.clone())
         .await;
         match result {
-            Ok((call, handle)) => Ok(EventStream { call, handle: Some(handle), span }),
+            Ok((instance, handle)) => Ok(EventStream::new(instance, handle, span)),
             Err(e) => {
                 telemetry::record_error(&span, &e);
                 Err(e)
             }
         }
     }
-}
-
-/// One instance with an open client, holding its tenant's concurrency permit.
-pub(crate) struct Call {
-    pub(crate) store: Store<TenantState>,
-    pub(crate) provider: LitellmProvider,
-    pub(crate) client: ResourceAny,
-    deadline: Duration,
-    // Dropped after the store (fields drop in order), so the pool slot is free again by then.
-    _permits: (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>),
-}
-
-impl Call {
-    pub(crate) fn reset_deadline(&mut self) {
-        self.store.set_epoch_deadline(deadline_ticks(self.deadline));
-    }
-}
-
-fn load_component(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<(Component, bool)> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading the component {}", path.display()))?;
-    let compile = || Component::new(engine, &bytes).map_err(|e| anyhow::anyhow!("compiling {}: {e:?}", path.display()));
-    let Some(dir) = cache_dir else {
-        return Ok((compile()?, false));
-    };
-    let mut hasher = DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    engine.precompile_compatibility_hash().hash(&mut hasher);
-    let cached = dir.join(format!("litellm-provider-{:016x}.cwasm", hasher.finish()));
-    if cached.exists() {
-        // SAFETY: the file was written by `Component::serialize` below for this very engine
-        // configuration and component (both are in its name), in a directory only the host writes.
-        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
-            return Ok((component, true));
-        }
-    }
-    let component = compile()?;
-    let serialized = component.serialize().map_err(anyhow_of)?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let partial = cached.with_extension(format!("partial-{}", std::process::id()));
-    std::fs::write(&partial, serialized).with_context(|| format!("writing {}", partial.display()))?;
-    std::fs::rename(&partial, &cached).with_context(|| format!("writing {}", cached.display()))?;
-    Ok((component, false))
-}
-
-fn anyhow_of(error: wasmtime::Error) -> anyhow::Error {
-    anyhow::anyhow!("{error:?}")
-}
-
-fn deadline_ticks(deadline: Duration) -> u64 {
-    (deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
-}
-
-/// Advances the engine's epoch until the engine is dropped.
-fn spawn_epoch_ticker(engine: &Engine) {
-    let weak = engine.weak();
-    std::thread::Builder::new()
-        .name("litellm-host-epoch".into())
-        .spawn(move || {
-            while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(EPOCH_TICK);
-            }
-        })
-        .expect("spawning the epoch thread");
 }

@@ -1,94 +1,65 @@
-//! `litellm-host`: runs the `litellm-provider` component for many tenants in one process.
+//! `litellm-host`: runs the `litellm-provider` component for many tenants in one process, each
+//! call in its own sandbox.
 //!
 //! The engine and the component are compiled once ([`Host::new`]); every call gets a fresh
 //! `Store` and instance from an `InstancePre`, with the calling [`Tenant`]'s environment, allowed
-//! origins, memory cap and CPU deadline.
+//! origins, memory cap and deadline, and the tenant's own keep-alive connections.
+//!
+//! With default features off this crate is the library alone: no CLI, no mock server. The mock
+//! a test can use is the `litellm-mock` crate.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
-//! use litellm_host::{Host, Tenant, Config, Request, Message, Role};
-//! let host = Host::new()?;
-//! let tenant = Tenant::new("acme").allow_origin("http://127.0.0.1:4000").env("LITELLM_API_KEY", "sk-acme");
-//! let config = Config { base_url: Some("http://127.0.0.1:4000".into()), ..Config::default() };
-//! let request = Request::user("litellm:gpt-4o", "Hello");
-//! let answer = host.generate(&tenant, config, request).await?;
-//! println!("{}", answer.content);
+//! use litellm_host::{CallError, Config, Host, Request, StreamEvent, Tenant};
+//!
+//! let host = Host::new()?; // once per process
+//! let tenant = Tenant::new("acme")
+//!     .allow_origin("http://127.0.0.1:4000") // everything else is denied
+//!     .env("LITELLM_API_KEY", "sk-acme"); // this tenant's key, seen by its calls only
+//! let config = Config::for_url("http://127.0.0.1:4000");
+//!
+//! let answer = host.generate(&tenant, config.clone(), Request::user("litellm:gpt-4o", "Hello")).await?;
+//! println!("{} ({:?})", answer.content, answer.usage);
+//!
+//! let mut stream = host.stream(&tenant, config, Request::user("litellm:gpt-4o", "Hello")).await?;
+//! while let Some(event) = stream.next().await {
+//!     match event {
+//!         Ok(StreamEvent::Text(text)) => print!("{text}"),
+//!         Ok(_) => {}
+//!         Err(CallError::Provider(e)) => eprintln!("{}", e.describe()),
+//!         Err(e) => eprintln!("{e}"),
+//!     }
+//! }
 //! # Ok(()) }
 //! ```
+#![deny(missing_docs)]
 
 mod config;
+mod contract;
+mod engine;
 mod errors;
 mod host;
-pub mod mock;
+mod instance;
+mod origin;
 mod outgoing;
+mod state;
 mod stream;
 mod telemetry;
 mod tenant;
+mod transport;
 
-pub use config::Config;
-pub use errors::CallError;
-pub use host::{Host, HostOptions, PoolingOptions};
-pub use stream::EventStream;
-pub use tenant::{origin_of, Tenant, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT};
-
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "litellm-provider",
-        exports: { default: async },
-        additional_derives: [PartialEq],
-    });
-}
-
-pub use bindings::exports::devsper::llm::types::{
-    ApiError, ContentPart, EmbeddingsRequest, EmbeddingsResponse, Error as ProviderError, Failure, ImageUrl,
-    JsonSchema, Message, ModelInfo, Profile, Request, Response, ResponseFormat, Role, StopReason, StreamEnd,
-    StreamEvent, ToolCall, ToolChoice, ToolDef, Usage,
+pub use config::{Config, Secret};
+pub use contract::{
+    ApiError, ContentPart, EmbeddingsRequest, EmbeddingsResponse, Failure, ImageUrl, JsonSchema, Message, ModelInfo,
+    Profile, ProviderError, Request, Response, ResponseFormat, Role, StopReason, StreamEnd, StreamEvent, ToolCall,
+    ToolChoice, ToolDef, Usage,
 };
+pub use engine::PoolingOptions;
+pub use errors::{CallError, SandboxError, SandboxReason};
+pub use host::{Host, HostOptions};
+pub use origin::origin_of;
+pub use stream::EventStream;
+pub use tenant::{Tenant, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT};
 
 /// The component built by this crate's `build.rs`.
 pub const COMPONENT_PATH: &str = env!("LITELLM_PROVIDER_WASM");
-
-impl Message {
-    /// A message with text only.
-    pub fn text(role: Role, content: impl Into<String>) -> Self {
-        Message { role, content: content.into(), parts: Vec::new(), tool_calls: Vec::new(), tool_call_id: None }
-    }
-}
-
-impl Request {
-    /// A request of one user message and nothing else.
-    pub fn user(model: impl Into<String>, prompt: impl Into<String>) -> Self {
-        Request {
-            model: model.into(),
-            messages: vec![Message::text(Role::User, prompt)],
-            tools: Vec::new(),
-            max_tokens: None,
-            temperature: None,
-            system: None,
-            top_p: None,
-            stop: Vec::new(),
-            seed: None,
-            user: None,
-            presence_penalty: None,
-            frequency_penalty: None,
-            response_format: None,
-            tool_choice: None,
-            parallel_tool_calls: None,
-            extra_body: None,
-        }
-    }
-}
-
-impl StopReason {
-    /// The case's name as the contract spells it, e.g. `end-turn`.
-    pub fn name(self) -> &'static str {
-        match self {
-            StopReason::EndTurn => "end-turn",
-            StopReason::ToolUse => "tool-use",
-            StopReason::MaxTokens => "max-tokens",
-            StopReason::StopSequence => "stop-sequence",
-            StopReason::ContentFilter => "content-filter",
-        }
-    }
-}

@@ -3,8 +3,8 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use litellm_host::mock::MockServer;
 use litellm_host::{CallError, Config, EmbeddingsRequest, Host, Profile, Request, StreamEvent, Tenant};
+use litellm_mock::MockServer;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -96,8 +96,12 @@ impl EndpointArgs {
         };
         let host = Host::new().context("loading the component")?;
         let tenant = Tenant::new("cli").allow_origin(&base_url);
-        let config =
-            Config { profile: Some(profile), base_url: Some(base_url), api_key: self.api_key, ..Config::default() };
+        let config = Config {
+            profile: Some(profile),
+            base_url: Some(base_url),
+            api_key: self.api_key.map(Into::into),
+            ..Config::default()
+        };
         Ok(Session { host, tenant, config, _mock: mock })
     }
 }

@@ -1,33 +1,102 @@
 //! One `tracing` span per call, with the seed's OpenTelemetry `gen_ai.*` fields plus the tenant and
 //! the error type.
 
-use crate::{CallError, Request, StopReason, Tenant, Usage};
+use crate::{
+    CallError, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, Request, Response, StopReason, Tenant, Usage,
+};
 use tracing::field::Empty;
 use tracing::Span;
 
-/// The span of one chat call; response fields are recorded when the answer (or the stream's
-/// finish event) arrives.
-pub(crate) fn chat_span(tenant: &Tenant, request: &Request, stream: bool) -> Span {
-    tracing::info_span!(
-        "gen_ai.chat",
-        "gen_ai.system" = "litellm",
-        "gen_ai.operation.name" = "chat",
-        "gen_ai.request.model" = request.model.as_str(),
-        "gen_ai.request.max_tokens" = request.max_tokens,
-        "gen_ai.request.stream" = stream,
-        "gen_ai.response.model" = Empty,
-        "gen_ai.response.finish_reasons" = Empty,
-        "gen_ai.usage.input_tokens" = Empty,
-        "gen_ai.usage.output_tokens" = Empty,
-        "tenant" = tenant.name(),
-        "error.type" = Empty,
-    )
+/// What a call does, for its span.
+pub(crate) enum Operation<'a> {
+    /// A chat completion, streamed or not.
+    Chat { request: &'a Request, stream: bool },
+    /// Embeddings.
+    Embeddings(&'a EmbeddingsRequest),
+    /// The model list.
+    ListModels,
+    /// The provider's name.
+    Name,
+    /// The model rule.
+    SupportsModel(&'a str),
+}
+
+/// The span of one call; response fields are recorded when the answer (or a stream's finish
+/// event) arrives. Chat spans are named `gen_ai.chat`, the others `gen_ai.<operation>`.
+pub(crate) fn span(tenant: &Tenant, operation: Operation<'_>) -> Span {
+    let (model, max_tokens, stream) = match &operation {
+        Operation::Chat { request, stream } => (Some(request.model.as_str()), request.max_tokens, *stream),
+        Operation::Embeddings(request) => (Some(request.model.as_str()), None, false),
+        Operation::SupportsModel(model) => (Some(*model), None, false),
+        Operation::ListModels | Operation::Name => (None, None, false),
+    };
+    macro_rules! span_named {
+        ($name:literal, $operation:literal) => {
+            tracing::info_span!(
+                $name,
+                "gen_ai.system" = "litellm",
+                "gen_ai.operation.name" = $operation,
+                "gen_ai.request.model" = model,
+                "gen_ai.request.max_tokens" = max_tokens,
+                "gen_ai.request.stream" = stream,
+                "gen_ai.response.model" = Empty,
+                "gen_ai.response.finish_reasons" = Empty,
+                "gen_ai.usage.input_tokens" = Empty,
+                "gen_ai.usage.output_tokens" = Empty,
+                "tenant" = tenant.name(),
+                "error.type" = Empty,
+            )
+        };
+    }
+    // A span's name must be a literal, hence one arm per operation.
+    match operation {
+        Operation::Chat { .. } => span_named!("gen_ai.chat", "chat"),
+        Operation::Embeddings(_) => span_named!("gen_ai.embeddings", "embeddings"),
+        Operation::ListModels => span_named!("gen_ai.list_models", "list_models"),
+        Operation::Name => span_named!("gen_ai.name", "name"),
+        Operation::SupportsModel(_) => span_named!("gen_ai.supports_model", "supports_model"),
+    }
+}
+
+/// What an answer adds to its span.
+pub(crate) trait Answer {
+    /// Records the answer's fields; most answers have none.
+    fn record(&self, _span: &Span) {}
+}
+
+impl Answer for Response {
+    fn record(&self, span: &Span) {
+        record_answer(span, &self.model, self.stop_reason, self.usage);
+    }
+}
+
+impl Answer for EmbeddingsResponse {
+    fn record(&self, span: &Span) {
+        span.record("gen_ai.response.model", self.model.as_str());
+        record_usage(span, self.usage);
+    }
+}
+
+impl Answer for Vec<ModelInfo> {}
+impl Answer for String {}
+impl Answer for bool {}
+
+/// Records a call's outcome on its span.
+pub(crate) fn record<T: Answer>(span: &Span, result: &Result<T, CallError>) {
+    match result {
+        Ok(answer) => answer.record(span),
+        Err(e) => record_error(span, e),
+    }
 }
 
 /// Records what the endpoint answered.
 pub(crate) fn record_answer(span: &Span, model: &str, stop: StopReason, usage: Option<Usage>) {
     span.record("gen_ai.response.model", model);
     span.record("gen_ai.response.finish_reasons", stop.name());
+    record_usage(span, usage);
+}
+
+fn record_usage(span: &Span, usage: Option<Usage>) {
     if let Some(usage) = usage {
         span.record("gen_ai.usage.input_tokens", usage.input_tokens);
         span.record("gen_ai.usage.output_tokens", usage.output_tokens);
@@ -36,10 +105,7 @@ pub(crate) fn record_answer(span: &Span, model: &str, stop: StopReason, usage: O
 
 /// Records why the call failed: the contract's error case, or `sandbox`.
 pub(crate) fn record_error(span: &Span, error: &CallError) {
-    let kind = match error {
-        CallError::Provider(e) => e.kind(),
-        CallError::Sandbox(_) => "sandbox",
-    };
+    let kind = error.kind();
     span.record("error.type", kind);
-    tracing::warn!(parent: span, error.type = kind, "gen_ai.chat failed: {error}");
+    tracing::warn!(parent: span, error.type = kind, "call failed: {error}");
 }

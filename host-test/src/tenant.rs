@@ -1,36 +1,34 @@
-//! A tenant's policy and the per-call store state that enforces it: its environment, the origins it
-//! may reach (checked in the outgoing-request hook), its memory cap and its CPU deadline.
+//! A tenant's policy: its environment, the origins it may reach, its memory cap, call deadline and
+//! concurrency cap, and its own connection pool. [`crate::state`] turns it into one call's store.
 
-use crate::outgoing::{Connections, TenantHooks};
+use crate::origin::origin_of;
+use crate::transport::Connections;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use wasmtime::component::ResourceTable;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// The default linear-memory cap of one call's instance.
 pub const DEFAULT_MEMORY_LIMIT: usize = 64 * 1024 * 1024;
-/// The default longest time one call into the guest may run.
+/// The default longest time one call into the guest may take.
 pub const DEFAULT_CALL_DEADLINE: Duration = Duration::from_secs(120);
 /// The default cap on a tenant's calls (and open streams) at once.
 pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 64;
 
-/// Who a call runs for, and what it may do. Cheap to clone.
+/// Who a call runs for, and what it may do. Cheap to clone; clones share the concurrency count
+/// and the connection pool.
 ///
 /// By default a tenant may reach no origin at all: allow each endpoint with [`Tenant::allow_origin`].
 #[derive(Clone)]
 pub struct Tenant {
-    name: Arc<str>,
-    env: Arc<[(String, String)]>,
-    allowed_origins: Arc<[String]>,
-    memory_limit: usize,
-    call_deadline: Duration,
+    pub(crate) name: Arc<str>,
+    pub(crate) env: Arc<[(String, String)]>,
+    pub(crate) allowed_origins: Arc<[String]>,
+    pub(crate) memory_limit: usize,
+    pub(crate) call_deadline: Duration,
     max_concurrent_calls: usize,
     calls: Arc<Semaphore>,
-    connections: Connections,
+    pub(crate) connections: Connections,
 }
 
 impl Tenant {
@@ -57,7 +55,8 @@ impl Tenant {
     }
 
     /// Lets the tenant reach an origin: `http://127.0.0.1:4000`, `https://api.openai.com`
-    /// (the default port of the scheme is implied). A base URL's path is ignored.
+    /// (the default port of the scheme is implied). A base URL's path is ignored; a URL that is
+    /// not `http` or `https` allows nothing.
     pub fn allow_origin(mut self, url: &str) -> Self {
         let mut origins = self.allowed_origins.to_vec();
         if let Some(origin) = origin_of(url) {
@@ -73,7 +72,9 @@ impl Tenant {
         self
     }
 
-    /// Caps how long one call into the guest may run before it is stopped.
+    /// Caps how long one call into the guest may take, in wall-clock time: running wasm (stopped
+    /// by epoch interruption) or waiting inside a host call (stopped by a timer). Each `next` of a
+    /// stream counts anew.
     pub fn call_deadline(mut self, deadline: Duration) -> Self {
         self.call_deadline = deadline;
         self
@@ -96,28 +97,6 @@ impl Tenant {
         // The semaphore is never closed, so acquiring cannot fail.
         self.calls.clone().acquire_owned().await.expect("the tenant's semaphore is never closed")
     }
-
-    pub(crate) fn deadline(&self) -> Duration {
-        self.call_deadline
-    }
-
-    pub(crate) fn state(&self) -> TenantState {
-        let mut wasi = WasiCtx::builder();
-        wasi.envs(&self.env);
-        // The guest needs outgoing HTTP only; no sockets, no name lookups of its own.
-        wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
-        TenantState {
-            wasi: wasi.build(),
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-            hooks: TenantHooks { allowed_origins: self.allowed_origins.clone(), connections: self.connections.clone() },
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.memory_limit)
-                .trap_on_grow_failure(true)
-                .instances(4)
-                .build(),
-        }
-    }
 }
 
 impl fmt::Debug for Tenant {
@@ -134,55 +113,9 @@ impl fmt::Debug for Tenant {
     }
 }
 
-/// `scheme://host:port`, lower-cased, with the scheme's default port filled in.
-pub fn origin_of(url: &str) -> Option<String> {
-    let uri: http::Uri = url.trim().parse().ok()?;
-    origin_of_uri(&uri)
-}
-
-pub(crate) fn origin_of_uri(uri: &http::Uri) -> Option<String> {
-    let scheme = uri.scheme_str()?.to_ascii_lowercase();
-    let host = uri.host()?.to_ascii_lowercase();
-    let port = uri.port_u16().or(match scheme.as_str() {
-        "http" => Some(80),
-        "https" => Some(443),
-        _ => None,
-    })?;
-    Some(format!("{scheme}://{host}:{port}"))
-}
-
-/// What one call's `Store` holds.
-pub(crate) struct TenantState {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-    hooks: TenantHooks,
-    pub(crate) limits: StoreLimits,
-}
-
-impl WasiView for TenantState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
-    }
-}
-
-impl WasiHttpView for TenantState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn origins_are_normalised() {
-        assert_eq!(origin_of("http://127.0.0.1:4000/v1").as_deref(), Some("http://127.0.0.1:4000"));
-        assert_eq!(origin_of("HTTPS://API.openai.com").as_deref(), Some("https://api.openai.com:443"));
-        assert_eq!(origin_of("http://localhost").as_deref(), Some("http://localhost:80"));
-        assert_eq!(origin_of("not a url"), None);
-    }
 
     #[test]
     fn debug_hides_environment_values() {

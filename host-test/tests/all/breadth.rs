@@ -170,7 +170,7 @@ async fn azure_profile_uses_deployments_api_version_and_api_key() {
 async fn openai_ollama_and_vllm_profiles() {
     let env = env().await;
     let profile =
-        |p: Profile, key: Option<&str>| Config { profile: Some(p), api_key: key.map(String::from), ..env.config() };
+        |p: Profile, key: Option<&str>| Config { profile: Some(p), api_key: key.map(Into::into), ..env.config() };
     env.call(profile(Profile::Openai, Some("sk-oa")), Request::user("gpt-4o", "a")).await.unwrap();
     env.call(profile(Profile::Ollama, None), Request::user("llama3.2", "b")).await.unwrap();
     env.call(profile(Profile::Vllm, None), Request::user("Qwen/Qwen2.5-7B", "c")).await.unwrap();

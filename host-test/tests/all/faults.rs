@@ -159,7 +159,7 @@ async fn every_fault_ends_in_its_typed_error_in_time_without_a_trap() {
             Err(_) => Err(format!("{label}: hung")),
             Ok(Ok(())) if case.expected == "ok" => Ok(()),
             Ok(Ok(())) => Err(format!("{label}: succeeded, expected {}", case.expected)),
-            Ok(Err(CallError::Sandbox(why))) => Err(format!("{label}: TRAP {why}")),
+            Ok(Err(e @ CallError::Sandbox(_))) => Err(format!("{label}: TRAP {e}")),
             Ok(Err(CallError::Provider(e))) => {
                 let shown = format!("{e:?}");
                 if e.kind() != case.expected {

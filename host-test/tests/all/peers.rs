@@ -6,8 +6,8 @@
 //! Each test starts its own peer on a free port of 127.0.0.1 and kills it when it ends.
 
 use crate::support::{api_error, host, provider_error};
-use litellm_host::mock::MockServer;
 use litellm_host::{Config, ProviderError, Request, StopReason, StreamEvent, Tenant, ToolCall, ToolDef};
+use litellm_mock::MockServer;
 use std::fs::File;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! What every test needs: one host for the whole binary, a mock per test, a tenant allowed to reach it.
 
-use litellm_host::mock::MockServer;
 use litellm_host::{ApiError, CallError, Config, Host, ProviderError, Request, Response, Tenant};
+use litellm_mock::MockServer;
 use std::sync::OnceLock;
 
 /// The host, compiled once per test binary.

@@ -27,7 +27,7 @@ async fn no_authorization_header_without_a_key() {
     env.generate("litellm:m").await.unwrap();
     // An explicit empty key wins over the tenant's environment.
     let tenant = env.tenant.clone().env("LITELLM_API_KEY", "sk-env");
-    let config = Config { api_key: Some(String::new()), ..env.config() };
+    let config = Config { api_key: Some("".into()), ..env.config() };
     host().generate(&tenant, config, Request::user("litellm:m", "x")).await.unwrap();
     for r in env.mock.requests() {
         assert_eq!(r.header("authorization"), None);

@@ -20,18 +20,19 @@ mod body;
 mod call;
 mod embeddings;
 mod flavours;
+mod handlers;
+mod request;
 mod routes;
 mod scenarios;
+mod state;
 mod streaming;
 #[cfg(test)]
 mod tests;
 mod text;
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::Request;
@@ -42,56 +43,12 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
 
 use body::{bad_request, Resp};
-use call::Call;
+use state::{lock, Shared};
 
-/// One HTTP request received by the [`MockServer`].
-#[derive(Debug, Clone)]
-pub struct RecordedRequest {
-    /// The HTTP method, e.g. `"POST"`.
-    pub method: String,
-    /// Path and query, e.g. `"/v1/chat/completions"`.
-    pub path: String,
-    /// Header names (lower-cased) and values, in the order received.
-    pub headers: Vec<(String, String)>,
-    /// The body parsed as JSON; `Value::Null` when it is not JSON.
-    pub body: Value,
-    /// The raw body bytes.
-    pub raw_body: Vec<u8>,
-    /// The client's end of the connection it came on: equal for requests on one kept-alive
-    /// connection.
-    pub peer: SocketAddr,
-}
-
-impl RecordedRequest {
-    /// The first value of header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
-/// State shared by all connections of one server.
-#[derive(Debug, Default)]
-struct Shared {
-    /// Every request received, in arrival order.
-    requests: Mutex<Vec<RecordedRequest>>,
-    /// Requests seen so far per `mock/flaky*` model string.
-    flaky: Mutex<HashMap<String, u32>>,
-    /// The last `chatcmpl-mock-N` number handed out.
-    next_id: AtomicU64,
-    /// Released by [`MockServer::release_gate`], awaited by `mock/stream-gated`.
-    gate: Notify,
-    /// Event streams still being written (their writer ends when the client goes away).
-    live_streams: AtomicU64,
-}
-
-/// Locks `mutex`, ignoring poisoning (a panicking test must not break the other requests).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub use state::RecordedRequest;
 
 /// A running mock server. Dropping it stops the server and its open connections.
 #[derive(Debug)]
@@ -243,16 +200,4 @@ async fn handle(shared: Arc<Shared>, peer: SocketAddr, req: Request<Incoming>) -
         return bad_request(&format!("could not read the request body: {error}"), Value::Null, "bad_body");
     }
     routes::route(shared, &parts, parsed, authorization).await
-}
-
-/// Answers a well-formed chat-completions request.
-async fn chat(call: Call) -> Resp {
-    if let Some(resp) = scenarios::prelude(&call).await {
-        return resp;
-    }
-    if call.stream() && call.scenario() != "stream-not-sse" {
-        streaming::respond(call)
-    } else {
-        scenarios::respond(&call)
-    }
 }

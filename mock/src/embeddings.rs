@@ -12,7 +12,7 @@
 use serde_json::{json, Value};
 
 use super::body::{json_response, status_error, Resp};
-use super::routes::{Invalid, Models};
+use super::request::{Invalid, Models};
 use super::text::word_count;
 
 /// `dimensions` when the request has none.

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::{text, Shared};
+use super::state::Shared;
+use super::text;
 
 /// One chat-completions request being answered.
 #[derive(Debug)]

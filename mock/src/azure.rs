@@ -18,7 +18,8 @@ use serde_json::Value;
 
 use super::body::Resp;
 use super::flavours::azure_not_found;
-use super::{routes, Shared};
+use super::handlers;
+use super::state::Shared;
 
 /// The operations on a deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,10 +42,10 @@ pub(super) async fn route(
     }
     let path = parts.uri.path();
     match (&parts.method, path) {
-        (&Method::GET, "/openai/models") => routes::models(authorization.as_deref()),
+        (&Method::GET, "/openai/models") => handlers::models(authorization.as_deref()),
         (&Method::POST, _) => match deployment_route(path) {
-            Some((deployment, Operation::Chat)) => routes::chat(shared, body, authorization, Some(deployment)).await,
-            Some((deployment, Operation::Embeddings)) => routes::embed(body, Some(deployment)),
+            Some((deployment, Operation::Chat)) => handlers::chat(shared, body, authorization, Some(deployment)).await,
+            Some((deployment, Operation::Embeddings)) => handlers::embed(body, Some(deployment)),
             None => azure_not_found(),
         },
         _ => azure_not_found(),

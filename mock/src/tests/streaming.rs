@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 
 use super::*;
-use crate::mock::streaming::BYTEWISE_TEXT;
+use crate::streaming::BYTEWISE_TEXT;
 
 /// Parses an SSE body: the JSON of every `data` event (before `[DONE]`) and whether `[DONE]` came.
 fn sse(body: &str) -> (Vec<Value>, bool) {
@@ -127,5 +127,5 @@ async fn streams_exactly_n_counted_events() {
     let (events, done) = sse(&chat(&server, streaming("mock/stream-events-0", "x", false)).await.text());
     assert!(done);
     assert_eq!(events.len(), 2, "role and stop chunks only");
-    assert_eq!(crate::mock::streaming::counted_events("stream-events-2000000"), None);
+    assert_eq!(crate::streaming::counted_events("stream-events-2000000"), None);
 }

@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 
 use super::body::{error_response, json_response, mock_error, response, status_error, with_header, MockBody, Resp};
 use super::call::Call;
+use super::flavours;
+use super::state::lock;
 use super::text::{http_date, word_count};
-use super::{flavours, lock};
 
 /// `created` of every answer.
 pub(super) const CREATED: u64 = 1_700_000_000;

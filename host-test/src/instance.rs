@@ -1,0 +1,102 @@
+//! One instance's life: a fresh `Store` with the tenant's state, the component instantiated from
+//! the `InstancePre`, a `client` opened in it, and every guest call run under the tenant's deadline.
+
+use crate::contract::bindings::exports::devsper::llm::provider::Guest as ProviderExports;
+use crate::contract::bindings::{LitellmProvider, LitellmProviderPre};
+use crate::engine::deadline_ticks;
+use crate::errors::{CallError, SandboxReason};
+use crate::state::TenantState;
+use crate::tenant::Tenant;
+use crate::Config;
+use std::time::Duration;
+use tokio::sync::OwnedSemaphorePermit;
+use wasmtime::component::ResourceAny;
+use wasmtime::{Engine, Store};
+
+/// One instance with an open client, holding its tenant's concurrency permit (and its pool slot).
+pub(crate) struct Instance {
+    store: Store<TenantState>,
+    provider: LitellmProvider,
+    client: ResourceAny,
+    deadline: Duration,
+    // Dropped after the store (fields drop in order), so the pool slot is free again by then.
+    _permits: Permits,
+}
+
+/// The places an instance holds: its tenant's concurrency permit and, with pooling, a slot.
+pub(crate) type Permits = (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>);
+
+/// A fresh store for `tenant` with its memory cap and CPU deadline.
+pub(crate) fn store(engine: &Engine, tenant: &Tenant) -> Store<TenantState> {
+    let mut store = Store::new(engine, TenantState::new(tenant));
+    store.limiter(|state| &mut state.limits);
+    store.set_epoch_deadline(deadline_ticks(tenant.call_deadline));
+    store.epoch_deadline_trap();
+    store
+}
+
+impl Instance {
+    /// Instantiates the component for `tenant` and opens a client with `config`.
+    pub(crate) async fn open(
+        engine: &Engine,
+        pre: &LitellmProviderPre<TenantState>,
+        tenant: &Tenant,
+        config: &Config,
+        permits: Permits,
+    ) -> Result<Self, CallError> {
+        let mut store = store(engine, tenant);
+        let provider = pre.instantiate_async(&mut store).await.map_err(|e| instantiation_failed(&store, e))?;
+        let config = config.to_wit();
+        let deadline = tenant.call_deadline;
+        let opening = provider.devsper_llm_provider().client();
+        let outcome = tokio::time::timeout(deadline, opening.call_open(&mut store, &config)).await;
+        let client = settle(&store, deadline, outcome)?.map_err(CallError::Provider)?;
+        Ok(Self { store, provider, client, deadline, _permits: permits })
+    }
+
+    /// Runs one guest call with the tenant's deadline set anew: `call` gets the store, the
+    /// provider's exports and the client. A trap, the memory cap or the deadline end the
+    /// instance's use: the caller drops it.
+    pub(crate) async fn call<T>(
+        &mut self,
+        call: impl AsyncFnOnce(&mut Store<TenantState>, &ProviderExports, ResourceAny) -> wasmtime::Result<T>,
+    ) -> Result<T, CallError> {
+        let Self { store, provider, client, deadline, .. } = self;
+        store.set_epoch_deadline(deadline_ticks(*deadline));
+        let running = call(&mut *store, provider.devsper_llm_provider(), *client);
+        let outcome = tokio::time::timeout(*deadline, running).await;
+        settle(store, *deadline, outcome)
+    }
+}
+
+/// Why instantiating failed: the memory cap (the initial memory is larger), else the host.
+pub(crate) fn instantiation_failed(store: &Store<TenantState>, error: wasmtime::Error) -> CallError {
+    let reason = if store.data().limits.exceeded { SandboxReason::MemoryLimit } else { SandboxReason::Host };
+    CallError::sandbox(reason, format!("{error:#}"))
+}
+
+/// The typed outcome of a guest call: its value, or why the sandbox stopped it.
+fn settle<T>(
+    store: &Store<TenantState>,
+    deadline: Duration,
+    outcome: Result<wasmtime::Result<T>, tokio::time::error::Elapsed>,
+) -> Result<T, CallError> {
+    match outcome {
+        Ok(Ok(value)) => Ok(value),
+        // Dropping the call's future cancelled it wherever it waited (a timer, a stalled body).
+        Err(_) => Err(CallError::sandbox(
+            SandboxReason::Deadline,
+            format!("the call ran past its deadline of {deadline:?} (waiting in the host)"),
+        )),
+        Ok(Err(error)) => {
+            let reason = if store.data().limits.exceeded {
+                SandboxReason::MemoryLimit
+            } else if error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
+                SandboxReason::Deadline
+            } else {
+                SandboxReason::Trap
+            };
+            Err(CallError::sandbox(reason, format!("{error:#}")))
+        }
+    }
+}

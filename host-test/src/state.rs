@@ -1,0 +1,86 @@
+//! What one call's `Store` holds, made from its tenant's policy: the WASI context with the
+//! tenant's environment, the HTTP context with the tenant's outgoing hook, and the memory cap.
+
+use crate::outgoing::TenantHooks;
+use crate::tenant::Tenant;
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// One call's store data.
+pub(crate) struct TenantState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: TenantHooks,
+    pub(crate) limits: MemoryCap,
+}
+
+impl TenantState {
+    pub(crate) fn new(tenant: &Tenant) -> Self {
+        let mut wasi = WasiCtx::builder();
+        wasi.envs(&tenant.env);
+        // The guest needs outgoing HTTP only; no sockets, no name lookups of its own.
+        wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+        TenantState {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: TenantHooks::new(tenant),
+            limits: MemoryCap::new(tenant.memory_limit),
+        }
+    }
+}
+
+/// wasmtime's `StoreLimits` that also remembers whether the memory cap was hit, so that the
+/// trap it causes is reported as [`SandboxReason::MemoryLimit`](crate::SandboxReason::MemoryLimit).
+pub(crate) struct MemoryCap {
+    limits: StoreLimits,
+    cap: usize,
+    pub(crate) exceeded: bool,
+}
+
+impl MemoryCap {
+    fn new(cap: usize) -> Self {
+        let limits = StoreLimitsBuilder::new().memory_size(cap).trap_on_grow_failure(true).instances(4).build();
+        Self { limits, cap, exceeded: false }
+    }
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.cap {
+            self.exceeded = true;
+        }
+        self.limits.memory_growing(current, desired, maximum)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
+}
+
+impl WasiView for TenantState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for TenantState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+    }
+}
