@@ -1,0 +1,230 @@
+//! The one place that tells a native caller from a component caller: every measurement makes its
+//! calls through a [`Caller`], whatever the [`Variant`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context};
+use litellm_host::{Config, EventStream, Host, HostOptions, PoolingOptions, StreamEvent, Tenant};
+use litellm_provider::domain::StreamEvent as NativeEvent;
+
+use crate::native::{NativeClient, NativeStream};
+use crate::workload::{component_request, native_request};
+
+/// The three ways a call is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// The component, fresh instance per call, wasmtime's on-demand allocator.
+    Default,
+    /// The component, fresh instance per call, wasmtime's pooling allocator.
+    Pooling,
+    /// reqwest in the host process, client reused.
+    Native,
+}
+
+impl Variant {
+    /// Every variant, in the order of the report's rows.
+    pub const ALL: [Variant; 3] = [Variant::Default, Variant::Pooling, Variant::Native];
+
+    /// The row label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Variant::Default => "component, default allocator",
+            Variant::Pooling => "component, pooling",
+            Variant::Native => "native reqwest (keep-alive)",
+        }
+    }
+
+    /// The command-line name (for the memory probe's child process).
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Default => "default",
+            Variant::Pooling => "pooling",
+            Variant::Native => "native",
+        }
+    }
+
+    /// The inverse of [`Variant::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
+    }
+
+    /// The host of a component variant; `None` for native, which has none.
+    pub fn host_options(self) -> Option<HostOptions> {
+        match self {
+            Variant::Default => Some(HostOptions::default()),
+            Variant::Pooling => Some(pooling_options()),
+            Variant::Native => None,
+        }
+    }
+}
+
+/// A pooling host sized for the measurements (live streams and concurrent callers).
+pub fn pooling_options() -> HostOptions {
+    HostOptions { pooling: Some(PoolingOptions::default()), ..HostOptions::default() }
+}
+
+/// A tenant allowed the mock only.
+pub fn tenant_for(name: &str, base_url: &str) -> Tenant {
+    Tenant::new(name).allow_origin(base_url)
+}
+
+/// The contract's config pointing at the mock.
+pub fn config_for(base_url: &str) -> Config {
+    Config::for_url(base_url)
+}
+
+/// Who makes a call against the mock: a native client, or a tenant of a component host.
+/// Cheap to clone; clones share the client or the host and tenant.
+#[derive(Clone)]
+pub struct Caller {
+    base_url: Arc<str>,
+    side: Side,
+}
+
+#[derive(Clone)]
+enum Side {
+    Native(NativeClient),
+    Component(Box<Component>),
+}
+
+#[derive(Clone)]
+struct Component {
+    host: Arc<Host>,
+    tenant: Tenant,
+    config: Config,
+}
+
+impl Caller {
+    /// The first caller of `variant` against the mock at `base_url`: a new client, or a new host
+    /// (the component compiled, or loaded from `cache_dir`) with the tenant `tenant`.
+    pub fn start(variant: Variant, base_url: &str, tenant: &str, cache_dir: Option<PathBuf>) -> anyhow::Result<Self> {
+        match variant.host_options() {
+            None => Self::native(base_url),
+            Some(options) => {
+                let host = Host::with_options(HostOptions { cache_dir, ..options })?;
+                Ok(Self::component(Arc::new(host), tenant, base_url))
+            }
+        }
+    }
+
+    /// A native caller with a client of its own.
+    pub fn native(base_url: &str) -> anyhow::Result<Self> {
+        Ok(Self { base_url: base_url.into(), side: Side::Native(NativeClient::new(base_url, "")?) })
+    }
+
+    /// The tenant `tenant` of `host`.
+    pub fn component(host: Arc<Host>, tenant: &str, base_url: &str) -> Self {
+        let component = Component { host, tenant: tenant_for(tenant, base_url), config: config_for(base_url) };
+        Self { base_url: base_url.into(), side: Side::Component(Box::new(component)) }
+    }
+
+    /// A caller with connections of its own: a new client, or a new tenant on the same host (the
+    /// host keeps a connection pool per tenant).
+    pub fn fresh(&self, tenant: &str) -> anyhow::Result<Self> {
+        match &self.side {
+            Side::Native(_) => Self::native(&self.base_url),
+            Side::Component(c) => Ok(Self::component(c.host.clone(), tenant, &self.base_url)),
+        }
+    }
+
+    /// Another tenant on the same host; natively, where there are no tenants, the same client and
+    /// its connection pool, as a native user would share it.
+    pub fn with_tenant(&self, tenant: &str) -> Self {
+        match &self.side {
+            Side::Native(_) => self.clone(),
+            Side::Component(c) => Self::component(c.host.clone(), tenant, &self.base_url),
+        }
+    }
+
+    /// One chat completion; its content.
+    pub async fn generate(&self, model: &str) -> anyhow::Result<String> {
+        Ok(match &self.side {
+            Side::Native(client) => client.generate(&native_request(model)).await?.content,
+            Side::Component(c) => c.host.generate(&c.tenant, c.config.clone(), component_request(model)).await?.content,
+        })
+    }
+
+    /// A fresh instance and nothing else; natively there is nothing to do, so it is an error.
+    pub async fn instantiate(&self) -> anyhow::Result<()> {
+        match &self.side {
+            Side::Native(_) => bail!("nothing to instantiate natively"),
+            Side::Component(c) => Ok(c.host.instantiate(&c.tenant).await?),
+        }
+    }
+
+    /// One chat completion as a stream.
+    pub async fn stream(&self, model: &str) -> anyhow::Result<CallerStream> {
+        Ok(match &self.side {
+            Side::Native(client) => CallerStream::Native(Box::new(client.stream(&native_request(model)).await?)),
+            Side::Component(c) => {
+                let stream = c.host.stream(&c.tenant, c.config.clone(), component_request(model)).await?;
+                CallerStream::Component(Box::new(stream))
+            }
+        })
+    }
+
+    /// A stream of `model` read to its end, which must bring `texts` text events.
+    pub async fn timed_stream(&self, model: &str, texts: usize) -> anyhow::Result<StreamTimes> {
+        let started = Instant::now();
+        let mut stream = self.stream(model).await?;
+        // The times are taken as the events arrive, before the stream (and its instance) is
+        // dropped: the drop is no part of what a reader waits for.
+        let (mut first, mut seen) = (None, 0);
+        let last = loop {
+            let event = stream.next().await.context("the stream ended early")??;
+            first.get_or_insert_with(|| started.elapsed());
+            if event.is_text() {
+                seen += 1;
+            } else if event.is_finish() {
+                break started.elapsed();
+            }
+        };
+        ensure!(seen == texts, "{seen} text events, not {texts}");
+        Ok(StreamTimes { first: first.unwrap_or(last), last })
+    }
+}
+
+/// When a stream's first and last (`Finish`) events arrived, from the start of the call.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamTimes {
+    pub first: Duration,
+    pub last: Duration,
+}
+
+/// A stream from either side. Both sides are boxed alike, so that a held stream costs each side
+/// its own size (the memory probe holds hundreds), not the larger side's.
+pub enum CallerStream {
+    Native(Box<NativeStream>),
+    Component(Box<EventStream>),
+}
+
+impl CallerStream {
+    /// The next event; `None` after the `Finish` event or an error.
+    pub async fn next(&mut self) -> Option<anyhow::Result<Event>> {
+        match self {
+            CallerStream::Native(stream) => stream.next().await.map(|r| r.map(Event::Native)),
+            CallerStream::Component(stream) => stream.next().await.map(|r| r.map(Event::Component).map_err(Into::into)),
+        }
+    }
+}
+
+/// An event from either side, as it came (no conversion inside the timed loop).
+#[derive(Debug)]
+pub enum Event {
+    Native(NativeEvent),
+    Component(StreamEvent),
+}
+
+impl Event {
+    /// A content delta.
+    pub fn is_text(&self) -> bool {
+        matches!(self, Event::Native(NativeEvent::Text(_)) | Event::Component(StreamEvent::Text(_)))
+    }
+
+    /// The end of the answer.
+    pub fn is_finish(&self) -> bool {
+        matches!(self, Event::Native(NativeEvent::Finish { .. }) | Event::Component(StreamEvent::Finish(_)))
+    }
+}

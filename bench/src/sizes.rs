@@ -1,0 +1,82 @@
+//! How much each measurement runs: the published counts, CI's smoke counts, and the least that
+//! still runs every code path.
+
+/// How much to measure.
+#[derive(Debug, Clone)]
+pub struct Sizes {
+    /// The name of the mode in the report (`full`, `quick`).
+    pub mode: &'static str,
+    /// Calls before each measurement, per variant.
+    pub warmup: usize,
+    /// End-to-end calls with a 1 KiB answer, per variant.
+    pub e2e_1kb: usize,
+    /// End-to-end calls with a 1 MiB answer, per variant.
+    pub e2e_1mb: usize,
+    /// Instantiations, per variant.
+    pub instantiate: usize,
+    /// Streams, per variant.
+    pub streams: usize,
+    /// Content deltas per stream.
+    pub stream_events: usize,
+    /// Concurrency levels of the throughput measurement.
+    pub callers: Vec<usize>,
+    /// Throughput rounds per level and variant.
+    pub throughput_rounds: usize,
+    /// Calls per throughput round (spread over the callers, at least 2 each).
+    pub throughput_calls: usize,
+    /// Streams held open at once for the memory measurement.
+    pub live_instances: usize,
+}
+
+impl Sizes {
+    /// The published figures.
+    pub fn full() -> Self {
+        Self {
+            mode: "full",
+            warmup: 100,
+            e2e_1kb: 2000,
+            e2e_1mb: 200,
+            instantiate: 5000,
+            streams: 200,
+            stream_events: 500,
+            callers: vec![1, 16, 64],
+            throughput_rounds: 7,
+            throughput_calls: 640,
+            live_instances: 200,
+        }
+    }
+
+    /// A smoke run for CI: every measurement, small counts, well under a minute.
+    pub fn quick() -> Self {
+        Self {
+            mode: "quick",
+            warmup: 5,
+            e2e_1kb: 60,
+            e2e_1mb: 6,
+            instantiate: 200,
+            streams: 6,
+            stream_events: 500,
+            callers: vec![1, 16, 64],
+            throughput_rounds: 1,
+            throughput_calls: 128,
+            live_instances: 20,
+        }
+    }
+
+    /// The least that still runs every code path (the test of this crate, in a debug build).
+    pub fn tiny() -> Self {
+        Self {
+            mode: "tiny",
+            warmup: 1,
+            e2e_1kb: 3,
+            e2e_1mb: 1,
+            instantiate: 3,
+            streams: 1,
+            stream_events: 20,
+            callers: vec![1, 4],
+            throughput_rounds: 1,
+            throughput_calls: 8,
+            live_instances: 3,
+        }
+    }
+}
