@@ -25,10 +25,16 @@ impl Client {
         let body = request::chat_body(chat, false)?;
         let model = request::wire_model(&chat.model);
         let path = self.settings.route("chat/completions", model)?;
-        http::send(&self.settings, &path, Some(&body), "application/json", |answer| {
+        http::send(&self.settings, self.whole(&path, Some(&body)), |answer| {
             let bytes = answer.body.read_all()?;
             response::parse(&bytes, model, &self.settings.api_key)
         })
+    }
+
+    /// A request whose JSON answer is read whole, under `max-response-bytes`.
+    fn whole<'a>(&self, path: &'a str, body: Option<&'a [u8]>) -> http::Outgoing<'a> {
+        let body_cap = Some(u64::from(self.settings.max_response_bytes));
+        http::Outgoing { path, body, accept: "application/json", body_cap }
     }
 
     /// One chat completion as a stream of events.
@@ -41,7 +47,7 @@ impl Client {
         let model = request::wire_model(&embed.model);
         let body = embeddings::embeddings_body(embed, model)?;
         let path = self.settings.route("embeddings", model)?;
-        http::send(&self.settings, &path, Some(&body), "application/json", |answer| {
+        http::send(&self.settings, self.whole(&path, Some(&body)), |answer| {
             let bytes = answer.body.read_all()?;
             embeddings::parse_embeddings(&bytes, embed.inputs.len(), model, &self.settings.api_key)
         })
@@ -50,7 +56,7 @@ impl Client {
     /// The models the server offers: GET `{base}/v1/models`.
     pub fn list_models(&self) -> Result<Vec<ModelInfo>, Error> {
         let path = self.settings.route("models", "")?;
-        http::send(&self.settings, &path, None, "application/json", |answer| {
+        http::send(&self.settings, self.whole(&path, None), |answer| {
             let bytes = answer.body.read_all()?;
             embeddings::parse_models(&bytes, &self.settings.api_key)
         })

@@ -123,6 +123,24 @@ pub fn from_answer(status: u16, body: &[u8], retry_after_ms: Option<u64>, key: &
     classify(status, message, code, retry_after_ms, key)
 }
 
+/// The error for a redirect, which is never followed: it names the status and the target's
+/// origin (never its path or query, which may carry tokens).
+pub fn redirect(status: u16, location: Option<&str>) -> Error {
+    let target = location.map(str::trim).filter(|l| !l.is_empty());
+    let origin = match target.and_then(|l| l.split_once("://")) {
+        Some((scheme, rest)) => {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            // Userinfo (`user:pass@`) is not part of an origin.
+            let host = authority.rsplit('@').next().unwrap_or(authority);
+            format!("{}://{host}", scheme.to_ascii_lowercase())
+        }
+        None if target.is_some() => "the same origin".to_string(),
+        None => "nowhere (no Location)".to_string(),
+    };
+    let message = format!("the endpoint redirected ({status}) to {origin}; redirects are not followed");
+    Error::BadRequest(ApiError { status, message: cap(message), code: None, retry_after_ms: None, attempts: 1 })
+}
+
 /// The typed error for an error object inside a 2xx body or a stream: its numeric code, when it
 /// has one, stands for the status.
 pub fn from_embedded(json: &Value, key: &ApiKey) -> Error {
@@ -200,6 +218,17 @@ mod tests {
         assert_eq!(from_embedded(&v, &key()).kind(), "rate-limited");
         let v: Value = serde_json::from_str(r#"{"error":{"message":"boom"}}"#).unwrap();
         assert_eq!(from_embedded(&v, &key()).kind(), "upstream");
+    }
+
+    #[test]
+    fn redirects_name_the_origin_only() {
+        let e = redirect(302, Some("https://User:pw@Login.example.com:8443/path?token=abc#x"));
+        assert_eq!(e.kind(), "bad-request");
+        let message = &api(&e).message;
+        assert!(message.contains("302") && message.contains("https://Login.example.com:8443"), "{message}");
+        assert!(!message.contains("token") && !message.contains("pw") && !message.contains("/path"), "{message}");
+        assert!(api(&redirect(301, Some("/v2/chat"))).message.contains("the same origin"));
+        assert!(api(&redirect(307, None)).message.contains("no Location"));
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod response;
 pub mod retry;
 pub mod sse;
 pub mod stream;
+pub mod text;
 pub mod validate;
 pub mod wire;
 

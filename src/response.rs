@@ -35,7 +35,8 @@ pub fn tool_call(position: usize, id: Option<String>, function: Option<FunctionD
 
 /// Parses a whole non-streamed answer; `requested_model` stands in when the answer names none.
 pub fn parse(body: &[u8], requested_model: &str, key: &ApiKey) -> Result<ChatResponse, Error> {
-    let wire: CompletionBody = serde_json::from_slice(body).map_err(|e| malformed(format!("{e}")))?;
+    let body = crate::text::repaired_json(body);
+    let wire: CompletionBody = serde_json::from_slice(&body).map_err(|e| malformed(format!("{e}")))?;
     if let Some(error) = wire.error.as_ref().filter(|e| !e.is_null()) {
         if wire.choices.as_ref().is_none_or(Vec::is_empty) {
             return Err(errors::from_embedded(error, key));

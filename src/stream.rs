@@ -1,14 +1,23 @@
 //! A streamed completion: the body is read only as the caller pulls events, parsed as server-sent
 //! events and assembled into `StreamEvent`s.
+//!
+//! A stream has no total size: it is bounded per event ([`MAX_EVENT_BYTES`]), by what it
+//! accumulates (tool-call arguments, [`crate::chunks::MAX_TOOL_ARGUMENT_BYTES`]) and by the total
+//! deadline. An endpoint that answers a stream request with a whole JSON completion (as servers
+//! that cannot stream do) gets its answer delivered as events; SSE framing sent with another
+//! content type is read as the stream it is.
 
 use crate::chunks::StreamAssembler;
 use crate::config::Settings;
-use crate::domain::{ChatRequest, Error, StreamEvent};
+use crate::domain::{ChatRequest, ChatResponse, Error, StreamEvent};
 use crate::http::{self, Body};
 use crate::response::malformed;
 use crate::sse::{SseEvent, SseParser};
-use crate::{errors, request};
+use crate::{errors, request, response};
 use std::collections::VecDeque;
+
+/// The largest single server-sent event (or unfinished line) a stream may hold.
+pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
 
 /// An open completion stream. After its `Finish` event or an error it yields `None` and its
 /// connection is closed.
@@ -18,33 +27,99 @@ pub struct CompletionStream {
     assembler: StreamAssembler,
     pending: VecDeque<StreamEvent>,
     events: Vec<SseEvent>,
-    max_buffered: usize,
 }
 
-/// Sends a streaming request and returns once the endpoint has answered with an event stream.
+/// What the endpoint answered a stream request with.
+enum Opened {
+    /// An event stream, and the bytes already read from it.
+    Events(Body, Vec<u8>),
+    /// A whole completion.
+    Whole(ChatResponse),
+}
+
+/// Sends a streaming request and returns once the endpoint has answered.
 pub fn open(settings: &Settings, chat: &ChatRequest) -> Result<CompletionStream, Error> {
     let body = request::chat_body(chat, true)?;
-    let path = settings.route("chat/completions", request::wire_model(&chat.model))?;
-    let key = &settings.api_key;
-    let body = http::send(settings, &path, Some(&body), "text/event-stream", |answer| {
+    let model = request::wire_model(&chat.model);
+    let path = settings.route("chat/completions", model)?;
+    let outgoing = http::Outgoing { path: &path, body: Some(&body), accept: "text/event-stream", body_cap: None };
+    let opened = http::send(settings, outgoing, |answer| {
+        let mut body = answer.body;
         if answer.content_type.to_ascii_lowercase().starts_with("text/event-stream") {
-            return Ok(answer.body);
+            return Ok(Opened::Events(body, Vec::new()));
         }
-        let content_type = answer.content_type.clone();
-        let bytes = answer.body.read_all()?;
-        Err(match serde_json::from_slice::<serde_json::Value>(&bytes) {
-            Ok(json) if json.get("error").is_some_and(|e| !e.is_null()) => errors::from_embedded(&json, key),
-            _ => malformed(format!("a stream was asked for, but the answer is {content_type:?}")),
-        })
+        // Another content type: look at the first bytes before deciding what it is.
+        let mut head: Vec<u8> = Vec::new();
+        while head.iter().filter(|b| !b.is_ascii_whitespace()).count() < 6 {
+            match body.next_chunk()? {
+                Some(chunk) => head.extend_from_slice(&chunk),
+                None => break,
+            }
+        }
+        if looks_like_sse(&head) {
+            return Ok(Opened::Events(body, head));
+        }
+        let whole = read_whole(body, head, settings.max_response_bytes)?;
+        match serde_json::from_slice::<serde_json::Value>(&crate::text::repaired_json(&whole)) {
+            Ok(json) if json.get("error").is_some_and(|e| !e.is_null()) => {
+                Err(errors::from_embedded(&json, &settings.api_key))
+            }
+            Ok(json) if json.get("choices").is_some() => {
+                response::parse(&whole, model, &settings.api_key).map(Opened::Whole)
+            }
+            _ => Err(malformed(format!("a stream was asked for, but the answer is {:?}", answer.content_type))),
+        }
     })?;
-    Ok(CompletionStream {
-        body: Some(body),
+    let mut stream = CompletionStream {
+        body: None,
         parser: SseParser::new(),
-        assembler: StreamAssembler::new(request::wire_model(&chat.model), settings.api_key.clone()),
+        assembler: StreamAssembler::new(model, settings.api_key.clone()),
         pending: VecDeque::new(),
         events: Vec::new(),
-        max_buffered: settings.max_response_bytes as usize,
-    })
+    };
+    match opened {
+        Opened::Events(body, head) => {
+            stream.body = Some(body);
+            stream.feed(&head)?;
+        }
+        Opened::Whole(answer) => {
+            stream.pending.extend(events_of(answer));
+            stream.assembler.mark_finished();
+        }
+    }
+    Ok(stream)
+}
+
+/// Whether a body starts like `text/event-stream` framing.
+fn looks_like_sse(head: &[u8]) -> bool {
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace()).map_or(&[][..], |i| &text[i..]);
+    [&b"data:"[..], b"event:", b":", b"id:", b"retry:"].iter().any(|p| start.starts_with(p))
+}
+
+/// The rest of a non-stream body, under the non-streamed cap.
+fn read_whole(mut body: Body, mut bytes: Vec<u8>, cap: u32) -> Result<Vec<u8>, Error> {
+    while let Some(chunk) = body.next_chunk()? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > cap as usize {
+            return Err(malformed(format!("the response is larger than max-response-bytes ({cap} bytes)")));
+        }
+    }
+    Ok(bytes)
+}
+
+/// A whole answer as the events its stream would have had.
+fn events_of(answer: ChatResponse) -> Vec<StreamEvent> {
+    let mut events = Vec::new();
+    if let Some(reasoning) = answer.reasoning.filter(|r| !r.is_empty()) {
+        events.push(StreamEvent::Reasoning(reasoning));
+    }
+    if !answer.content.is_empty() {
+        events.push(StreamEvent::Text(answer.content));
+    }
+    events.extend(answer.tool_calls.into_iter().map(StreamEvent::ToolCall));
+    events.push(StreamEvent::Finish { stop_reason: answer.stop_reason, usage: answer.usage, model: answer.model });
+    events
 }
 
 impl CompletionStream {
@@ -55,6 +130,17 @@ impl CompletionStream {
             self.body = None; // closes the connection
         }
         result
+    }
+
+    fn feed(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.parser.feed(bytes, &mut self.events);
+        if self.parser.buffered() > MAX_EVENT_BYTES {
+            return Err(malformed(format!("a stream event is larger than {MAX_EVENT_BYTES} bytes")));
+        }
+        for event in self.events.drain(..) {
+            self.assembler.on_event(&event, &mut self.pending)?;
+        }
+        Ok(())
     }
 
     fn advance(&mut self) -> Result<Option<StreamEvent>, Error> {
@@ -69,20 +155,26 @@ impl CompletionStream {
                 return Ok(None);
             };
             match body.next_chunk()? {
-                Some(bytes) => {
-                    self.parser.feed(&bytes, &mut self.events);
-                    if self.parser.buffered() > self.max_buffered {
-                        return Err(malformed("a stream event is larger than max-response-bytes"));
-                    }
-                    for event in self.events.drain(..) {
-                        self.assembler.on_event(&event, &mut self.pending)?;
-                    }
-                }
+                Some(bytes) => self.feed(&bytes)?,
                 None => {
                     self.body = None;
                     self.assembler.on_end(&mut self.pending)?;
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sse_framing_is_recognised_whatever_the_content_type() {
+        assert!(looks_like_sse(b"data: {\"choices\":[]}\n\n"));
+        assert!(looks_like_sse(b"\xEF\xBB\xBF\r\n: keep-alive\n\n"));
+        assert!(looks_like_sse(b"event: error\ndata: x\n\n"));
+        assert!(!looks_like_sse(b"{\"choices\":[]}"));
+        assert!(!looks_like_sse(b""));
     }
 }

@@ -6,10 +6,12 @@ use crate::instance::{Instance, Permits};
 use crate::state::TenantState;
 use crate::stream::EventStream;
 use crate::telemetry::{self, Operation};
+use crate::tls::TlsRoots;
 use crate::{
     CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, ProviderError, Request, Response, Tenant,
     COMPONENT_PATH,
 };
+use rustls::RootCertStore;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -25,6 +27,9 @@ pub struct HostOptions {
     pub component_path: Option<PathBuf>,
     /// Use the pooling allocator.
     pub pooling: Option<PoolingOptions>,
+    /// The certificate authorities every tenant's HTTPS connections trust (a tenant may add
+    /// its own). Default: the webpki roots.
+    pub tls: TlsRoots,
     /// A directory for the compiled component (`Component::serialize`), reused while the component
     /// and the wasmtime build stay the same. Only point it at a directory the host alone writes.
     pub cache_dir: Option<PathBuf>,
@@ -35,6 +40,7 @@ pub struct Host {
     engine: Engine,
     pre: LitellmProviderPre<TenantState>,
     loaded_from_cache: bool,
+    roots: Arc<RootCertStore>,
     /// With pooling, one place per pool slot: a call beyond the pool waits instead of failing.
     slots: Option<Arc<Semaphore>>,
 }
@@ -58,8 +64,9 @@ impl Host {
         let pre = linker.instantiate_pre(&component).map_err(anyhow_of)?;
         let pre = LitellmProviderPre::new(pre).map_err(anyhow_of)?;
         engine::spawn_epoch_ticker(&engine);
+        let roots = Arc::new(options.tls.store()?);
         let slots = options.pooling.map(|p| Arc::new(Semaphore::new(p.max_instances as usize)));
-        Ok(Self { engine, pre, loaded_from_cache, slots })
+        Ok(Self { engine, pre, loaded_from_cache, roots, slots })
     }
 
     /// Whether the compiled component came from `cache_dir` rather than a compilation.
@@ -76,9 +83,13 @@ impl Host {
     /// A fresh store and instance for `tenant`, without calling into it: the cost of isolation.
     pub async fn instantiate(&self, tenant: &Tenant) -> Result<(), CallError> {
         let _slot = self.slot().await;
-        let mut store = crate::instance::store(&self.engine, tenant);
+        let mut store = crate::instance::store(&self.engine, tenant, &self.roots);
         let instantiated = self.pre.instantiate_async(&mut store).await;
         instantiated.map(drop).map_err(|e| crate::instance::instantiation_failed(&store, e))
+    }
+
+    fn parts(&self) -> (&Engine, &LitellmProviderPre<TenantState>, &RootCertStore) {
+        (&self.engine, &self.pre, &self.roots)
     }
 
     async fn slot(&self) -> Option<OwnedSemaphorePermit> {
@@ -109,8 +120,7 @@ impl Host {
     {
         let span = telemetry::span(tenant, operation);
         let result = async {
-            let mut instance =
-                Instance::open(&self.engine, &self.pre, tenant, config, self.permits(tenant).await).await?;
+            let mut instance = Instance::open(self.parts(), tenant, config, self.permits(tenant).await).await?;
             instance.call(call).await?.map_err(CallError::Provider)
         }
         .instrument(span.clone())
@@ -168,8 +178,7 @@ impl Host {
     pub async fn stream(&self, tenant: &Tenant, config: Config, request: Request) -> Result<EventStream, CallError> {
         let span = telemetry::span(tenant, Operation::Chat { request: &request, stream: true });
         let result = async {
-            let mut instance =
-                Instance::open(&self.engine, &self.pre, tenant, &config, self.permits(tenant).await).await?;
+            let mut instance = Instance::open(self.parts(), tenant, &config, self.permits(tenant).await).await?;
             let handle = instance
                 .call(async |store, p, client| p.client().call_stream(store, client, &request).await)
                 .await?

@@ -8,6 +8,7 @@ use crate::errors::{CallError, SandboxReason};
 use crate::state::TenantState;
 use crate::tenant::Tenant;
 use crate::Config;
+use rustls::RootCertStore;
 use std::time::Duration;
 use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::component::ResourceAny;
@@ -27,8 +28,8 @@ pub(crate) struct Instance {
 pub(crate) type Permits = (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>);
 
 /// A fresh store for `tenant` with its memory cap and CPU deadline.
-pub(crate) fn store(engine: &Engine, tenant: &Tenant) -> Store<TenantState> {
-    let mut store = Store::new(engine, TenantState::new(tenant));
+pub(crate) fn store(engine: &Engine, tenant: &Tenant, roots: &RootCertStore) -> Store<TenantState> {
+    let mut store = Store::new(engine, TenantState::new(tenant, roots));
     store.limiter(|state| &mut state.limits);
     store.set_epoch_deadline(deadline_ticks(tenant.call_deadline));
     store.epoch_deadline_trap();
@@ -38,13 +39,12 @@ pub(crate) fn store(engine: &Engine, tenant: &Tenant) -> Store<TenantState> {
 impl Instance {
     /// Instantiates the component for `tenant` and opens a client with `config`.
     pub(crate) async fn open(
-        engine: &Engine,
-        pre: &LitellmProviderPre<TenantState>,
+        (engine, pre, roots): (&Engine, &LitellmProviderPre<TenantState>, &RootCertStore),
         tenant: &Tenant,
         config: &Config,
         permits: Permits,
     ) -> Result<Self, CallError> {
-        let mut store = store(engine, tenant);
+        let mut store = store(engine, tenant, roots);
         let provider = pre.instantiate_async(&mut store).await.map_err(|e| instantiation_failed(&store, e))?;
         let config = config.to_wit();
         let deadline = tenant.call_deadline;

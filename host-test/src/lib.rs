@@ -34,6 +34,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod address;
 mod config;
 mod contract;
 mod engine;
@@ -46,6 +47,7 @@ mod state;
 mod stream;
 mod telemetry;
 mod tenant;
+mod tls;
 mod transport;
 
 pub use config::{Config, Secret};
@@ -60,6 +62,7 @@ pub use host::{Host, HostOptions};
 pub use origin::origin_of;
 pub use stream::EventStream;
 pub use tenant::{Tenant, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT};
+pub use tls::{CaBundle, TlsRoots};
 
 /// The component built by this crate's `build.rs`.
 pub const COMPONENT_PATH: &str = env!("LITELLM_PROVIDER_WASM");

@@ -4,6 +4,7 @@
 use crate::origin::origin_of_uri;
 use crate::tenant::Tenant;
 use crate::transport::Connections;
+use rustls::RootCertStore;
 use std::future::Future;
 use std::sync::Arc;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
@@ -15,8 +16,8 @@ pub(crate) struct TenantHooks {
 }
 
 impl TenantHooks {
-    pub(crate) fn new(tenant: &Tenant) -> Self {
-        Self { allowed_origins: tenant.allowed_origins.clone(), connections: tenant.connections.clone() }
+    pub(crate) fn new(tenant: &Tenant, roots: &RootCertStore) -> Self {
+        Self { allowed_origins: tenant.allowed_origins.clone(), connections: tenant.connections(roots) }
     }
 }
 
@@ -31,19 +32,14 @@ impl WasiHttpHooks for TenantHooks {
         _fut: IoFuture,
     ) -> ResponseFuture {
         let allowed = origin_of_uri(request.uri()).is_some_and(|o| self.allowed_origins.contains(&o));
-        let plain = request.uri().scheme() == Some(&http::uri::Scheme::HTTP);
         let connections = self.connections.clone();
         Box::new(async move {
             if !allowed {
                 return Err(Error::HttpRequestDenied);
             }
-            if plain {
-                // The pool drives the connection itself: nothing is left for the store to await.
-                let done: IoFuture = Box::new(async { Ok(()) });
-                return Ok((connections.send(request, options).await?, done));
-            }
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            Ok((response.map(http_body_util::BodyExt::boxed_unsync), Box::new(io) as IoFuture))
+            // The pool drives the connection itself: nothing is left for the store to await.
+            let done: IoFuture = Box::new(async { Ok(()) });
+            Ok((connections.send(request, options).await?, done))
         })
     }
 }

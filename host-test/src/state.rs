@@ -3,6 +3,7 @@
 
 use crate::outgoing::TenantHooks;
 use crate::tenant::Tenant;
+use rustls::RootCertStore;
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -18,7 +19,7 @@ pub(crate) struct TenantState {
 }
 
 impl TenantState {
-    pub(crate) fn new(tenant: &Tenant) -> Self {
+    pub(crate) fn new(tenant: &Tenant, roots: &RootCertStore) -> Self {
         let mut wasi = WasiCtx::builder();
         wasi.envs(&tenant.env);
         // The guest needs outgoing HTTP only; no sockets, no name lookups of its own.
@@ -27,7 +28,7 @@ impl TenantState {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: TenantHooks::new(tenant),
+            hooks: TenantHooks::new(tenant, roots),
             limits: MemoryCap::new(tenant.memory_limit),
         }
     }

@@ -1,10 +1,14 @@
 //! A tenant's policy: its environment, the origins it may reach, its memory cap, call deadline and
 //! concurrency cap, and its own connection pool. [`crate::state`] turns it into one call's store.
 
+use crate::address::AddressPolicy;
 use crate::origin::origin_of;
+use crate::tls::{client_config, CaBundle};
 use crate::transport::Connections;
+use rustls::RootCertStore;
 use std::fmt;
-use std::sync::Arc;
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -28,7 +32,10 @@ pub struct Tenant {
     pub(crate) call_deadline: Duration,
     max_concurrent_calls: usize,
     calls: Arc<Semaphore>,
-    pub(crate) connections: Connections,
+    cas: CaBundle,
+    address_policy: AddressPolicy,
+    /// Made on the tenant's first call, with that host's roots.
+    connections: Arc<OnceLock<Connections>>,
 }
 
 impl Tenant {
@@ -42,7 +49,9 @@ impl Tenant {
             call_deadline: DEFAULT_CALL_DEADLINE,
             max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
             calls: Arc::new(Semaphore::new(DEFAULT_MAX_CONCURRENT_CALLS)),
-            connections: Connections::new(),
+            cas: CaBundle::default(),
+            address_policy: AddressPolicy::default(),
+            connections: Arc::new(OnceLock::new()),
         }
     }
 
@@ -63,6 +72,34 @@ impl Tenant {
             origins.push(origin);
         }
         self.allowed_origins = origins.into();
+        self
+    }
+
+    /// Trusts these certificate authorities for the tenant's HTTPS connections, beside the
+    /// host's roots ([`crate::HostOptions::tls`]), e.g. the CA of the tenant's own vLLM.
+    pub fn trust(mut self, bundle: &CaBundle) -> Self {
+        self.cas.extend(bundle);
+        self.connections = Arc::new(OnceLock::new());
+        self
+    }
+
+    /// Refuses connections to loopback and private networks (127/8, 10/8, 172.16/12,
+    /// 192.168/16, ::1, fc00::/7), checked after name resolution: for platforms whose tenants
+    /// name their own endpoints. Off by default.
+    pub fn deny_private_networks(mut self, deny: bool) -> Self {
+        self.address_policy.deny_private_networks = deny;
+        self.connections = Arc::new(OnceLock::new());
+        self
+    }
+
+    /// Allows one address that the address policy would refuse: a link-local or cloud-metadata
+    /// address (refused for every tenant by default), or a private one under
+    /// [`Tenant::deny_private_networks`].
+    pub fn allow_address(mut self, ip: IpAddr) -> Self {
+        let mut allowed = self.address_policy.allowed.to_vec();
+        allowed.push(ip.to_canonical());
+        self.address_policy.allowed = allowed.into();
+        self.connections = Arc::new(OnceLock::new());
         self
     }
 
@@ -93,6 +130,12 @@ impl Tenant {
         &self.name
     }
 
+    /// The tenant's connection pool, made on first use with `roots` plus the tenant's own CAs.
+    pub(crate) fn connections(&self, roots: &RootCertStore) -> Connections {
+        let make = || Connections::new(client_config(roots, &self.cas), self.address_policy.clone());
+        self.connections.get_or_init(make).clone()
+    }
+
     pub(crate) async fn permit(&self) -> OwnedSemaphorePermit {
         // The semaphore is never closed, so acquiring cannot fail.
         self.calls.clone().acquire_owned().await.expect("the tenant's semaphore is never closed")
@@ -109,6 +152,8 @@ impl fmt::Debug for Tenant {
             .field("memory_limit", &self.memory_limit)
             .field("call_deadline", &self.call_deadline)
             .field("max_concurrent_calls", &self.max_concurrent_calls)
+            .field("cas", &self.cas)
+            .field("address_policy", &self.address_policy)
             .finish()
     }
 }

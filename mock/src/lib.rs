@@ -24,31 +24,26 @@ mod handlers;
 mod request;
 mod routes;
 mod scenarios;
+mod server;
 mod state;
 mod streaming;
 #[cfg(test)]
 mod tests;
 mod text;
+mod tls;
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
-use http::Request;
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::net::TcpSocket;
+use tokio::task::JoinHandle;
 
-use body::{bad_request, Resp};
 use state::{lock, Shared};
 
 pub use state::RecordedRequest;
+pub use tls::TlsOptions;
 
 /// A running mock server. Dropping it stops the server and its open connections.
 #[derive(Debug)]
@@ -59,6 +54,10 @@ pub struct MockServer {
     shared: Arc<Shared>,
     /// The accept loop, which owns the connection tasks.
     task: JoinHandle<()>,
+    /// With TLS: the certificate authority that signed the server's certificate, as PEM.
+    ca_pem: Option<String>,
+    /// With TLS: the host name the base URL uses.
+    tls_host: Option<String>,
 }
 
 impl MockServer {
@@ -69,14 +68,29 @@ impl MockServer {
 
     /// Starts a server on 127.0.0.1:`port` (0 picks a free port).
     pub async fn start_on(port: u16) -> anyhow::Result<MockServer> {
+        Self::listen(port, None).await
+    }
+
+    /// Starts a server that speaks HTTPS on 127.0.0.1 with a random free port. Its certificate
+    /// is made now, signed by a CA of its own ([`MockServer::ca_pem`]); by default it is valid for
+    /// `localhost` and the base URL is `https://localhost:PORT`.
+    pub async fn start_tls(options: TlsOptions) -> anyhow::Result<MockServer> {
+        let made = tls::make(&options)?;
+        let mut server = Self::listen(0, Some(made.acceptor)).await?;
+        server.ca_pem = Some(made.ca_pem);
+        server.tls_host = Some(options.names.first().cloned().unwrap_or_else(|| "localhost".into()));
+        Ok(server)
+    }
+
+    async fn listen(port: u16, tls: Option<tokio_rustls::TlsAcceptor>) -> anyhow::Result<MockServer> {
         let socket = TcpSocket::new_v4()?;
         socket.set_reuseaddr(true)?;
         socket.bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
         let listener = socket.listen(4096)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::default());
-        let task = tokio::spawn(accept_loop(listener, shared.clone()));
-        Ok(MockServer { addr, shared, task })
+        let task = tokio::spawn(server::accept_loop(listener, shared.clone(), tls));
+        Ok(MockServer { addr, shared, task, ca_pem: None, tls_host: None })
     }
 
     /// The address the server listens on.
@@ -84,9 +98,22 @@ impl MockServer {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    /// `http://127.0.0.1:PORT`, or for TLS `https://localhost:PORT`, without a trailing slash.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        match &self.tls_host {
+            Some(host) => format!("https://{host}:{}", self.addr.port()),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// With TLS, the PEM of the CA that signed the server's certificate (for the client to trust).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// How many connections the server has accepted; with TLS, how many completed the handshake.
+    pub fn connections(&self) -> u64 {
+        self.shared.connections.load(Ordering::SeqCst)
     }
 
     /// Every request recorded so far, in arrival order.
@@ -117,7 +144,7 @@ impl MockServer {
     /// How many event streams the server is still writing: one ends when its answer is complete
     /// or when the client has closed the connection.
     pub fn live_streams(&self) -> u64 {
-        self.shared.live_streams.load(std::sync::atomic::Ordering::SeqCst)
+        self.shared.live_streams.load(Ordering::SeqCst)
     }
 
     /// Serves until Ctrl-C, then stops the server.
@@ -136,68 +163,4 @@ impl Drop for MockServer {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-/// Accepts connections, each served in its own task. The tasks live in a `JoinSet` owned
-/// by this loop, so aborting the loop also aborts every connection.
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    connections.spawn(serve_connection(stream, peer, shared.clone()));
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "mock server accept failed");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-}
-
-/// Serves HTTP/1.1 (with keep-alive) on one connection.
-async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
-    let _ = stream.set_nodelay(true);
-    let service = service_fn(move |req| {
-        let shared = shared.clone();
-        async move { Ok::<_, Infallible>(handle(shared, peer, req).await) }
-    });
-    let result = http1::Builder::new().header_read_timeout(None).serve_connection(TokioIo::new(stream), service).await;
-    if let Err(error) = result {
-        tracing::debug!(%error, "mock connection ended with an error");
-    }
-}
-
-/// Reads the whole request, records it and routes it.
-async fn handle(shared: Arc<Shared>, peer: SocketAddr, req: Request<Incoming>) -> Resp {
-    let (parts, body) = req.into_parts();
-    let (raw, read_error) = match body.collect().await {
-        Ok(collected) => (collected.to_bytes(), None),
-        Err(error) => (Default::default(), Some(error)),
-    };
-    let parsed = serde_json::from_slice::<Value>(&raw);
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
-    let path = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
-    let recorded = RecordedRequest {
-        method: parts.method.to_string(),
-        path,
-        headers,
-        body: parsed.as_ref().cloned().unwrap_or(Value::Null),
-        raw_body: raw.to_vec(),
-        peer,
-    };
-    let authorization = recorded.header("authorization").map(str::to_owned);
-    lock(&shared.requests).push(recorded);
-
-    if let Some(error) = read_error {
-        return bad_request(&format!("could not read the request body: {error}"), Value::Null, "bad_body");
-    }
-    routes::route(shared, &parts, parsed, authorization).await
 }

@@ -174,6 +174,14 @@ pub(super) fn respond(call: &Call) -> Resp {
             raw([before.as_bytes(), &[0xff, 0xfe, 0xfd], after.as_bytes()].concat())
         }
         "empty-body" => raw(""),
+        "lone-surrogate" => {
+            let (before, after) = split_answer(call);
+            raw(format!(r#"{before}a\ud83d b\ude00{after}"#).into_bytes())
+        }
+        "redirect-302" => {
+            let resp = response(302, "text/plain", MockBody::full("moved"));
+            with_header(resp, "location", "https://login.example.com/oauth?token=mock-secret-token")
+        }
         "json-not-object" => raw("[1,2,3]"),
         "huge" => huge(call),
         "big-1mb" => big(call, 1 << 20),

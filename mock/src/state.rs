@@ -44,6 +44,8 @@ pub(crate) struct Shared {
     pub(crate) next_id: AtomicU64,
     /// Released by [`MockServer::release_gate`], awaited by `mock/stream-gated`.
     pub(crate) gate: Notify,
+    /// Connections accepted (for TLS: whose handshake completed).
+    pub(crate) connections: AtomicU64,
     /// Event streams still being written (their writer ends when the client goes away).
     pub(crate) live_streams: AtomicU64,
 }

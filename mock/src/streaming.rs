@@ -23,6 +23,8 @@ const ERROR_EVENT: &str = "event: error\ndata: {\"error\":{\"message\":\"mock er
 
 /// Starts the event stream for `call` and returns the `text/event-stream` response at once.
 pub(super) fn respond(call: Call) -> Resp {
+    // Some servers send their event stream as JSON; a client should still read it as a stream.
+    let content_type = if call.scenario() == "stream-sse-as-json" { "application/json" } else { "text/event-stream" };
     let (tx, body) = MockBody::channel(16);
     tokio::spawn(async move {
         let live = &call.shared.live_streams;
@@ -30,7 +32,7 @@ pub(super) fn respond(call: Call) -> Resp {
         run(&call, &tx).await;
         live.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     });
-    let resp = response(200, "text/event-stream", body);
+    let resp = response(200, content_type, body);
     with_header(resp, "cache-control", "no-cache")
 }
 
@@ -64,6 +66,25 @@ async fn run(call: &Call, tx: &BodySender) -> Option<()> {
         "stream-error-midway" => send_all(tx, &[broken_start(call), vec![ERROR_MIDWAY.to_owned()]].concat()).await,
         "stream-error-event" => send_all(tx, &[broken_start(call), vec![ERROR_EVENT.to_owned()]].concat()).await,
         "stream-truncated" => send_all(tx, &broken_start(call)).await,
+        "stream-sse-as-json" => send_all(tx, &events(&text_chunks(call, &[], &echo, usage))).await,
+        "stream-split-surrogate" => {
+            // An emoji's UTF-16 pair split across two chunks' JSON escapes, as seen from real servers.
+            let halves = [r#"{"content":"a\ud83d"}"#, r#"{"content":"\ude00b"}"#];
+            let raw = |delta: &str| format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{delta}}}]}}\n\n");
+            let mut out = vec![data(&role_chunk(call))];
+            out.extend(halves.iter().map(|h| raw(h)));
+            out.extend(events(&[chunk(call, json!({}), json!("stop"))]));
+            send_all(tx, &out).await
+        }
+        "stream-long-line" => {
+            // A line that never ends, 64 KiB at a time, up to 64 MiB or until the client leaves.
+            tx.send("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"".to_owned()).await?;
+            let filler = "x".repeat(64 * 1024);
+            for _ in 0..1024 {
+                tx.send(filler.clone()).await?;
+            }
+            Some(())
+        }
         "reset-body" => {
             send_all(tx, &broken_start(call)).await?;
             tx.sleep(Duration::from_millis(50)).await?;

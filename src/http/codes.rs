@@ -48,6 +48,19 @@ pub(super) fn from_code(code: ErrorCode, authority: &str) -> (Error, bool) {
             let message = format!("the host denied the request to {authority} (HTTP-request-denied)");
             (Error::Transport(failure(message)), false)
         }
+        ErrorCode::DestinationIpProhibited => {
+            let message = format!("the host prohibits the address {authority} resolves to (destination-IP-prohibited)");
+            (Error::Transport(failure(message)), false)
+        }
+        // Trying again cannot make a certificate acceptable.
+        ErrorCode::TlsCertificateError => {
+            (Error::Transport(failure(format!("TLS certificate error talking to {authority}"))), false)
+        }
+        ErrorCode::InternalError(Some(message)) => {
+            let certificate = message.starts_with("TLS certificate");
+            let message: String = message.chars().take(300).collect();
+            (Error::Transport(failure(format!("{message} (talking to {authority})"))), !certificate)
+        }
         ErrorCode::HttpResponseBodySize(_) => (Error::MalformedResponse(code_name(&code).to_string()), false),
         ErrorCode::HttpRequestUriInvalid | ErrorCode::ConfigurationError => {
             (Error::Transport(failure(format!("{} for {authority}", code_name(&code)))), false)

@@ -64,13 +64,8 @@ fn header(response: &IncomingResponse, name: &str) -> Option<String> {
 }
 
 /// One attempt: send, then wait for the head; an error answer becomes its typed error.
-fn exchange(
-    settings: &Settings,
-    path: &str,
-    body: Option<&[u8]>,
-    accept: &str,
-    deadline: Deadline,
-) -> Result<Answer, (Error, bool)> {
+fn exchange(settings: &Settings, request: &Outgoing<'_>, deadline: Deadline) -> Result<Answer, (Error, bool)> {
+    let Outgoing { path, body, accept, body_cap } = *request;
     let authority = settings.endpoint.authority.as_str();
     let mut headers: Vec<(String, Vec<u8>)> = vec![("accept".into(), accept.as_bytes().to_vec())];
     if let Some(body) = body {
@@ -125,6 +120,10 @@ fn exchange(
         header(&response, "retry-after").as_deref(),
         SystemTime::now(),
     );
+    if (300..400).contains(&status) {
+        // Never followed: a redirect could lead the key to another origin.
+        return Err((errors::redirect(status, header(&response, "location").as_deref()), false));
+    }
     let success = (200..300).contains(&status);
     if !success {
         // An error answer: its message is in the first bytes; more than that is cut, not an error.
@@ -144,12 +143,11 @@ fn exchange(
         let retryable = retry::is_retryable(&error);
         return Err((error, retryable));
     }
-    let cap = u64::from(settings.max_response_bytes);
-    if content_length.is_some_and(|len| len > cap) {
+    if let Some(cap) = body_cap.filter(|cap| content_length.is_some_and(|len| len > *cap)) {
         return Err((body::too_large(cap), false));
     }
     let between_bytes_ns = u64::from(settings.between_bytes_timeout_ms) * NS_PER_MS;
-    let body = Body::new(response, Some(cap), between_bytes_ns, deadline, authority).map_err(|e| (e, false))?;
+    let body = Body::new(response, body_cap, between_bytes_ns, deadline, authority).map_err(|e| (e, false))?;
     Ok(Answer { content_type, body })
 }
 
@@ -171,21 +169,29 @@ fn await_head(
     }
 }
 
-/// Sends `body` to `path` (POST; GET without a body), retrying as the settings allow, and hands each 2xx answer to `on_answer`.
+/// One request: `body` to `path` (POST; GET without a body), what it accepts, and the most
+/// bytes its answer's body may have (none for a stream, which is bounded per event instead).
+#[derive(Clone, Copy)]
+pub struct Outgoing<'a> {
+    pub path: &'a str,
+    pub body: Option<&'a [u8]>,
+    pub accept: &'a str,
+    pub body_cap: Option<u64>,
+}
+
+/// Sends `request`, retrying as the settings allow, and hands each 2xx answer to `on_answer`.
 /// A retryable error from `on_answer` (a broken or stalled body) is retried too; the final error
 /// says how many attempts were made.
 pub fn send<T>(
     settings: &Settings,
-    path: &str,
-    body: Option<&[u8]>,
-    accept: &str,
+    request: Outgoing<'_>,
     mut on_answer: impl FnMut(Answer) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let deadline = Deadline::after_ms(settings.total_timeout_ms);
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let (mut error, retryable) = match exchange(settings, path, body, accept, deadline) {
+        let (mut error, retryable) = match exchange(settings, &request, deadline) {
             Ok(answer) => match on_answer(answer) {
                 Ok(value) => return Ok(value),
                 Err(e) => {

@@ -4,7 +4,7 @@ use std::process::Command;
 
 fn cli() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_litellm-host"));
-    command.env_remove("LITELLM_BASE_URL").env_remove("LITELLM_API_KEY");
+    command.env_remove("LITELLM_BASE_URL").env_remove("LITELLM_API_KEY").env_remove("SSL_CERT_FILE");
     command
 }
 
@@ -49,4 +49,38 @@ fn embed_and_models_subcommands() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "gpt-4o\ntext-embedding-3-small\nmock/echo\n");
     let out = cli().args(["chat", "--profile", "azure", "Hi"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "You said: Hi\n", "{out:?}");
+}
+
+#[test]
+fn tool_calls_and_the_summary_are_printed() {
+    let out = cli().args(["chat", "--model", "litellm:mock/tool-call", "--verbose", "Weather?"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("tool call get_weather (call_"), "{stdout}");
+    assert!(stdout.contains("Paris"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("stop: tool-use") && stderr.contains("usage: "), "{stderr}");
+    let out = cli().args(["chat", "--stream", "--model", "litellm:mock/stream-tool-calls", "x"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("tool call get_weather (call_1): {\"city\": \"Paris\"}"), "{stdout}");
+    assert!(stdout.contains("tool call get_time (call_2)"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_a_ca_file_or_ssl_cert_file() {
+    let mock = litellm_mock::MockServer::start_tls(litellm_mock::TlsOptions::default()).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("litellm-cli-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, mock.ca_pem().unwrap()).unwrap();
+    let url = mock.base_url();
+    let run = |command: &mut Command| command.output().unwrap();
+    let out = run(cli().args(["chat", "--base-url", &url, "Hello TLS"]));
+    assert_eq!(out.status.code(), Some(1), "untrusted without the CA: {out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown issuer"), "{out:?}");
+    let out = run(cli().args(["chat", "--base-url", &url, "--ca-cert"]).arg(&ca).arg("Hello TLS"));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "You said: Hello TLS\n", "{out:?}");
+    let out = run(cli().env("SSL_CERT_FILE", &ca).args(["chat", "--base-url", &url, "Hello env"]));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "You said: Hello env\n", "{out:?}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -47,7 +47,6 @@ async fn special_errors_and_odd_bodies() {
         ("mock/malformed-json", "malformed-response"),
         ("mock/truncated-json", "malformed-response"),
         ("mock/wrong-content-type", "malformed-response"),
-        ("mock/non-utf8", "malformed-response"),
         ("mock/empty-body", "malformed-response"),
         ("mock/json-not-object", "malformed-response"),
     ] {

@@ -46,6 +46,20 @@ async fn a_call_over_its_deadline_is_stopped_and_the_next_works() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deadline_holds_in_wall_clock_time_while_the_guest_waits_on_a_stalled_body() {
+    let env = env().await;
+    // The guest's own between-bytes timeout (60 s by default) is far beyond the tenant's deadline.
+    let hasty = env.tenant.clone().call_deadline(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let result = host().generate(&hasty, env.config(), Request::user("litellm:mock/stalled-body", "x")).await;
+    let elapsed = started.elapsed();
+    assert_eq!(result.as_ref().err().and_then(|e| e.sandbox_reason()), Some(SandboxReason::Deadline), "{result:?}");
+    assert!(elapsed >= Duration::from_millis(300) && elapsed < Duration::from_millis(1500), "{elapsed:?}");
+    let answer = host().generate(&hasty, env.config(), Request::user("litellm:m", "after")).await.unwrap();
+    assert_eq!(answer.content, "You said: after", "the instance was discarded, the next call works");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_waits_at_its_concurrency_cap() {
     let env = env().await;
     let tenant = Tenant::new("capped").allow_origin(&env.mock.base_url()).max_concurrent_calls(1);

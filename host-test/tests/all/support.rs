@@ -1,6 +1,8 @@
 //! What every test needs: one host for the whole binary, a mock per test, a tenant allowed to reach it.
 
-use litellm_host::{ApiError, CallError, Config, Host, ProviderError, Request, Response, Tenant};
+use litellm_host::{
+    ApiError, CallError, Config, Host, ProviderError, Request, Response, StreamEnd, StreamEvent, Tenant,
+};
 use litellm_mock::MockServer;
 use std::sync::OnceLock;
 
@@ -47,4 +49,36 @@ pub fn provider_error<T: std::fmt::Debug>(result: Result<T, CallError>) -> Provi
 /// The API error inside the cases that carry one.
 pub fn api_error(e: &ProviderError) -> &ApiError {
     e.api_error().unwrap_or_else(|| panic!("expected an API error, got {e:?}"))
+}
+
+/// Every event of a stream against the test's mock, and the error that ended it early, if any.
+pub async fn collect(env: &Env, config: Config, model: &str) -> (Vec<StreamEvent>, Option<CallError>) {
+    collect_for(&env.tenant, config, model).await
+}
+
+/// Every event of a stream for `tenant`, and the error that ended it early, if any.
+pub async fn collect_for(tenant: &Tenant, config: Config, model: &str) -> (Vec<StreamEvent>, Option<CallError>) {
+    let mut stream = match host().stream(tenant, config, Request::user(model, "Hello there")).await {
+        Ok(s) => s,
+        Err(e) => return (Vec::new(), Some(e)),
+    };
+    let mut events = Vec::new();
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(event) => events.push(event),
+            Err(e) => return (events, Some(e)),
+        }
+    }
+    (events, None)
+}
+
+pub fn text(events: &[StreamEvent]) -> String {
+    events.iter().filter_map(|e| if let StreamEvent::Text(t) = e { Some(t.as_str()) } else { None }).collect()
+}
+
+pub fn finish(events: &[StreamEvent]) -> &StreamEnd {
+    match events.last() {
+        Some(StreamEvent::Finish(end)) => end,
+        other => panic!("the last event is not finish: {other:?}"),
+    }
 }

@@ -3,9 +3,15 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use litellm_host::{CallError, Config, EmbeddingsRequest, Host, Profile, Request, StreamEvent, Tenant};
+use litellm_host::{
+    CaBundle, CallError, Config, EmbeddingsRequest, Host, HostOptions, Profile, Request, StreamEvent, Tenant, TlsRoots,
+};
 use litellm_mock::MockServer;
 use std::io::Write;
+
+mod output;
+use output as json;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -67,6 +73,13 @@ struct EndpointArgs {
     /// The server flavour.
     #[arg(long, value_enum, default_value = "litellm")]
     profile: ProfileArg,
+    /// Also trust the certificate authorities in this PEM file (repeatable); `SSL_CERT_FILE`'s
+    /// bundle is trusted too when it is set.
+    #[arg(long = "ca-cert", value_name = "PATH")]
+    ca_certs: Vec<PathBuf>,
+    /// Also trust the operating system's certificate store.
+    #[arg(long)]
+    system_roots: bool,
 }
 
 /// The host, a tenant allowed to reach the endpoint, its config, and the embedded mock if used.
@@ -94,7 +107,13 @@ impl EndpointArgs {
             ProfileArg::Ollama => Profile::Ollama,
             ProfileArg::Vllm => Profile::Vllm,
         };
-        let host = Host::new().context("loading the component")?;
+        let mut tls = TlsRoots::from_env()?;
+        tls.system = self.system_roots;
+        for path in &self.ca_certs {
+            tls = tls.with(&CaBundle::from_pem_file(path)?);
+        }
+        let host =
+            Host::with_options(HostOptions { tls, ..HostOptions::default() }).context("loading the component")?;
         let tenant = Tenant::new("cli").allow_origin(&base_url);
         let config = Config {
             profile: Some(profile),
@@ -133,6 +152,9 @@ struct ChatArgs {
     /// Prints the whole response (or each stream event) as JSON.
     #[arg(long)]
     json: bool,
+    /// Prints the stop reason, the usage and the model on stderr.
+    #[arg(long, short)]
+    verbose: bool,
     /// The message to send.
     prompt: String,
 }
@@ -197,7 +219,13 @@ async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
             match event {
                 Ok(event) if args.json => writeln!(out, "{}", serde_json::to_string(&json::event(&event))?)?,
                 Ok(StreamEvent::Text(t)) => write!(out, "{t}")?,
-                Ok(StreamEvent::Finish(_)) => writeln!(out)?,
+                Ok(StreamEvent::ToolCall(call)) => writeln!(out, "{}", json::tool_call_line(&call))?,
+                Ok(StreamEvent::Finish(end)) => {
+                    writeln!(out)?;
+                    if args.verbose {
+                        eprintln!("{}", json::summary_line(end.stop_reason, end.usage, &end.model));
+                    }
+                }
                 Ok(_) => {}
                 Err(e) => return failed(e),
             }
@@ -207,46 +235,16 @@ async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
     }
     match host.generate(&tenant, config, request).await {
         Ok(answer) if args.json => println!("{}", serde_json::to_string_pretty(&json::response(&answer))?),
-        Ok(answer) => println!("{}", answer.content),
+        Ok(answer) => {
+            if !answer.content.is_empty() || answer.tool_calls.is_empty() {
+                println!("{}", answer.content);
+            }
+            answer.tool_calls.iter().for_each(|call| println!("{}", json::tool_call_line(call)));
+            if args.verbose {
+                eprintln!("{}", json::summary_line(answer.stop_reason, answer.usage, &answer.model));
+            }
+        }
         Err(e) => return failed(e),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// JSON views of the contract's values for `--json`.
-mod json {
-    use litellm_host::{Response, StreamEvent, ToolCall, Usage};
-    use serde_json::{json, Value};
-
-    fn calls(calls: &[ToolCall]) -> Value {
-        calls.iter().map(|c| json!({"id": c.id, "name": c.name, "arguments": c.arguments})).collect()
-    }
-
-    fn usage(u: &Option<Usage>) -> Value {
-        u.map_or(Value::Null, |u| json!({"input_tokens": u.input_tokens, "output_tokens": u.output_tokens}))
-    }
-
-    pub fn response(r: &Response) -> Value {
-        json!({
-            "content": r.content,
-            "tool_calls": calls(&r.tool_calls),
-            "usage": usage(&r.usage),
-            "model": r.model,
-            "stop_reason": r.stop_reason.name(),
-            "reasoning": r.reasoning,
-        })
-    }
-
-    pub fn event(e: &StreamEvent) -> Value {
-        match e {
-            StreamEvent::Text(t) => json!({"text": t}),
-            StreamEvent::Reasoning(t) => json!({"reasoning": t}),
-            StreamEvent::ToolCall(c) => json!({"tool_call": calls(std::slice::from_ref(c))[0]}),
-            StreamEvent::Finish(end) => json!({"finish": {
-                "stop_reason": end.stop_reason.name(),
-                "usage": usage(&end.usage),
-                "model": end.model,
-            }}),
-        }
-    }
 }

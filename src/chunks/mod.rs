@@ -7,6 +7,12 @@ use crate::sse::SseEvent;
 use crate::wire::{Chunk, FunctionDelta, ToolCallDelta};
 use std::collections::VecDeque;
 
+/// The most bytes of tool-call arguments one stream may accumulate (text and reasoning are
+/// handed on as they come and never accumulate).
+pub const MAX_TOOL_ARGUMENT_BYTES: usize = 4 * 1024 * 1024;
+/// The most tool calls one stream may assemble.
+pub const MAX_TOOL_CALLS: usize = 1024;
+
 #[derive(Default)]
 struct PartialCall {
     index: u32,
@@ -23,12 +29,21 @@ pub struct StreamAssembler {
     stop: Option<StopReason>,
     usage: Option<Usage>,
     finished: bool,
+    argument_bytes: usize,
 }
 
 impl StreamAssembler {
     /// `requested_model` stands in when no chunk names the model.
     pub fn new(requested_model: &str, key: ApiKey) -> Self {
-        Self { key, model: requested_model.to_string(), calls: Vec::new(), stop: None, usage: None, finished: false }
+        Self {
+            key,
+            model: requested_model.to_string(),
+            calls: Vec::new(),
+            stop: None,
+            usage: None,
+            finished: false,
+            argument_bytes: 0,
+        }
     }
 
     /// Whether the `Finish` event has been produced.
@@ -54,8 +69,8 @@ impl StreamAssembler {
             return Ok(());
         }
         // One deserializer (from a byte slice) for every JSON the guest reads keeps the component small.
-        let chunk: Chunk =
-            serde_json::from_slice(data.as_bytes()).map_err(|e| malformed(format!("a stream event: {e}")))?;
+        let data = crate::text::repaired_json(data.as_bytes());
+        let chunk: Chunk = serde_json::from_slice(&data).map_err(|e| malformed(format!("a stream event: {e}")))?;
         if let Some(error) = chunk.error.as_ref().filter(|e| !e.is_null()) {
             return Err(crate::errors::from_embedded(error, &self.key));
         }
@@ -77,7 +92,7 @@ impl StreamAssembler {
                     out.push_back(StreamEvent::Text(text));
                 }
                 for (position, d) in delta.tool_calls.unwrap_or_default().into_iter().enumerate() {
-                    self.add_tool_delta(position, d);
+                    self.add_tool_delta(position, d)?;
                 }
             }
             if let Some(reason) = choice.finish_reason.as_deref() {
@@ -111,7 +126,13 @@ impl StreamAssembler {
         });
     }
 
-    fn add_tool_delta(&mut self, position: usize, delta: ToolCallDelta) {
+    /// Marks the stream as ended without a `Finish` of its own (a whole answer was turned into
+    /// events instead).
+    pub fn mark_finished(&mut self) {
+        self.finished = true;
+    }
+
+    fn add_tool_delta(&mut self, position: usize, delta: ToolCallDelta) -> Result<(), Error> {
         let function = delta.function.unwrap_or_default();
         let slot = match delta.index {
             Some(index) => self.calls.iter().position(|c| c.index == index),
@@ -123,6 +144,9 @@ impl StreamAssembler {
         };
         let slot = match slot {
             Some(slot) => slot,
+            None if self.calls.len() >= MAX_TOOL_CALLS => {
+                return Err(malformed(format!("the stream calls more than {MAX_TOOL_CALLS} tools")));
+            }
             None => {
                 let index = delta.index.unwrap_or_else(|| {
                     self.calls.iter().map(|c| c.index.saturating_add(1)).max().unwrap_or(position as u32)
@@ -138,7 +162,13 @@ impl StreamAssembler {
         if call.name.is_none() {
             call.name = function.name.filter(|n| !n.is_empty());
         }
-        call.arguments.push_str(function.arguments.as_deref().unwrap_or(""));
+        let arguments = function.arguments.as_deref().unwrap_or("");
+        self.argument_bytes += arguments.len();
+        if self.argument_bytes > MAX_TOOL_ARGUMENT_BYTES {
+            return Err(malformed(format!("tool-call arguments are larger than {MAX_TOOL_ARGUMENT_BYTES} bytes")));
+        }
+        call.arguments.push_str(arguments);
+        Ok(())
     }
 
     fn flush_calls(&mut self, out: &mut VecDeque<StreamEvent>) {
@@ -152,101 +182,4 @@ impl StreamAssembler {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run(datas: &[&str]) -> (Vec<StreamEvent>, Result<(), Error>) {
-        let mut a = StreamAssembler::new("asked", ApiKey::new("sk-k"));
-        let mut out = VecDeque::new();
-        for d in datas {
-            let ev = SseEvent { event: String::new(), data: d.to_string() };
-            if let Err(e) = a.on_event(&ev, &mut out) {
-                return (out.into(), Err(e));
-            }
-        }
-        let end = a.on_end(&mut out);
-        (out.into(), end)
-    }
-
-    #[test]
-    fn text_reasoning_usage_and_model() {
-        let (events, end) = run(&[
-            r#"{"model":"m1","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#,
-            r#"{"choices":[{"delta":{"reasoning_content":"think"}}]}"#,
-            r#"{"choices":[{"delta":{"content":"Hel"}}]}"#,
-            r#"{"choices":[{"delta":{"content":"lo"},"finish_reason":null}]}"#,
-            r#"{"choices":[{"delta":{},"finish_reason":"stop"}]}"#,
-            r#"{"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":3}}"#,
-            "[DONE]",
-        ]);
-        end.unwrap();
-        assert_eq!(
-            events,
-            vec![
-                StreamEvent::Reasoning("think".into()),
-                StreamEvent::Text("Hel".into()),
-                StreamEvent::Text("lo".into()),
-                StreamEvent::Finish {
-                    stop_reason: StopReason::EndTurn,
-                    usage: Some(Usage { input_tokens: 2, output_tokens: 3 }),
-                    model: "m1".into()
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn parallel_tool_calls_assembled_by_index() {
-        let (events, end) = run(&[
-            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"a","arguments":""}}]}}]}"#,
-            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"ci"}}]}}]}"#,
-            r#"{"choices":[{"delta":{"tool_calls":[{"index":1,"id":"call_2","function":{"name":"b","arguments":"{}"}}]}}]}"#,
-            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"ty\":1}"}}]}}]}"#,
-            r#"{"choices":[{"delta":{},"finish_reason":"tool_calls"}]}"#,
-        ]);
-        end.unwrap();
-        assert_eq!(events.len(), 3);
-        assert_eq!(
-            events[0],
-            StreamEvent::ToolCall(ToolCall { id: "call_1".into(), name: "a".into(), arguments: "{\"city\":1}".into() })
-        );
-        assert_eq!(
-            events[1],
-            StreamEvent::ToolCall(ToolCall { id: "call_2".into(), name: "b".into(), arguments: "{}".into() })
-        );
-        assert!(matches!(events[2], StreamEvent::Finish { stop_reason: StopReason::ToolUse, usage: None, .. }));
-    }
-
-    #[test]
-    fn errors_and_truncation() {
-        let (events, end) = run(&[r#"{"choices":[{"delta":{"content":"a"}}]}"#]);
-        assert_eq!(events.len(), 1);
-        assert!(matches!(end, Err(Error::MalformedResponse(_))));
-        let (_, end) = run(&[r#"{"error":{"message":"boom sk-k","code":"500"}}"#]);
-        match end {
-            Err(Error::Upstream(e)) => assert_eq!(e.message, "boom [redacted]"),
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(run(&["{nope"]).1, Err(Error::MalformedResponse(_))));
-        let mut a = StreamAssembler::new("m", ApiKey::default());
-        let ev = SseEvent { event: "error".into(), data: r#"{"error":{"message":"x"}}"#.into() };
-        assert_eq!(a.on_event(&ev, &mut VecDeque::new()).unwrap_err().kind(), "upstream");
-    }
-
-    #[test]
-    fn a_call_after_the_largest_index_does_not_overflow() {
-        let (events, end) = run(&[
-            r#"{"choices":[{"delta":{"tool_calls":[{"index":4294967295,"id":"a"},{"id":"b"}]}}]}"#,
-            r#"{"choices":[{"delta":{},"finish_reason":"tool_calls"}]}"#,
-        ]);
-        end.unwrap();
-        let ids: Vec<_> = events
-            .iter()
-            .filter_map(|e| match e {
-                StreamEvent::ToolCall(c) => Some(c.id.as_str()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(ids, ["a", "b"]);
-    }
-}
+mod tests;
