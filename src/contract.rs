@@ -108,6 +108,7 @@ pub fn response_out(r: domain::ChatResponse) -> wit::Response {
         model: r.model,
         stop_reason: stop_out(r.stop_reason),
         reasoning: r.reasoning,
+        refusal: r.refusal,
     }
 }
 
@@ -115,6 +116,7 @@ pub fn event_out(event: domain::StreamEvent) -> wit::StreamEvent {
     match event {
         domain::StreamEvent::Text(t) => wit::StreamEvent::Text(t),
         domain::StreamEvent::Reasoning(r) => wit::StreamEvent::Reasoning(r),
+        domain::StreamEvent::Refusal(r) => wit::StreamEvent::Refusal(r),
         domain::StreamEvent::ToolCall(c) => wit::StreamEvent::ToolCall(tool_call_out(c)),
         domain::StreamEvent::Finish { stop_reason, usage, model } => wit::StreamEvent::Finish(wit::StreamEnd {
             stop_reason: stop_out(stop_reason),

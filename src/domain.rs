@@ -118,6 +118,8 @@ pub struct ChatResponse {
     pub model: String,
     pub stop_reason: StopReason,
     pub reasoning: Option<String>,
+    /// The model's refusal (OpenAI structured outputs), when it refused.
+    pub refusal: Option<String>,
 }
 
 /// One event of a streamed completion.
@@ -125,6 +127,7 @@ pub struct ChatResponse {
 pub enum StreamEvent {
     Text(String),
     Reasoning(String),
+    Refusal(String),
     ToolCall(ToolCall),
     Finish { stop_reason: StopReason, usage: Option<Usage>, model: String },
 }

@@ -60,8 +60,26 @@ pub fn from_json(json: &Value) -> Option<(String, Option<String>)> {
         .iter()
         .find_map(|k| error.get(k))
         .map(|m| text_of(m).unwrap_or_else(|| m.to_string()))?;
-    let code = error.get("code").and_then(text_of).or_else(|| error.get("type").and_then(text_of));
+    // A word (`context_length_exceeded`) says more than a number (llama.cpp's `"code": 400`).
+    let word = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    let code = error
+        .get("code")
+        .and_then(word)
+        .or_else(|| error.get("type").and_then(word))
+        .or_else(|| error.get("code").and_then(text_of));
     Some((message, code))
+}
+
+/// The HTTP status an error object names for itself (`status_code`, `status`, or a numeric
+/// `code`), for errors met inside a 2xx answer.
+fn embedded_status(json: &Value) -> Option<u16> {
+    let error = json.get("error").unwrap_or(json);
+    let number = |v: &Value| v.as_u64().or_else(|| v.as_str()?.parse().ok());
+    ["status_code", "status", "code"]
+        .iter()
+        .filter_map(|k| error.get(k).and_then(number))
+        .find(|s| (400..=599).contains(s))
+        .map(|s| s as u16)
 }
 
 /// The wait an answer asks for: `retry-after-ms`, else `Retry-After` in seconds or as an HTTP date.
@@ -100,7 +118,15 @@ pub fn classify(
         retry_after_ms,
         attempts: 1,
     };
-    if mentions(&code_and_message, &["context_length_exceeded", "contextwindowexceeded", "maximum context length"]) {
+    let context = [
+        "context_length_exceeded",
+        "contextwindowexceeded",
+        "maximum context length",
+        "exceed_context_size",
+        "exceeds the available context size",
+        "context window",
+    ];
+    if mentions(&code_and_message, &context) {
         return Error::ContextLengthExceeded(error);
     }
     if mentions(&code_and_message, &["content_filter", "content_policy_violation", "contentpolicyviolation"]) {
@@ -145,7 +171,7 @@ pub fn redirect(status: u16, location: Option<&str>) -> Error {
 /// has one, stands for the status.
 pub fn from_embedded(json: &Value, key: &ApiKey) -> Error {
     let (message, code) = from_json(json).unwrap_or_else(|| (json.to_string(), None));
-    let status = code.as_deref().and_then(|c| c.parse::<u16>().ok()).filter(|s| (400..=599).contains(s)).unwrap_or(500);
+    let status = embedded_status(json).unwrap_or(500);
     classify(status, message, code, None, key)
 }
 

@@ -56,14 +56,18 @@ pub fn parse(body: &[u8], requested_model: &str, key: &ApiKey) -> Result<ChatRes
             tool_calls.push(tool_call(0, None, Some(legacy)));
         }
     }
-    let reasoning = message.reasoning_content.or(message.reasoning).filter(|r| !r.is_empty());
+    let reasoning = [message.reasoning_content, message.reasoning, message.content.thinking]
+        .into_iter()
+        .flatten()
+        .find(|r| !r.is_empty());
     Ok(ChatResponse {
-        content: message.content.unwrap_or_default(),
+        content: message.content.text.unwrap_or_default(),
         tool_calls,
-        usage: usage(wire.usage),
+        usage: usage(wire.usage.or(choice.usage)),
         model: wire.model.unwrap_or_else(|| requested_model.to_string()),
         stop_reason: stop_reason(choice.finish_reason.as_deref()),
         reasoning,
+        refusal: message.refusal.filter(|r| !r.is_empty()),
     })
 }
 

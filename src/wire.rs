@@ -117,13 +117,15 @@ pub struct CompletionBody {
 pub struct Choice {
     pub message: Option<AnswerMessage>,
     pub finish_reason: Option<String>,
+    /// Where Moonshot/Kimi put the usage.
+    pub usage: Option<WireUsage>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct AnswerMessage {
-    #[serde(deserialize_with = "text_or_parts")]
-    pub content: Option<String>,
+    pub content: Content,
+    pub refusal: Option<String>,
     pub tool_calls: Option<Vec<AnswerToolCall>>,
     /// The legacy single `function_call`.
     pub function_call: Option<FunctionDelta>,
@@ -164,6 +166,14 @@ pub struct Chunk {
     pub usage: Option<WireUsage>,
     pub model: Option<String>,
     pub error: Option<Value>,
+    /// Groq's own block, which holds the usage when `stream_options` did not ask for it.
+    pub x_groq: Option<XGroq>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct XGroq {
+    pub usage: Option<WireUsage>,
 }
 
 #[derive(Deserialize, Default)]
@@ -172,13 +182,15 @@ pub struct ChunkChoice {
     pub index: Option<u32>,
     pub delta: Option<Delta>,
     pub finish_reason: Option<String>,
+    /// Where Moonshot/Kimi put the usage of the last chunk.
+    pub usage: Option<WireUsage>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct Delta {
-    #[serde(deserialize_with = "text_or_parts")]
-    pub content: Option<String>,
+    pub content: Content,
+    pub refusal: Option<String>,
     pub reasoning_content: Option<String>,
     pub reasoning: Option<String>,
     pub tool_calls: Option<Vec<ToolCallDelta>>,
@@ -192,13 +204,38 @@ pub struct ToolCallDelta {
     pub function: Option<FunctionDelta>,
 }
 
-/// `content` as a string, or as OpenAI's array of parts (the texts joined); anything else is none.
-fn text_or_parts<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::String(s) => Some(s),
-        Value::Array(parts) => Some(parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect()),
-        _ => None,
-    })
+/// `content` as a string, or as an array of parts: the texts joined, and the reasoning of
+/// Mistral's `thinking` parts (each a list of text parts); anything else is none.
+#[derive(Default)]
+pub struct Content {
+    pub text: Option<String>,
+    pub thinking: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let texts = |parts: &[Value]| -> Option<String> {
+            let mut found = parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).peekable();
+            found.peek().is_some().then(|| found.collect())
+        };
+        Ok(match Value::deserialize(d)? {
+            Value::String(s) => Content { text: Some(s), thinking: None },
+            Value::Array(parts) => {
+                let is_thinking = |p: &&Value| p.get("type").and_then(Value::as_str) == Some("thinking");
+                let (thinking, text): (Vec<Value>, Vec<Value>) = parts.into_iter().partition(|p| is_thinking(&p));
+                let thinking: Vec<Value> = thinking
+                    .into_iter()
+                    .flat_map(|p| match p.get("thinking") {
+                        Some(Value::Array(inner)) => inner.clone(),
+                        Some(Value::String(s)) => vec![serde_json::json!({ "text": s })],
+                        _ => Vec::new(),
+                    })
+                    .collect();
+                Content { text: texts(&text), thinking: texts(&thinking) }
+            }
+            _ => Content::default(),
+        })
+    }
 }
 
 /// Tool arguments are JSON text; a server that sends them as a JSON object gets them re-encoded.

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::body::{error_response, json_response, Resp};
+use super::body::{error_response, json_response, response, with_header, MockBody, Resp};
 use super::call::Call;
 use super::request::checked;
 use super::scenarios::{self, CREATED};
-use super::state::Shared;
+use super::state::{lock, Shared};
 use super::{embeddings, streaming};
 
 /// The ids listed by `GET /v1/models`, `created` counting up from [`CREATED`].
@@ -30,6 +30,10 @@ pub(super) async fn chat(
         Ok(checked) => checked,
         Err(invalid) => return invalid.into_resp(),
     };
+    if let Some(scripted) = lock(&shared.scripts).get(&models.scenario).cloned() {
+        let resp = response(scripted.status, "application/json", MockBody::full(scripted.body));
+        return with_header(resp, "content-type", &scripted.content_type);
+    }
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed) + 1;
     let call = Call {
         model: models.answer,

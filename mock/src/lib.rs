@@ -42,7 +42,7 @@ use tokio::task::JoinHandle;
 
 use state::{lock, Shared};
 
-pub use state::RecordedRequest;
+pub use state::{RecordedRequest, Scripted};
 pub use tls::TlsOptions;
 
 /// A running mock server. Dropping it stops the server and its open connections.
@@ -133,6 +133,12 @@ impl MockServer {
             .filter(|r| r.body.get("model").and_then(Value::as_str) == Some(model))
             .cloned()
             .collect()
+    }
+
+    /// Answers every chat request for `model` with `answer`, verbatim, from now on: for replaying
+    /// bodies recorded from real servers. A scripted model takes precedence over the scenarios.
+    pub fn script(&self, model: impl Into<String>, answer: Scripted) {
+        lock(&self.shared.scripts).insert(model.into(), answer);
     }
 
     /// Lets one `mock/stream-gated` stream continue past its first delta. A release made

@@ -48,6 +48,19 @@ pub(crate) struct Shared {
     pub(crate) connections: AtomicU64,
     /// Event streams still being written (their writer ends when the client goes away).
     pub(crate) live_streams: AtomicU64,
+    /// Scripted answers by model, set with [`crate::MockServer::script`].
+    pub(crate) scripts: Mutex<HashMap<String, Scripted>>,
+}
+
+/// An answer given verbatim to every chat request for one model.
+#[derive(Debug, Clone)]
+pub struct Scripted {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `content-type` header.
+    pub content_type: String,
+    /// The body, byte for byte (a JSON document, or an SSE stream's raw text).
+    pub body: Vec<u8>,
 }
 
 /// Locks `mutex`, ignoring poisoning (a panicking test must not break the other requests).

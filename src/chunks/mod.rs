@@ -30,6 +30,8 @@ pub struct StreamAssembler {
     usage: Option<Usage>,
     finished: bool,
     argument_bytes: usize,
+    /// Where the usage came from: servers put it in three places, the top level wins.
+    usage_rank: u8,
 }
 
 impl StreamAssembler {
@@ -43,6 +45,7 @@ impl StreamAssembler {
             usage: None,
             finished: false,
             argument_bytes: 0,
+            usage_rank: 0,
         }
     }
 
@@ -77,19 +80,23 @@ impl StreamAssembler {
         if let Some(model) = chunk.model.filter(|m| !m.is_empty()) {
             self.model = model;
         }
-        if chunk.usage.is_some() {
-            self.usage = usage(chunk.usage);
-        }
+        self.take_usage(chunk.usage, 3);
+        self.take_usage(chunk.x_groq.and_then(|x| x.usage), 1);
         for choice in chunk.choices.unwrap_or_default() {
             if choice.index.unwrap_or(0) != 0 {
                 continue;
             }
+            self.take_usage(choice.usage, 2);
             if let Some(delta) = choice.delta {
-                if let Some(r) = delta.reasoning_content.or(delta.reasoning).filter(|r| !r.is_empty()) {
+                let reasoning = [delta.reasoning_content, delta.reasoning, delta.content.thinking];
+                if let Some(r) = reasoning.into_iter().flatten().find(|r| !r.is_empty()) {
                     out.push_back(StreamEvent::Reasoning(r));
                 }
-                if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
+                if let Some(text) = delta.content.text.filter(|t| !t.is_empty()) {
                     out.push_back(StreamEvent::Text(text));
+                }
+                if let Some(refusal) = delta.refusal.filter(|r| !r.is_empty()) {
+                    out.push_back(StreamEvent::Refusal(refusal));
                 }
                 for (position, d) in delta.tool_calls.unwrap_or_default().into_iter().enumerate() {
                     self.add_tool_delta(position, d)?;
@@ -126,6 +133,14 @@ impl StreamAssembler {
         });
     }
 
+    /// Keeps `found` unless usage from a better place (a higher `rank`) was seen.
+    fn take_usage(&mut self, found: Option<crate::wire::WireUsage>, rank: u8) {
+        if found.is_some() && rank >= self.usage_rank {
+            self.usage = usage(found);
+            self.usage_rank = rank;
+        }
+    }
+
     /// Marks the stream as ended without a `Finish` of its own (a whole answer was turned into
     /// events instead).
     pub fn mark_finished(&mut self) {
@@ -136,8 +151,9 @@ impl StreamAssembler {
         let function = delta.function.unwrap_or_default();
         let slot = match delta.index {
             Some(index) => self.calls.iter().position(|c| c.index == index),
-            // Without an index, a new id starts a new call; anything else continues the last one.
-            None => match &delta.id {
+            // Without an index, a new id starts a new call; anything else (an empty id too)
+            // continues the last one.
+            None => match delta.id.as_ref().filter(|id| !id.is_empty()) {
                 Some(id) if !self.calls.iter().any(|c| c.id.as_ref() == Some(id)) => None,
                 _ => self.calls.len().checked_sub(1),
             },

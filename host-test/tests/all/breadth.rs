@@ -185,5 +185,5 @@ async fn openai_ollama_and_vllm_profiles() {
     assert!(api_error(&e).message.contains("try pulling it first"));
     let e = provider_error(env.call(profile(Profile::Vllm, None), Request::user("mock/error-vllm", "x")).await);
     assert_eq!(e.kind(), "context-length-exceeded", "vLLM's top-level error shape: {e:?}");
-    assert_eq!(api_error(&e).code.as_deref(), Some("400"));
+    assert_eq!(api_error(&e).code.as_deref(), Some("BadRequestError"), "a word over a number");
 }

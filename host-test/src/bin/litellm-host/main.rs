@@ -220,6 +220,7 @@ async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
                 Ok(event) if args.json => writeln!(out, "{}", serde_json::to_string(&json::event(&event))?)?,
                 Ok(StreamEvent::Text(t)) => write!(out, "{t}")?,
                 Ok(StreamEvent::ToolCall(call)) => writeln!(out, "{}", json::tool_call_line(&call))?,
+                Ok(StreamEvent::Refusal(text)) => write!(out, "refusal: {text}")?,
                 Ok(StreamEvent::Finish(end)) => {
                     writeln!(out)?;
                     if args.verbose {
@@ -236,7 +237,10 @@ async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
     match host.generate(&tenant, config, request).await {
         Ok(answer) if args.json => println!("{}", serde_json::to_string_pretty(&json::response(&answer))?),
         Ok(answer) => {
-            if !answer.content.is_empty() || answer.tool_calls.is_empty() {
+            if let Some(refusal) = &answer.refusal {
+                println!("refusal: {refusal}");
+            }
+            if !answer.content.is_empty() || (answer.tool_calls.is_empty() && answer.refusal.is_none()) {
                 println!("{}", answer.content);
             }
             answer.tool_calls.iter().for_each(|call| println!("{}", json::tool_call_line(call)));

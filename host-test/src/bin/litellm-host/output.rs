@@ -21,6 +21,7 @@ pub fn response(r: &Response) -> Value {
         "model": r.model,
         "stop_reason": r.stop_reason.name(),
         "reasoning": r.reasoning,
+        "refusal": r.refusal,
     })
 }
 
@@ -29,6 +30,7 @@ pub fn event(e: &StreamEvent) -> Value {
     match e {
         StreamEvent::Text(t) => json!({"text": t}),
         StreamEvent::Reasoning(t) => json!({"reasoning": t}),
+        StreamEvent::Refusal(t) => json!({"refusal": t}),
         StreamEvent::ToolCall(c) => json!({"tool_call": calls(std::slice::from_ref(c))[0]}),
         StreamEvent::Finish(end) => json!({"finish": {
             "stop_reason": end.stop_reason.name(),
