@@ -91,4 +91,9 @@ impl GuestCompletionStream for StreamResource {
         let event = self.0.borrow_mut().next_event().map_err(error_out)?;
         Ok(event.map(contract::event_out))
     }
+
+    fn next_batch(&self, max: u32) -> Result<Vec<wit::StreamEvent>, wit::Error> {
+        let events = self.0.borrow_mut().next_batch(max as usize).map_err(error_out)?;
+        Ok(events.into_iter().map(contract::event_out).collect())
+    }
 }

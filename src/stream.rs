@@ -27,6 +27,8 @@ pub struct CompletionStream {
     assembler: StreamAssembler,
     pending: VecDeque<StreamEvent>,
     events: Vec<SseEvent>,
+    /// An error met while a batch already held events: the next call returns it.
+    deferred: Option<Error>,
 }
 
 /// What the endpoint answered a stream request with.
@@ -76,6 +78,7 @@ pub fn open(settings: &Settings, chat: &ChatRequest) -> Result<CompletionStream,
         assembler: StreamAssembler::new(model, settings.api_key.clone()),
         pending: VecDeque::new(),
         events: Vec::new(),
+        deferred: None,
     };
     match opened {
         Opened::Events(body, head) => {
@@ -125,11 +128,33 @@ fn events_of(answer: ChatResponse) -> Vec<StreamEvent> {
 impl CompletionStream {
     /// The next event, reading from the connection only when none is waiting.
     pub fn next_event(&mut self) -> Result<Option<StreamEvent>, Error> {
+        if let Some(error) = self.deferred.take() {
+            return Err(error);
+        }
         let result = self.advance();
         if result.is_err() || self.assembler.finished() {
             self.body = None; // closes the connection
         }
         result
+    }
+
+    /// The next event and every further one already decoded, at most `max` (at least 1).
+    pub fn next_batch(&mut self, max: usize) -> Result<Vec<StreamEvent>, Error> {
+        let Some(first) = self.next_event()? else {
+            return Ok(Vec::new());
+        };
+        let mut batch = vec![first];
+        while batch.len() < max.max(1) && !self.pending.is_empty() {
+            match self.next_event() {
+                Ok(Some(event)) => batch.push(event),
+                Ok(None) => break,
+                Err(error) => {
+                    self.deferred = Some(error);
+                    break;
+                }
+            }
+        }
+        Ok(batch)
     }
 
     fn feed(&mut self, bytes: &[u8]) -> Result<(), Error> {

@@ -1,12 +1,15 @@
-//! The host: the engine and the component compiled once, and each call in a fresh instance.
+//! The host: the engine and the component compiled once; each call in a fresh instance, or in a
+//! tenant's warm instance ([`Host::warm`]).
 
+use crate::contract::bindings::exports::devsper::llm::provider::Guest as ProviderExports;
 use crate::contract::bindings::LitellmProviderPre;
 use crate::engine::{self, anyhow_of, PoolingOptions};
-use crate::instance::{Instance, Permits};
+use crate::instance::Instance;
 use crate::state::TenantState;
 use crate::stream::EventStream;
 use crate::telemetry::{self, Operation};
 use crate::tls::TlsRoots;
+use crate::warm::{IdleRegistry, IdleSet, WarmOptions};
 use crate::{
     CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, ProviderError, Request, Response, Tenant,
     COMPONENT_PATH,
@@ -33,19 +36,30 @@ pub struct HostOptions {
     /// A directory for the compiled component (`Component::serialize`), reused while the component
     /// and the wasmtime build stay the same. Only point it at a directory the host alone writes.
     pub cache_dir: Option<PathBuf>,
+    /// How warm clients keep their instances.
+    pub warm: WarmOptions,
 }
 
-/// The engine and the compiled component, shared by every call and every tenant.
+/// The engine and the compiled component, shared by every call and every tenant. Cheap to clone.
+#[derive(Clone)]
 pub struct Host {
+    core: Arc<Core>,
+    loaded_from_cache: bool,
+}
+
+/// What every call of a host shares.
+pub(crate) struct Core {
     engine: Engine,
     pre: LitellmProviderPre<TenantState>,
-    loaded_from_cache: bool,
-    roots: Arc<RootCertStore>,
+    roots: RootCertStore,
     /// With pooling, one place per pool slot: a call beyond the pool waits instead of failing.
     slots: Option<Arc<Semaphore>>,
+    idle: IdleRegistry,
+    warm: WarmOptions,
 }
 
-type ProviderExports = crate::contract::bindings::exports::devsper::llm::provider::Guest;
+/// Where a call's instance comes from and goes back to: `None` for a fresh one per call.
+pub(crate) type Warm<'a> = Option<&'a Arc<IdleSet>>;
 
 impl Host {
     /// Loads the component built with this crate, with the default options.
@@ -64,9 +78,10 @@ impl Host {
         let pre = linker.instantiate_pre(&component).map_err(anyhow_of)?;
         let pre = LitellmProviderPre::new(pre).map_err(anyhow_of)?;
         engine::spawn_epoch_ticker(&engine);
-        let roots = Arc::new(options.tls.store()?);
+        let roots = options.tls.store()?;
         let slots = options.pooling.map(|p| Arc::new(Semaphore::new(p.max_instances as usize)));
-        Ok(Self { engine, pre, loaded_from_cache, roots, slots })
+        let core = Core { engine, pre, roots, slots, idle: IdleRegistry::default(), warm: options.warm };
+        Ok(Self { core: Arc::new(core), loaded_from_cache })
     }
 
     /// Whether the compiled component came from `cache_dir` rather than a compilation.
@@ -76,81 +91,42 @@ impl Host {
 
     /// The names of the component's imports (every one a standard `wasi:*` interface).
     pub fn component_imports(&self) -> Vec<String> {
-        let component = self.pre.instance_pre().component();
-        component.component_type().imports(&self.engine).map(|(name, _)| name.to_string()).collect()
+        let component = self.core.pre.instance_pre().component();
+        component.component_type().imports(&self.core.engine).map(|(name, _)| name.to_string()).collect()
     }
 
     /// A fresh store and instance for `tenant`, without calling into it: the cost of isolation.
     pub async fn instantiate(&self, tenant: &Tenant) -> Result<(), CallError> {
-        let _slot = self.slot().await;
-        let mut store = crate::instance::store(&self.engine, tenant, &self.roots);
-        let instantiated = self.pre.instantiate_async(&mut store).await;
+        let _slot = self.core.slot().await;
+        let mut store = crate::instance::store(&self.core.engine, tenant, &self.core.roots);
+        let instantiated = self.core.pre.instantiate_async(&mut store).await;
         instantiated.map(drop).map_err(|e| crate::instance::instantiation_failed(&store, e))
     }
 
-    fn parts(&self) -> (&Engine, &LitellmProviderPre<TenantState>, &RootCertStore) {
-        (&self.engine, &self.pre, &self.roots)
+    /// A warm client for `tenant` and `config`: its calls reuse the tenant's instances (see
+    /// [`WarmOptions`]) instead of standing up a fresh one each time.
+    pub fn warm(&self, tenant: &Tenant, config: Config) -> crate::WarmClient {
+        crate::WarmClient::new(self.core.clone(), tenant.clone(), config)
     }
 
-    async fn slot(&self) -> Option<OwnedSemaphorePermit> {
-        let slots = self.slots.clone()?;
-        // Never closed, so acquiring cannot fail.
-        slots.acquire_owned().await.ok()
-    }
-
-    async fn permits(&self, tenant: &Tenant) -> Permits {
-        (tenant.permit().await, self.slot().await)
-    }
-
-    /// The one path of a call: a fresh instance with an open client, one guest call, its errors
-    /// typed, all inside the call's span.
-    async fn once<T>(
-        &self,
-        operation: Operation<'_>,
-        tenant: &Tenant,
-        config: &Config,
-        call: impl AsyncFnOnce(
-            &mut Store<TenantState>,
-            &ProviderExports,
-            ResourceAny,
-        ) -> wasmtime::Result<Result<T, ProviderError>>,
-    ) -> Result<T, CallError>
-    where
-        T: telemetry::Answer,
-    {
-        let span = telemetry::span(tenant, operation);
-        let result = async {
-            let mut instance = Instance::open(self.parts(), tenant, config, self.permits(tenant).await).await?;
-            instance.call(call).await?.map_err(CallError::Provider)
-        }
-        .instrument(span.clone())
-        .await;
-        telemetry::record(&span, &result);
-        result
+    /// How many warm instances are idle across the host.
+    pub fn idle_instances(&self) -> usize {
+        self.core.idle.idle()
     }
 
     /// The provider's name (`litellm`).
     pub async fn provider_name(&self, tenant: &Tenant, config: Config) -> Result<String, CallError> {
-        self.once(Operation::Name, tenant, &config, async |store, p, client| {
-            p.client().call_name(store, client).await.map(Ok)
-        })
-        .await
+        self.core.name(tenant, &config, None).await
     }
 
     /// Whether the provider takes `model` (it starts with `litellm:`).
     pub async fn supports_model(&self, tenant: &Tenant, config: Config, model: &str) -> Result<bool, CallError> {
-        self.once(Operation::SupportsModel(model), tenant, &config, async |store, p, client| {
-            p.client().call_supports_model(store, client, model).await.map(Ok)
-        })
-        .await
+        self.core.supports_model(tenant, &config, None, model).await
     }
 
     /// One chat completion for `tenant`, in a fresh instance.
     pub async fn generate(&self, tenant: &Tenant, config: Config, request: Request) -> Result<Response, CallError> {
-        self.once(Operation::Chat { request: &request, stream: false }, tenant, &config, async |store, p, client| {
-            p.client().call_generate(store, client, &request).await
-        })
-        .await
+        self.core.generate(tenant, &config, None, request).await
     }
 
     /// Embeddings of the request's inputs, for `tenant`.
@@ -160,35 +136,161 @@ impl Host {
         config: Config,
         request: EmbeddingsRequest,
     ) -> Result<EmbeddingsResponse, CallError> {
-        self.once(Operation::Embeddings(&request), tenant, &config, async |store, p, client| {
+        self.core.embed(tenant, &config, None, request).await
+    }
+
+    /// The models the endpoint offers, for `tenant`.
+    pub async fn list_models(&self, tenant: &Tenant, config: Config) -> Result<Vec<ModelInfo>, CallError> {
+        self.core.list_models(tenant, &config, None).await
+    }
+
+    /// One streamed chat completion for `tenant`; its instance lives as long as the stream.
+    pub async fn stream(&self, tenant: &Tenant, config: Config, request: Request) -> Result<EventStream, CallError> {
+        Core::stream(&self.core, tenant, &config, None, request).await
+    }
+}
+
+impl Core {
+    async fn slot(&self) -> Option<OwnedSemaphorePermit> {
+        let slots = self.slots.clone()?;
+        if let Ok(slot) = slots.clone().try_acquire_owned() {
+            return Some(slot);
+        }
+        // Idle warm instances hold pool slots: give the oldest back before waiting.
+        self.idle.evict_one();
+        // Never closed, so acquiring cannot fail.
+        slots.acquire_owned().await.ok()
+    }
+
+    /// A warm instance when one is idle, else a fresh one.
+    async fn instance(&self, tenant: &Tenant, config: &Config, warm: Warm<'_>) -> Result<Instance, CallError> {
+        if let Some(instance) = warm.and_then(|set| set.take(&self.idle, &self.warm)) {
+            return Ok(instance);
+        }
+        Instance::open((&self.engine, &self.pre, &self.roots), tenant, config, self.slot().await).await
+    }
+
+    /// Puts a warm instance back after a call; one the sandbox stopped is dropped.
+    pub(crate) fn release(&self, instance: Instance, warm: Warm<'_>, stopped: bool) {
+        if let (Some(set), false) = (warm, stopped) {
+            set.put_back(instance, &self.idle, &self.warm);
+        }
+    }
+
+    /// The one path of a call: its instance, one guest call, its errors typed, all in its span.
+    async fn once<T: telemetry::Answer>(
+        &self,
+        operation: Operation<'_>,
+        (tenant, config, warm): (&Tenant, &Config, Warm<'_>),
+        call: impl AsyncFnOnce(
+            &mut Store<TenantState>,
+            &ProviderExports,
+            ResourceAny,
+        ) -> wasmtime::Result<Result<T, ProviderError>>,
+    ) -> Result<T, CallError> {
+        let span = telemetry::span(tenant, operation);
+        let result = async {
+            let _permit = tenant.permit().await;
+            let mut instance = self.instance(tenant, config, warm).await?;
+            let result = instance.call(call).await;
+            self.release(instance, warm, result.is_err());
+            result?.map_err(CallError::Provider)
+        }
+        .instrument(span.clone())
+        .await;
+        telemetry::record(&span, &result);
+        result
+    }
+
+    pub(crate) async fn name(&self, tenant: &Tenant, config: &Config, warm: Warm<'_>) -> Result<String, CallError> {
+        self.once(Operation::Name, (tenant, config, warm), async |store, p, client| {
+            p.client().call_name(store, client).await.map(Ok)
+        })
+        .await
+    }
+
+    pub(crate) async fn supports_model(
+        &self,
+        tenant: &Tenant,
+        config: &Config,
+        warm: Warm<'_>,
+        model: &str,
+    ) -> Result<bool, CallError> {
+        self.once(Operation::SupportsModel(model), (tenant, config, warm), async |store, p, client| {
+            p.client().call_supports_model(store, client, model).await.map(Ok)
+        })
+        .await
+    }
+
+    pub(crate) async fn generate(
+        &self,
+        tenant: &Tenant,
+        config: &Config,
+        warm: Warm<'_>,
+        request: Request,
+    ) -> Result<Response, CallError> {
+        let operation = Operation::Chat { request: &request, stream: false };
+        self.once(operation, (tenant, config, warm), async |store, p, client| {
+            p.client().call_generate(store, client, &request).await
+        })
+        .await
+    }
+
+    pub(crate) async fn embed(
+        &self,
+        tenant: &Tenant,
+        config: &Config,
+        warm: Warm<'_>,
+        request: EmbeddingsRequest,
+    ) -> Result<EmbeddingsResponse, CallError> {
+        self.once(Operation::Embeddings(&request), (tenant, config, warm), async |store, p, client| {
             p.client().call_embed(store, client, &request).await
         })
         .await
     }
 
-    /// The models the endpoint offers, for `tenant`.
-    pub async fn list_models(&self, tenant: &Tenant, config: Config) -> Result<Vec<ModelInfo>, CallError> {
-        self.once(Operation::ListModels, tenant, &config, async |store, p, client| {
+    pub(crate) async fn list_models(
+        &self,
+        tenant: &Tenant,
+        config: &Config,
+        warm: Warm<'_>,
+    ) -> Result<Vec<ModelInfo>, CallError> {
+        self.once(Operation::ListModels, (tenant, config, warm), async |store, p, client| {
             p.client().call_list_models(store, client).await
         })
         .await
     }
 
-    /// One streamed chat completion for `tenant`; its instance lives as long as the stream.
-    pub async fn stream(&self, tenant: &Tenant, config: Config, request: Request) -> Result<EventStream, CallError> {
+    /// A streamed completion; with `warm`, the instance goes back to it when the stream ends.
+    pub(crate) async fn stream(
+        core: &Arc<Core>,
+        tenant: &Tenant,
+        config: &Config,
+        warm: Option<Arc<IdleSet>>,
+        request: Request,
+    ) -> Result<EventStream, CallError> {
         let span = telemetry::span(tenant, Operation::Chat { request: &request, stream: true });
         let result = async {
-            let mut instance = Instance::open(self.parts(), tenant, &config, self.permits(tenant).await).await?;
-            let handle = instance
-                .call(async |store, p, client| p.client().call_stream(store, client, &request).await)
-                .await?
-                .map_err(CallError::Provider)?;
-            Ok::<_, CallError>((instance, handle))
+            let permit = tenant.permit().await;
+            let mut instance = core.instance(tenant, config, warm.as_ref()).await?;
+            let opened =
+                instance.call(async |store, p, client| p.client().call_stream(store, client, &request).await).await;
+            match opened {
+                Ok(Ok(handle)) => Ok((instance, handle, permit)),
+                Ok(Err(e)) => {
+                    core.release(instance, warm.as_ref(), false);
+                    Err(CallError::Provider(e))
+                }
+                Err(e) => Err(e),
+            }
         }
         .instrument(span.clone())
         .await;
         match result {
-            Ok((instance, handle)) => Ok(EventStream::new(instance, handle, span)),
+            Ok((instance, handle, permit)) => {
+                let back = warm.map(|set| (core.clone(), set));
+                Ok(EventStream::new(instance, handle, span, permit, back))
+            }
             Err(e) => {
                 telemetry::record_error(&span, &e);
                 Err(e)

@@ -9,23 +9,24 @@ use crate::state::TenantState;
 use crate::tenant::Tenant;
 use crate::Config;
 use rustls::RootCertStore;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::component::ResourceAny;
 use wasmtime::{Engine, Store};
 
-/// One instance with an open client, holding its tenant's concurrency permit (and its pool slot).
+/// One instance with an open client, holding its pool slot (with pooling).
 pub(crate) struct Instance {
     store: Store<TenantState>,
     provider: LitellmProvider,
     client: ResourceAny,
     deadline: Duration,
+    /// Guest calls made in this instance, for recycling warm instances.
+    pub(crate) calls: u32,
+    /// When its last call ended, for the idle timeout of warm instances.
+    pub(crate) last_used: Instant,
     // Dropped after the store (fields drop in order), so the pool slot is free again by then.
-    _permits: Permits,
+    _slot: Option<OwnedSemaphorePermit>,
 }
-
-/// The places an instance holds: its tenant's concurrency permit and, with pooling, a slot.
-pub(crate) type Permits = (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>);
 
 /// A fresh store for `tenant` with its memory cap and CPU deadline.
 pub(crate) fn store(engine: &Engine, tenant: &Tenant, roots: &RootCertStore) -> Store<TenantState> {
@@ -42,7 +43,7 @@ impl Instance {
         (engine, pre, roots): (&Engine, &LitellmProviderPre<TenantState>, &RootCertStore),
         tenant: &Tenant,
         config: &Config,
-        permits: Permits,
+        slot: Option<OwnedSemaphorePermit>,
     ) -> Result<Self, CallError> {
         let mut store = store(engine, tenant, roots);
         let provider = pre.instantiate_async(&mut store).await.map_err(|e| instantiation_failed(&store, e))?;
@@ -51,7 +52,7 @@ impl Instance {
         let opening = provider.devsper_llm_provider().client();
         let outcome = tokio::time::timeout(deadline, opening.call_open(&mut store, &config)).await;
         let client = settle(&store, deadline, outcome)?.map_err(CallError::Provider)?;
-        Ok(Self { store, provider, client, deadline, _permits: permits })
+        Ok(Self { store, provider, client, deadline, calls: 0, last_used: Instant::now(), _slot: slot })
     }
 
     /// Runs one guest call with the tenant's deadline set anew: `call` gets the store, the
@@ -65,7 +66,16 @@ impl Instance {
         store.set_epoch_deadline(deadline_ticks(*deadline));
         let running = call(&mut *store, provider.devsper_llm_provider(), *client);
         let outcome = tokio::time::timeout(*deadline, running).await;
-        settle(store, *deadline, outcome)
+        self.calls = self.calls.saturating_add(1);
+        self.last_used = Instant::now();
+        settle(&self.store, self.deadline, outcome)
+    }
+
+    /// Drops a guest resource (a finished stream) so that a warm instance does not keep it.
+    pub(crate) async fn drop_resource(&mut self, resource: ResourceAny) -> Result<(), CallError> {
+        let deadline = self.deadline;
+        let outcome = tokio::time::timeout(deadline, resource.resource_drop_async(&mut self.store)).await;
+        settle(&self.store, deadline, outcome)
     }
 }
 

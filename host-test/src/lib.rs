@@ -49,6 +49,8 @@ mod telemetry;
 mod tenant;
 mod tls;
 mod transport;
+mod warm;
+mod warm_client;
 
 pub use config::{Config, Secret};
 pub use contract::{
@@ -63,6 +65,8 @@ pub use origin::origin_of;
 pub use stream::EventStream;
 pub use tenant::{Tenant, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT};
 pub use tls::{CaBundle, TlsRoots};
+pub use warm::WarmOptions;
+pub use warm_client::WarmClient;
 
 /// The component built by this crate's `build.rs`.
 pub const COMPONENT_PATH: &str = env!("LITELLM_PROVIDER_WASM");

@@ -1,48 +1,83 @@
-//! A streamed completion as the host hands it out: each `next` runs the guest until it yields the
-//! next event.
+//! A streamed completion as the host hands it out. Events come from the guest in batches
+//! (`next-batch`: one crossing for every event a read brought), and are handed out one by one.
 
+use crate::host::Core;
 use crate::instance::Instance;
 use crate::telemetry;
+use crate::warm::IdleSet;
 use crate::{CallError, StreamEvent};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::component::ResourceAny;
 
-/// A streamed completion. Dropping it drops the instance, which closes the connection.
+/// The most events one crossing brings.
+const BATCH: u32 = 256;
+
+/// A streamed completion. Dropping it before its end drops the instance, which closes the
+/// connection; a warm client's instance goes back to it once the stream has ended.
 pub struct EventStream {
-    instance: Instance,
+    instance: Option<Instance>,
     handle: Option<ResourceAny>,
+    buffered: VecDeque<StreamEvent>,
     span: tracing::Span,
+    back: Option<(Arc<Core>, Arc<IdleSet>)>,
+    // The tenant's place, held as long as the stream is open.
+    _permit: OwnedSemaphorePermit,
 }
 
 impl EventStream {
-    pub(crate) fn new(instance: Instance, handle: ResourceAny, span: tracing::Span) -> Self {
-        Self { instance, handle: Some(handle), span }
+    pub(crate) fn new(
+        instance: Instance,
+        handle: ResourceAny,
+        span: tracing::Span,
+        permit: OwnedSemaphorePermit,
+        back: Option<(Arc<Core>, Arc<IdleSet>)>,
+    ) -> Self {
+        Self { instance: Some(instance), handle: Some(handle), buffered: VecDeque::new(), span, back, _permit: permit }
     }
 
     /// The next event; `None` after the `finish` event or an error.
     pub async fn next(&mut self) -> Option<Result<StreamEvent, CallError>> {
+        if let Some(event) = self.buffered.pop_front() {
+            return Some(Ok(event));
+        }
         let handle = self.handle?;
+        let instance = self.instance.as_mut()?;
         // The deadline applies to each step, so a long stream is not cut for being long.
-        let result = self
-            .instance
-            .call(async |store, p, _| p.completion_stream().call_next(store, handle).await)
+        let result = instance
+            .call(async |store, p, _| p.completion_stream().call_next_batch(store, handle, BATCH).await)
             .await
             .and_then(|next| next.map_err(CallError::Provider));
         match result {
-            Ok(Some(event)) => {
-                if let StreamEvent::Finish(end) = &event {
+            Ok(events) if events.is_empty() => {
+                self.end().await;
+                None
+            }
+            Ok(events) => {
+                self.buffered.extend(events);
+                if let Some(StreamEvent::Finish(end)) = self.buffered.back() {
                     telemetry::record_answer(&self.span, &end.model, end.stop_reason, end.usage);
                 }
-                Some(Ok(event))
-            }
-            Ok(None) => {
-                self.handle = None;
-                None
+                self.buffered.pop_front().map(Ok)
             }
             Err(e) => {
                 self.handle = None;
+                if matches!(e, CallError::Sandbox(_)) {
+                    self.instance = None; // never reused
+                }
                 telemetry::record_error(&self.span, &e);
                 Some(Err(e))
             }
+        }
+    }
+
+    /// After the last event: the guest's stream is dropped and a warm instance goes back.
+    async fn end(&mut self) {
+        let (Some(handle), Some(mut instance)) = (self.handle.take(), self.instance.take()) else { return };
+        if let Some((core, set)) = self.back.take() {
+            let dropped = instance.drop_resource(handle).await;
+            core.release(instance, Some(&set), dropped.is_err());
         }
     }
 

@@ -15,4 +15,5 @@ mod support;
 mod telemetry;
 mod tls;
 mod tolerance;
+mod warm;
 mod wire;
