@@ -6,33 +6,53 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
-use litellm_host::{Config, EventStream, Host, HostOptions, PoolingOptions, StreamEvent, Tenant};
+use litellm_host::{CaBundle, Config, EventStream, Host, HostOptions, PoolingOptions, StreamEvent, Tenant, WarmClient};
 use litellm_provider::domain::StreamEvent as NativeEvent;
 
 use crate::native::{NativeClient, NativeStream};
 use crate::workload::{component_request, native_request};
 
-/// The three ways a call is made.
+/// The ways a call is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
     /// The component, fresh instance per call, wasmtime's on-demand allocator.
     Default,
     /// The component, fresh instance per call, wasmtime's pooling allocator.
     Pooling,
+    /// The component, a tenant's warm client (pooling): its instance kept between calls.
+    Warm,
     /// reqwest in the host process, client reused.
     Native,
+    /// `Pooling` over HTTPS (the TLS mock, its CA trusted by the tenant).
+    HttpsPooling,
+    /// `Warm` over HTTPS.
+    HttpsWarm,
+    /// `Native` over HTTPS: reqwest with rustls (ring, HTTP/1.1), the same CA.
+    HttpsNative,
 }
 
 impl Variant {
     /// Every variant, in the order of the report's rows.
-    pub const ALL: [Variant; 3] = [Variant::Default, Variant::Pooling, Variant::Native];
+    pub const ALL: [Variant; 7] = [
+        Variant::Default,
+        Variant::Pooling,
+        Variant::Warm,
+        Variant::Native,
+        Variant::HttpsPooling,
+        Variant::HttpsWarm,
+        Variant::HttpsNative,
+    ];
 
     /// The row label.
     pub fn label(self) -> &'static str {
         match self {
             Variant::Default => "component, default allocator",
             Variant::Pooling => "component, pooling",
+            Variant::Warm => "component, warm client (pooling)",
             Variant::Native => "native reqwest (keep-alive)",
+            Variant::HttpsPooling => "HTTPS: component, pooling",
+            Variant::HttpsWarm => "HTTPS: component, warm client",
+            Variant::HttpsNative => "HTTPS: native reqwest + rustls (keep-alive)",
         }
     }
 
@@ -41,7 +61,11 @@ impl Variant {
         match self {
             Variant::Default => "default",
             Variant::Pooling => "pooling",
+            Variant::Warm => "warm",
             Variant::Native => "native",
+            Variant::HttpsPooling => "https-pooling",
+            Variant::HttpsWarm => "https-warm",
+            Variant::HttpsNative => "https-native",
         }
     }
 
@@ -50,12 +74,31 @@ impl Variant {
         Self::ALL.into_iter().find(|v| v.name() == name)
     }
 
+    /// The native variant this one's ratio is taken against.
+    pub fn baseline(self) -> Variant {
+        if self.https() {
+            Variant::HttpsNative
+        } else {
+            Variant::Native
+        }
+    }
+
+    /// Whether the variant calls the TLS mock.
+    pub fn https(self) -> bool {
+        matches!(self, Variant::HttpsPooling | Variant::HttpsWarm | Variant::HttpsNative)
+    }
+
+    /// Whether calls go through a warm client.
+    pub fn warm(self) -> bool {
+        matches!(self, Variant::Warm | Variant::HttpsWarm)
+    }
+
     /// The host of a component variant; `None` for native, which has none.
     pub fn host_options(self) -> Option<HostOptions> {
         match self {
             Variant::Default => Some(HostOptions::default()),
-            Variant::Pooling => Some(pooling_options()),
-            Variant::Native => None,
+            Variant::Native | Variant::HttpsNative => None,
+            _ => Some(pooling_options()),
         }
     }
 }
@@ -94,29 +137,40 @@ struct Component {
     host: Arc<Host>,
     tenant: Tenant,
     config: Config,
+    /// For the warm variants: the tenant's warm client.
+    warm: Option<WarmClient>,
+    /// For HTTPS: the CA the tenant trusts.
+    ca: Option<CaBundle>,
 }
 
 impl Caller {
     /// The first caller of `variant` against the mock at `base_url`: a new client, or a new host
     /// (the component compiled, or loaded from `cache_dir`) with the tenant `tenant`.
     pub fn start(variant: Variant, base_url: &str, tenant: &str, cache_dir: Option<PathBuf>) -> anyhow::Result<Self> {
+        ensure!(!variant.https(), "an HTTPS caller needs its CA: use Caller::native / Caller::component");
         match variant.host_options() {
-            None => Self::native(base_url),
+            None => Self::native(base_url, None),
             Some(options) => {
                 let host = Host::with_options(HostOptions { cache_dir, ..options })?;
-                Ok(Self::component(Arc::new(host), tenant, base_url))
+                Ok(Self::component(Arc::new(host), tenant, base_url, variant.warm(), None))
             }
         }
     }
 
-    /// A native caller with a client of its own.
-    pub fn native(base_url: &str) -> anyhow::Result<Self> {
-        Ok(Self { base_url: base_url.into(), side: Side::Native(NativeClient::new(base_url, "")?) })
+    /// A native caller with a client of its own (trusting `ca_pem` for HTTPS).
+    pub fn native(base_url: &str, ca_pem: Option<&str>) -> anyhow::Result<Self> {
+        Ok(Self { base_url: base_url.into(), side: Side::Native(NativeClient::new(base_url, "", ca_pem)?) })
     }
 
-    /// The tenant `tenant` of `host`.
-    pub fn component(host: Arc<Host>, tenant: &str, base_url: &str) -> Self {
-        let component = Component { host, tenant: tenant_for(tenant, base_url), config: config_for(base_url) };
+    /// The tenant `tenant` of `host` (through a warm client of its own when `warm`; trusting `ca`).
+    pub fn component(host: Arc<Host>, tenant: &str, base_url: &str, warm: bool, ca: Option<CaBundle>) -> Self {
+        let mut tenant = tenant_for(tenant, base_url);
+        if let Some(ca) = &ca {
+            tenant = tenant.trust(ca);
+        }
+        let config = config_for(base_url);
+        let warm = warm.then(|| host.warm(&tenant, config.clone()));
+        let component = Component { host, tenant, config, warm, ca };
         Self { base_url: base_url.into(), side: Side::Component(Box::new(component)) }
     }
 
@@ -124,8 +178,8 @@ impl Caller {
     /// host keeps a connection pool per tenant).
     pub fn fresh(&self, tenant: &str) -> anyhow::Result<Self> {
         match &self.side {
-            Side::Native(_) => Self::native(&self.base_url),
-            Side::Component(c) => Ok(Self::component(c.host.clone(), tenant, &self.base_url)),
+            Side::Native(client) => Ok(Self { base_url: self.base_url.clone(), side: Side::Native(client.fresh()?) }),
+            Side::Component(c) => Ok(self.other_tenant(c, tenant)),
         }
     }
 
@@ -134,15 +188,22 @@ impl Caller {
     pub fn with_tenant(&self, tenant: &str) -> Self {
         match &self.side {
             Side::Native(_) => self.clone(),
-            Side::Component(c) => Self::component(c.host.clone(), tenant, &self.base_url),
+            Side::Component(c) => self.other_tenant(c, tenant),
         }
+    }
+
+    fn other_tenant(&self, c: &Component, tenant: &str) -> Self {
+        Self::component(c.host.clone(), tenant, &self.base_url, c.warm.is_some(), c.ca.clone())
     }
 
     /// One chat completion; its content.
     pub async fn generate(&self, model: &str) -> anyhow::Result<String> {
         Ok(match &self.side {
             Side::Native(client) => client.generate(&native_request(model)).await?.content,
-            Side::Component(c) => c.host.generate(&c.tenant, c.config.clone(), component_request(model)).await?.content,
+            Side::Component(c) => match &c.warm {
+                Some(warm) => warm.generate(component_request(model)).await?.content,
+                None => c.host.generate(&c.tenant, c.config.clone(), component_request(model)).await?.content,
+            },
         })
     }
 
@@ -159,7 +220,10 @@ impl Caller {
         Ok(match &self.side {
             Side::Native(client) => CallerStream::Native(Box::new(client.stream(&native_request(model)).await?)),
             Side::Component(c) => {
-                let stream = c.host.stream(&c.tenant, c.config.clone(), component_request(model)).await?;
+                let stream = match &c.warm {
+                    Some(warm) => warm.stream(component_request(model)).await?,
+                    None => c.host.stream(&c.tenant, c.config.clone(), component_request(model)).await?,
+                };
                 CallerStream::Component(Box::new(stream))
             }
         })

@@ -21,8 +21,11 @@ pub mod workload;
 
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use anyhow::ensure;
-use litellm_mock::MockServer;
+use litellm_host::{CaBundle, Host, HostOptions};
+use litellm_mock::{MockServer, TlsOptions};
 
 pub use caller::{config_for, pooling_options, tenant_for, Caller, CallerStream, Event, StreamTimes, Variant};
 pub use latency::LatencyRow;
@@ -49,12 +52,11 @@ pub struct Results {
     pub elapsed: Duration,
 }
 
-/// The mock and one caller per variant (both hosts and the native client).
+/// The mocks (plain and TLS) and one caller per variant.
 pub struct Bench {
     server: MockServer,
-    default: Caller,
-    pooling: Caller,
-    native: Caller,
+    tls_server: MockServer,
+    callers: Vec<(Variant, Caller)>,
     setup: Vec<(String, Duration)>,
 }
 
@@ -62,25 +64,42 @@ impl Bench {
     /// Starts the mock, compiles the component into both hosts, builds the native client.
     pub async fn start() -> anyhow::Result<Self> {
         let server = MockServer::start().await?;
-        let base = server.base_url();
+        let tls_server = MockServer::start_tls(TlsOptions::default()).await?;
+        let (base, tls_base) = (server.base_url(), tls_server.base_url());
+        let ca_pem = tls_server.ca_pem().unwrap_or_default().to_string();
+        let ca = CaBundle::from_pem(ca_pem.as_bytes())?;
         let mut setup = Vec::new();
         let started = Instant::now();
-        let default = Caller::start(Variant::Default, &base, "bench", None)?;
+        let default = Arc::new(Host::with_options(HostOptions::default())?);
         setup.push(("host, default allocator: engine, compile, link".to_owned(), started.elapsed()));
         let started = Instant::now();
-        let pooling = Caller::start(Variant::Pooling, &base, "bench", None)?;
+        let pooling = Arc::new(Host::with_options(pooling_options())?);
         setup.push(("host, pooling: engine, pool, compile, link".to_owned(), started.elapsed()));
-        let native = Caller::start(Variant::Native, &base, "bench", None)?;
-        Ok(Self { server, default, pooling, native, setup })
+        let callers = vec![
+            (Variant::Default, Caller::component(default, "bench", &base, false, None)),
+            (Variant::Pooling, Caller::component(pooling.clone(), "bench", &base, false, None)),
+            (Variant::Warm, Caller::component(pooling.clone(), "bench-warm", &base, true, None)),
+            (Variant::Native, Caller::native(&base, None)?),
+            (
+                Variant::HttpsPooling,
+                Caller::component(pooling.clone(), "bench-tls", &tls_base, false, Some(ca.clone())),
+            ),
+            (Variant::HttpsWarm, Caller::component(pooling, "bench-tls-warm", &tls_base, true, Some(ca))),
+            (Variant::HttpsNative, Caller::native(&tls_base, Some(&ca_pem))?),
+        ];
+        Ok(Self { server, tls_server, callers, setup })
     }
 
     /// The caller of the single-caller measurements for `variant`.
     pub fn caller(&self, variant: Variant) -> &Caller {
-        match variant {
-            Variant::Default => &self.default,
-            Variant::Pooling => &self.pooling,
-            Variant::Native => &self.native,
-        }
+        let found = self.callers.iter().find(|(v, _)| *v == variant);
+        &found.expect("Bench::start makes a caller for every variant").1
+    }
+
+    /// Forgets the requests both mocks recorded, so that their record does not grow through a run.
+    pub fn forget_requests(&self) {
+        self.server.take_requests();
+        self.tls_server.take_requests();
     }
 
     /// Checks that the component and the native client send the very same request bytes.

@@ -28,22 +28,37 @@ pub struct NativeClient {
     http: reqwest::Client,
     url: String,
     key: ApiKey,
+    ca_pem: Option<String>,
 }
 
 impl NativeClient {
     /// A client for `base_url` (a trailing `/` or `/v1` is ignored, as in the component); the
     /// `Authorization: Bearer` header is sent only when `api_key` is not empty.
-    pub fn new(base_url: &str, api_key: &str) -> anyhow::Result<Self> {
+    /// With `ca_pem`, HTTPS trusts that CA only, through rustls with ring and HTTP/1.1: the
+    /// component's host's TLS stack, so that both do the same work.
+    pub fn new(base_url: &str, api_key: &str, ca_pem: Option<&str>) -> anyhow::Result<Self> {
         let base = base_url.trim_end_matches('/');
         let base = base.strip_suffix("/v1").unwrap_or(base);
-        let http = reqwest::Client::builder()
+        // reqwest without its own provider asks the process's; ring, as the host uses. A second
+        // install is refused, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = reqwest::Client::builder()
             .no_proxy()
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(Duration::from_secs(60))
-            .timeout(Duration::from_secs(600))
-            .build()
-            .context("building the reqwest client")?;
-        Ok(Self { http, url: format!("{base}/v1/chat/completions"), key: ApiKey::new(api_key) })
+            .timeout(Duration::from_secs(600));
+        if let Some(pem) = ca_pem {
+            builder = builder.http1_only().tls_backend_preconfigured(rustls_config(pem)?);
+        }
+        let http = builder.build().context("building the reqwest client")?;
+        let ca_pem = ca_pem.map(str::to_string);
+        Ok(Self { http, url: format!("{base}/v1/chat/completions"), key: ApiKey::new(api_key), ca_pem })
+    }
+
+    /// A client of its own (its own connection pool) for the same endpoint.
+    pub fn fresh(&self) -> anyhow::Result<Self> {
+        let base = self.url.trim_end_matches("/v1/chat/completions");
+        Self::new(base, self.key.expose(), self.ca_pem.as_deref())
     }
 
     async fn send(&self, chat: &ChatRequest, stream: bool) -> anyhow::Result<(reqwest::Response, String)> {
@@ -137,6 +152,23 @@ impl NativeStream {
             }
         }
     }
+}
+
+/// rustls (ring, TLS 1.2/1.3) trusting the CA in `pem` only, offering HTTP/1.1.
+fn rustls_config(pem: &str) -> anyhow::Result<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        roots.add(cert.map_err(|e| anyhow!("the CA: {e}"))?).map_err(|e| anyhow!("the CA: {e}"))?;
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| anyhow!("TLS versions: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 fn header(answer: &reqwest::Response, name: &str) -> Option<String> {

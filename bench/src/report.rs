@@ -70,9 +70,11 @@ pub fn render(r: &Results) -> String {
     let _ = writeln!(
         out,
         "\n### Latency\n\nMedian and p90 of N calls per variant after {} warm-up calls, variants \
-         interleaved in blocks. Every component call runs in a fresh `Store` and instance. \
-         \"vs native\" is this median ÷ the native median of the same measurement (for \
-         \"instantiate only\": ÷ one whole native 1 KiB call).\n",
+         interleaved in blocks. Every component call runs in a fresh `Store` and instance, except \
+         the warm client's (the tenant's instance kept between calls). \"vs native\" is this \
+         median ÷ the native median of the same measurement, over the same transport (HTTPS \
+         rows ÷ native reqwest with rustls, both keep-alive, the same CA; for \"instantiate \
+         only\": ÷ one whole native 1 KiB call).\n",
         s.warmup
     );
     let _ = writeln!(out, "| measurement | variant | N | median | p90 | vs native |\n|---|---|---:|---:|---:|---:|");
@@ -85,7 +87,7 @@ pub fn render(r: &Results) -> String {
         let baseline = r
             .latency
             .iter()
-            .find(|other| other.what == row.what && other.variant == Variant::Native)
+            .find(|other| other.what == row.what && other.variant == row.variant.baseline())
             .map(|other| other.stats.median())
             .or(native_1kb)
             .unwrap_or(f64::NAN);
@@ -105,7 +107,8 @@ pub fn render(r: &Results) -> String {
         out,
         "\n### Throughput\n\n`generate` with a 1 KiB answer, every caller making its calls one \
          after the other, all callers at once; each caller is its own tenant (component, \
-         pooling) or has its own client (native). About {} calls per round, {} round(s) per \
+         pooling, fresh instance per call or a warm client of its own) or has its own client \
+         (native). About {} calls per round, {} round(s) per \
          row after a warm-up round; calls/s is the median round (and the 10th percentile \
          round), latency is over every call of those rounds. \"vs native\" compares calls/s.\n",
         s.throughput_calls, s.throughput_rounds

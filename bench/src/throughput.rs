@@ -25,7 +25,7 @@ pub struct ThroughputRow {
 impl Bench {
     /// Throughput of `generate` (1 KiB) with several concurrent callers.
     pub async fn throughput(&self, sizes: &Sizes) -> anyhow::Result<Vec<ThroughputRow>> {
-        let variants = [Variant::Pooling, Variant::Native];
+        let variants = [Variant::Pooling, Variant::Warm, Variant::Native];
         let mut rows = Vec::new();
         for &callers in &sizes.callers {
             let each = sizes.throughput_calls.div_ceil(callers).max(2);
@@ -47,7 +47,7 @@ impl Bench {
                     rates[i].push((callers * each) as f64 / wall.as_secs_f64());
                     latencies[i].extend(calls);
                 }
-                self.server.take_requests();
+                self.forget_requests();
             }
             for (i, &variant) in variants.iter().enumerate() {
                 rows.push(ThroughputRow {

@@ -7,10 +7,10 @@ use litellm_bench::{report, MemoryMode, Sizes, Variant};
 async fn tiny_run_measures_everything() {
     let sizes = Sizes::tiny();
     let results = litellm_bench::run(sizes.clone(), "cargo test", MemoryMode::InProcess).await.expect("the tiny run");
-    // 1 KiB, 1 MiB, first and last stream event: 3 variants each; instantiation: 2.
-    assert_eq!(results.latency.len(), 4 * 3 + 2);
+    // 1 KiB, 1 MiB, first and last stream event: every variant; instantiation: 2.
+    assert_eq!(results.latency.len(), 4 * Variant::ALL.len() + 2);
     assert!(results.latency.iter().all(|r| !r.stats.is_empty()));
-    assert_eq!(results.throughput.len(), sizes.callers.len() * 2);
+    assert_eq!(results.throughput.len(), sizes.callers.len() * 3);
     assert!(results.throughput.iter().all(|r| r.rate.median() > 0.0));
     assert_eq!(results.memory.len(), 3);
     assert!(results.memory.iter().all(|(_, f)| f.rss_before > 0));
@@ -22,6 +22,8 @@ async fn tiny_run_measures_everything() {
         "| generate, 1 MiB answer | native reqwest",
         "stream of 20 events: first event",
         "| instantiate only | component, default allocator |",
+        "| generate, 1 KiB answer | component, warm client (pooling) |",
+        "| generate, 1 KiB answer | HTTPS: native reqwest + rustls (keep-alive) |",
         "### Throughput",
         "### Memory per live instance",
         "### Component size",
@@ -37,7 +39,7 @@ async fn native_client_and_component_stream_the_same_events() {
     use litellm_provider::domain::StreamEvent;
 
     let server = MockServer::start().await.unwrap();
-    let client = litellm_bench::native::NativeClient::new(&server.base_url(), "sk-native").unwrap();
+    let client = litellm_bench::native::NativeClient::new(&server.base_url(), "sk-native", None).unwrap();
     let mut stream = client.stream(&litellm_bench::native_request(&litellm_bench::stream_model(5))).await.unwrap();
     let mut texts = String::new();
     let mut finish = None;
