@@ -29,6 +29,11 @@ pub enum Variant {
     HttpsWarm,
     /// `Native` over HTTPS: reqwest with rustls (ring, HTTP/1.1), the same CA.
     HttpsNative,
+    /// The seed crate itself, `devsper_providers::LiteLlmProvider` 0.2.0, through devsper's trait
+    /// (in a child process: see [`crate::seed`]).
+    Seed,
+    /// `litellm_devsper::WasmLiteLlmProvider` through devsper's trait (fresh instance per call).
+    DevsperWasm,
 }
 
 impl Variant {
@@ -53,6 +58,8 @@ impl Variant {
             Variant::HttpsPooling => "HTTPS: component, pooling",
             Variant::HttpsWarm => "HTTPS: component, warm client",
             Variant::HttpsNative => "HTTPS: native reqwest + rustls (keep-alive)",
+            Variant::Seed => "seed crate devsper-providers 0.2.0 (reqwest, native-tls)",
+            Variant::DevsperWasm => "litellm-devsper WasmLiteLlmProvider (devsper trait)",
         }
     }
 
@@ -66,6 +73,8 @@ impl Variant {
             Variant::HttpsPooling => "https-pooling",
             Variant::HttpsWarm => "https-warm",
             Variant::HttpsNative => "https-native",
+            Variant::Seed => "seed",
+            Variant::DevsperWasm => "devsper-wasm",
         }
     }
 
@@ -97,7 +106,7 @@ impl Variant {
     pub fn host_options(self) -> Option<HostOptions> {
         match self {
             Variant::Default => Some(HostOptions::default()),
-            Variant::Native | Variant::HttpsNative => None,
+            Variant::Native | Variant::HttpsNative | Variant::Seed | Variant::DevsperWasm => None,
             _ => Some(pooling_options()),
         }
     }

@@ -13,6 +13,7 @@ pub mod memory;
 pub mod native;
 pub mod profile;
 pub mod report;
+pub mod seed;
 pub mod size;
 pub mod sizes;
 pub mod stats;
@@ -132,7 +133,11 @@ pub async fn run(sizes: Sizes, command: &str, memory_mode: MemoryMode) -> anyhow
     let mut machine = machine(command);
     let bench = Bench::start().await?;
     bench.check_same_request().await?;
-    let latency = bench.latencies(&sizes).await?;
+    let mut latency = bench.latencies(&sizes).await?;
+    // The seed's rows need a release build of a GPL example: the full run only.
+    if sizes.mode == "full" {
+        latency.extend(seed::rows(&bench.server.base_url(), &sizes)?);
+    }
     let throughput = bench.throughput(&sizes).await?;
     let setup = bench.setup();
     // In the in-process memory mode the probe reads this process's RSS: the hosts must be gone.
