@@ -1,0 +1,28 @@
+//! `litellm-compose [NAME]`: prints the path of a built file (`agent`, `gateway`, `agent-alone`,
+//! `gateway-alone`, `provider`), or every name and path without an argument. For scripts:
+//! `wasmtime serve -S cli "$(cargo run -q -p litellm-compose -- gateway)"`.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let wanted = std::env::args().nth(1);
+    match wanted.as_deref() {
+        None => {
+            for (name, path) in litellm_compose::FILES {
+                println!("{name}\t{path}");
+            }
+            ExitCode::SUCCESS
+        }
+        Some(name) => match litellm_compose::FILES.iter().find(|(n, _)| *n == name) {
+            Some((_, path)) => {
+                println!("{path}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                let names: Vec<&str> = litellm_compose::FILES.iter().map(|(n, _)| *n).collect();
+                eprintln!("unknown file {name:?}; one of: {}", names.join(", "));
+                ExitCode::from(2)
+            }
+        },
+    }
+}
