@@ -113,8 +113,13 @@ impl Variant {
 }
 
 /// A pooling host sized for the measurements (live streams and concurrent callers).
+/// `BENCH_KEEP_RESIDENT` (bytes) overrides the slots' resident memory, to compare settings.
 pub fn pooling_options() -> HostOptions {
-    HostOptions { pooling: Some(PoolingOptions::default()), ..HostOptions::default() }
+    let mut pooling = PoolingOptions::default();
+    if let Some(bytes) = std::env::var("BENCH_KEEP_RESIDENT").ok().and_then(|b| b.parse().ok()) {
+        pooling.keep_resident_bytes = bytes;
+    }
+    HostOptions { pooling: Some(pooling), ..HostOptions::default() }
 }
 
 /// A tenant allowed the mock only.

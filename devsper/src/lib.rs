@@ -46,7 +46,7 @@
 
 use async_trait::async_trait;
 use devsper_core::{LlmMessage, LlmProvider, LlmRequest, LlmResponse, LlmRole, StopReason};
-use litellm_host::{Config, Host, Message, Request, Response, Role, Tenant, ToolCall, ToolDef, Usage};
+use litellm_host::{Config, Host, Message, Request, Response, Role, Tenant, ToolCall, ToolDef, Usage, WarmClient};
 use serde_json::Value;
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -61,10 +61,12 @@ pub const TENANT_NAME: &str = "devsper";
 /// A devsper [`LlmProvider`] backed by the `litellm-provider` component in a wasmtime sandbox.
 ///
 /// Cheap to share behind an `Arc`, as devsper's router holds it. Each `generate` is one call of
-/// the component in a fresh instance, with the contract's timeouts and retries (2 retries on 408,
-/// 409, 429, 5xx and connection failures, honouring `Retry-After`).
+/// the component in the provider's warm instance ([`Host::warm`]: kept between its calls, as the
+/// seed keeps its HTTP client; a second instance for a concurrent call), with the contract's
+/// timeouts and retries (2 retries on 408, 409, 429, 5xx and connection failures, honouring
+/// `Retry-After`).
 pub struct WasmLiteLlmProvider {
-    host: Result<Arc<Host>, HostUnavailable>,
+    calls: Result<WarmClient, HostUnavailable>,
     tenant: Tenant,
     config: Config,
 }
@@ -89,14 +91,15 @@ impl WasmLiteLlmProvider {
             api_key: (!api_key.is_empty()).then(|| api_key.into()),
             ..Config::default()
         };
-        Self { host: shared_host(), tenant, config }
+        let calls = shared_host().map(|host| host.warm(&tenant, config.clone()));
+        Self { calls, tenant, config }
     }
 
     /// A provider on a host of the caller's, for a platform running many tenants: each tenant's
     /// policy (allowed origins, environment, memory, deadline, concurrency) and configuration
     /// (profile, base URL, key, timeouts, retries) are the caller's.
     pub fn with_host(host: Arc<Host>, tenant: Tenant, config: Config) -> Self {
-        Self { host: Ok(host), tenant, config }
+        Self { calls: Ok(host.warm(&tenant, config.clone())), tenant, config }
     }
 
     /// The tenant the provider's calls run for.
@@ -114,7 +117,7 @@ impl fmt::Debug for WasmLiteLlmProvider {
     /// The tenant and the configuration, whose `Debug` hide the key.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WasmLiteLlmProvider")
-            .field("host", &self.host.as_ref().map(|_| "Host").map_err(ToString::to_string))
+            .field("host", &self.calls.as_ref().map(|_| "Host").map_err(ToString::to_string))
             .field("tenant", &self.tenant)
             .field("config", &self.config)
             .finish()
@@ -124,7 +127,7 @@ impl fmt::Debug for WasmLiteLlmProvider {
 #[async_trait]
 impl LlmProvider for WasmLiteLlmProvider {
     async fn generate(&self, req: LlmRequest) -> anyhow::Result<LlmResponse> {
-        let host = self.host.as_ref().map_err(|e| anyhow::Error::new(e.clone()))?;
+        let calls = self.calls.as_ref().map_err(|e| anyhow::Error::new(e.clone()))?;
         let request = to_contract(req);
         tracing::debug!(
             model = %request.model,
@@ -132,7 +135,7 @@ impl LlmProvider for WasmLiteLlmProvider {
             tenant = self.tenant.name(),
             "LiteLLM request through the sandboxed component"
         );
-        let response = host.generate(&self.tenant, self.config.clone(), request).await?;
+        let response = calls.generate(request).await?;
         Ok(from_contract(response))
     }
 
@@ -381,7 +384,7 @@ mod tests {
     async fn a_host_that_could_not_start_is_every_generate_s_error() {
         let failure = anyhow::anyhow!("no such file").context("loading the component");
         let provider = WasmLiteLlmProvider {
-            host: Err(HostUnavailable(Arc::new(failure))),
+            calls: Err(HostUnavailable(Arc::new(failure))),
             tenant: Tenant::new("t"),
             config: Config::default(),
         };

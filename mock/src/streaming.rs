@@ -161,16 +161,21 @@ fn events(chunks: &[Value]) -> Vec<String> {
     chunks.iter().map(data).chain([DONE.to_owned()]).collect()
 }
 
-/// A `chat.completion.chunk` with one choice.
-fn chunk(call: &Call, delta: Value, finish: Value) -> Value {
+/// A `chat.completion.chunk` with these `choices`.
+fn chunk_of(call: &Call, choices: Value) -> Value {
     json!({
         "id": call.id,
         "object": "chat.completion.chunk",
         "created": CREATED,
         "model": call.model,
         "system_fingerprint": "fp_mock",
-        "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
+        "choices": choices,
     })
+}
+
+/// A `chat.completion.chunk` with one choice.
+fn chunk(call: &Call, delta: Value, finish: Value) -> Value {
+    chunk_of(call, json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]))
 }
 
 /// The first chunk: `{"role":"assistant","content":""}`.
@@ -180,15 +185,9 @@ fn role_chunk(call: &Call) -> Value {
 
 /// The final usage chunk (empty `choices`).
 fn usage_chunk(call: &Call, completion_words: u64) -> Value {
-    json!({
-        "id": call.id,
-        "object": "chat.completion.chunk",
-        "created": CREATED,
-        "model": call.model,
-        "system_fingerprint": "fp_mock",
-        "choices": [],
-        "usage": call.usage(completion_words),
-    })
+    let mut chunk = chunk_of(call, json!([]));
+    chunk["usage"] = call.usage(completion_words);
+    chunk
 }
 
 /// The two reasoning deltas (`"Let me "`, `"think."`) under `field`.

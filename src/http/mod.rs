@@ -58,8 +58,10 @@ pub struct Answer {
     pub body: Body,
 }
 
-fn header(response: &IncomingResponse, name: &str) -> Option<String> {
-    let values = response.headers().get(name);
+/// The first value of header `name`; `fields` is the response's headers, taken once per answer
+/// (each `headers()` is a resource of its own, two more crossings).
+fn header(fields: &Fields, name: &str) -> Option<String> {
+    let values = fields.get(name);
     values.first().map(|v| String::from_utf8_lossy(v).into_owned())
 }
 
@@ -113,17 +115,20 @@ fn exchange(settings: &Settings, request: &Outgoing<'_>, deadline: Deadline) -> 
     );
     let response = await_head(&future, head_until, deadline, authority)?;
     let status = response.status();
-    let content_length = header(&response, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
-    let content_type = header(&response, "content-type").unwrap_or_default();
-    let retry_after = errors::retry_after_ms(
-        header(&response, "retry-after-ms").as_deref(),
-        header(&response, "retry-after").as_deref(),
-        SystemTime::now(),
-    );
+    let fields = response.headers();
+    let content_length = header(&fields, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    let content_type = header(&fields, "content-type").unwrap_or_default();
     if (300..400).contains(&status) {
         // Never followed: a redirect could lead the key to another origin.
-        return Err((errors::redirect(status, header(&response, "location").as_deref()), false));
+        return Err((errors::redirect(status, header(&fields, "location").as_deref()), false));
     }
+    let retry_after = (!(200..300).contains(&status)).then(|| {
+        let ms = header(&fields, "retry-after-ms");
+        errors::retry_after_ms(ms.as_deref(), header(&fields, "retry-after").as_deref(), SystemTime::now())
+    });
+    // A child of the response: dropped before the response is consumed.
+    drop(fields);
+    let retry_after = retry_after.flatten();
     let success = (200..300).contains(&status);
     if !success {
         // An error answer: its message is in the first bytes; more than that is cut, not an error.
