@@ -245,25 +245,22 @@ fn usage_text(answer: &Response) -> String {
 
 /// A failed step as printed: the contract's case name, the status and the endpoint's message.
 fn fail(step: &str, error: &Error) -> Failure {
+    let case = case_name(error);
     let what = match error {
-        Error::InvalidRequest(m) => format!("invalid-request: {m}"),
-        Error::MalformedResponse(m) => format!("malformed-response: {m}"),
-        Error::Timeout(f) => format!("timeout after {} attempts: {}", f.attempts, f.message),
-        Error::Transport(f) => format!("transport after {} attempts: {}", f.attempts, f.message),
+        Error::InvalidRequest(m) | Error::MalformedResponse(m) => format!("{case}: {m}"),
+        Error::Timeout(f) | Error::Transport(f) => format!("{case} after {} attempts: {}", f.attempts, f.message),
         Error::Unauthorized(a)
         | Error::RateLimited(a)
         | Error::ContextLengthExceeded(a)
         | Error::ContentFiltered(a)
         | Error::QuotaExceeded(a)
         | Error::BadRequest(a)
-        | Error::Upstream(a) => {
-            format!("{} {} after {} attempts: {}", case_name(error), a.status, a.attempts, a.message)
-        }
+        | Error::Upstream(a) => format!("{case} {} after {} attempts: {}", a.status, a.attempts, a.message),
     };
     format!("{step}: {what}")
 }
 
-/// The contract's name of an error case that carries an API error.
+/// The contract's name of an error case.
 fn case_name(error: &Error) -> &'static str {
     match error {
         Error::Unauthorized(_) => "unauthorized",
