@@ -8,18 +8,19 @@
 
 use std::env;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use wac_graph::types::Package;
 use wac_graph::{plug, CompositionGraph, EncodeOptions};
 
-const TARGET: &str = "wasm32-wasip2";
+include!("../build-support/guest_build.rs");
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let root = manifest_dir.parent().expect("compose lives inside the workspace").to_path_buf();
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    for path in ["src", "wit", "examples/agent", "gateway", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml"] {
+    for path in
+        ["src", "wit", "examples/agent", "gateway", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml", "build-support"]
+    {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
     ensure_target(&root);
@@ -56,29 +57,7 @@ fn main() {
 /// One nested `cargo build` for the three components: one cargo start and one dependency graph
 /// (wit-bindgen, serde_json…) built once for all of them.
 fn build_components(root: &Path, target_dir: &Path) {
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command.current_dir(root).args(["build", "--profile", "guest", "--target", TARGET]).args([
-        "-p",
-        "litellm-provider",
-        "-p",
-        "litellm-agent",
-        "-p",
-        "litellm-gateway",
-    ]);
-    for (name, _) in env::vars_os() {
-        let name = name.to_string_lossy().into_owned();
-        let leaks = (name.starts_with("CARGO_") && name != "CARGO_HOME" && !name.starts_with("CARGO_NET"))
-            || matches!(name.as_str(), "RUSTFLAGS" | "RUSTC_WORKSPACE_WRAPPER" | "RUSTC_WRAPPER" | "RUSTDOCFLAGS");
-        if leaks {
-            command.env_remove(&name);
-        }
-    }
-    command.env("CARGO_TARGET_DIR", target_dir);
-    let status = command.status().expect("could not run cargo to build the components");
-    if !status.success() {
-        panic!("building the components for {TARGET} failed ({status}); see the errors above");
-    }
+    build_guests(root, target_dir, &["litellm-provider", "litellm-agent", "litellm-gateway"]);
 }
 
 fn existing(path: PathBuf) -> PathBuf {
@@ -100,45 +79,4 @@ fn compose(socket: &Path, socket_name: &str, provider: &Path, out: &Path) -> Res
     let bytes = graph.encode(EncodeOptions::default())?;
     std::fs::write(out, bytes)?;
     Ok(())
-}
-
-/// Whether the active toolchain has the target's `core` (its `target-libdir` holds `libcore-*`).
-fn has_target(root: &Path) -> bool {
-    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let Ok(out) = Command::new(rustc).current_dir(root).args(["--print", "target-libdir", "--target", TARGET]).output()
-    else {
-        return false;
-    };
-    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    out.status.success()
-        && std::fs::read_dir(dir)
-            .is_ok_and(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with("libcore-")))
-}
-
-/// The same check as `host-test/build.rs` (a build script cannot share code with another crate's):
-/// this crate may be built first, on a toolchain without the target.
-fn ensure_target(root: &Path) {
-    if has_target(root) {
-        return;
-    }
-    let toolchain = env::var("RUSTUP_TOOLCHAIN").ok();
-    let mut rustup = Command::new("rustup");
-    rustup.current_dir(root).args(["target", "add", TARGET]);
-    if let Some(toolchain) = &toolchain {
-        rustup.args(["--toolchain", toolchain]);
-    }
-    let on = toolchain.as_deref().unwrap_or("the active toolchain");
-    match rustup.status() {
-        Ok(status) if status.success() && has_target(root) => {
-            println!("cargo:warning=installed the {TARGET} target for {on} (`rustup target add {TARGET}`)");
-        }
-        Ok(status) => panic!(
-            "the {TARGET} standard library is missing and `rustup target add {TARGET}` failed ({status}); \
-             run it by hand, then build again"
-        ),
-        Err(_) => panic!(
-            "the {TARGET} standard library is missing and rustup is not on PATH: install the target for this \
-             toolchain (with rustup: `rustup target add {TARGET}`), then build again"
-        ),
-    }
 }
