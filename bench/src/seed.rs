@@ -15,25 +15,25 @@ use crate::stats::Stats;
 use crate::workload::MODEL_1KB;
 use crate::Sizes;
 
-/// `$SEED_BENCH`, else the release build of the example in this workspace's target dir.
-fn binary() -> PathBuf {
-    std::env::var_os("SEED_BENCH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/examples/seed_bench")))
-}
+/// The release build of the example in this workspace's target dir.
+const BUILT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/examples/seed_bench");
 
-/// The two rows; the example is built first when it is not there.
+/// The two rows. The example is `$SEED_BENCH` when set, else built (or found up to date) first,
+/// so that a stale build is never measured.
 pub fn rows(base_url: &str, sizes: &Sizes) -> anyhow::Result<Vec<LatencyRow>> {
-    let path = binary();
-    if !path.exists() {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--release", "-p", "litellm-devsper", "--example", "seed_bench"])
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .status()
-            .context("building the seed_bench example")?;
-        ensure!(status.success(), "building the seed_bench example failed");
-    }
+    let path = match std::env::var_os("SEED_BENCH") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "--release", "-p", "litellm-devsper", "--example", "seed_bench"])
+                .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+                .status()
+                .context("building the seed_bench example")?;
+            ensure!(status.success(), "building the seed_bench example failed");
+            PathBuf::from(BUILT)
+        }
+    };
     let n = sizes.e2e_1kb.to_string();
     let warmup = sizes.warmup.to_string();
     let out = Command::new(&path)
