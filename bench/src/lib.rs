@@ -18,6 +18,7 @@ pub mod size;
 pub mod sizes;
 pub mod stats;
 pub mod throughput;
+pub mod variant;
 pub mod workload;
 
 use std::time::{Duration, Instant};

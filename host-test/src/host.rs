@@ -1,26 +1,20 @@
 //! The host: the engine and the component compiled once; each call in a fresh instance, or in a
 //! tenant's warm instance ([`Host::warm`]).
 
-use crate::contract::bindings::exports::devsper::llm::provider::Guest as ProviderExports;
+use crate::calls::Core;
 use crate::contract::bindings::LitellmProviderPre;
 use crate::engine::{self, anyhow_of, PoolingOptions};
-use crate::instance::Instance;
 use crate::state::TenantState;
 use crate::stream::EventStream;
-use crate::telemetry::{self, Operation};
 use crate::tls::TlsRoots;
-use crate::warm::{IdleRegistry, IdleSet, WarmOptions};
+use crate::warm::{IdleRegistry, WarmOptions};
 use crate::{
-    CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, ProviderError, Request, Response, Tenant,
-    COMPONENT_PATH,
+    CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, Request, Response, Tenant, COMPONENT_PATH,
 };
-use rustls::RootCertStore;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tracing::Instrument;
-use wasmtime::component::{Linker, ResourceAny};
-use wasmtime::{Engine, Store};
+use tokio::sync::Semaphore;
+use wasmtime::component::Linker;
 
 /// How to set up a [`Host`]. The default loads the component built with this crate, with the
 /// on-demand allocator and no compilation cache.
@@ -46,20 +40,6 @@ pub struct Host {
     core: Arc<Core>,
     loaded_from_cache: bool,
 }
-
-/// What every call of a host shares.
-pub(crate) struct Core {
-    engine: Engine,
-    pre: LitellmProviderPre<TenantState>,
-    roots: RootCertStore,
-    /// With pooling, one place per pool slot: a call beyond the pool waits instead of failing.
-    slots: Option<Arc<Semaphore>>,
-    idle: IdleRegistry,
-    warm: WarmOptions,
-}
-
-/// Where a call's instance comes from and goes back to: `None` for a fresh one per call.
-pub(crate) type Warm<'a> = Option<&'a Arc<IdleSet>>;
 
 impl Host {
     /// Loads the component built with this crate, with the default options.
@@ -147,154 +127,5 @@ impl Host {
     /// One streamed chat completion for `tenant`; its instance lives as long as the stream.
     pub async fn stream(&self, tenant: &Tenant, config: Config, request: Request) -> Result<EventStream, CallError> {
         Core::stream(&self.core, tenant, &config, None, request).await
-    }
-}
-
-impl Core {
-    async fn slot(&self) -> Option<OwnedSemaphorePermit> {
-        let slots = self.slots.clone()?;
-        if let Ok(slot) = slots.clone().try_acquire_owned() {
-            return Some(slot);
-        }
-        // Idle warm instances hold pool slots: give the oldest back before waiting.
-        self.idle.evict_one();
-        // Never closed, so acquiring cannot fail.
-        slots.acquire_owned().await.ok()
-    }
-
-    /// A warm instance when one is idle, else a fresh one.
-    async fn instance(&self, tenant: &Tenant, config: &Config, warm: Warm<'_>) -> Result<Instance, CallError> {
-        if let Some(instance) = warm.and_then(|set| set.take(&self.idle, &self.warm)) {
-            return Ok(instance);
-        }
-        Instance::open((&self.engine, &self.pre, &self.roots), tenant, config, self.slot().await).await
-    }
-
-    /// Puts a warm instance back after a call; one the sandbox stopped is dropped.
-    pub(crate) fn release(&self, instance: Instance, warm: Warm<'_>, stopped: bool) {
-        if let (Some(set), false) = (warm, stopped) {
-            set.put_back(instance, &self.idle, &self.warm);
-        }
-    }
-
-    /// The one path of a call: its instance, one guest call, its errors typed, all in its span.
-    async fn once<T: telemetry::Answer>(
-        &self,
-        operation: Operation<'_>,
-        (tenant, config, warm): (&Tenant, &Config, Warm<'_>),
-        call: impl AsyncFnOnce(
-            &mut Store<TenantState>,
-            &ProviderExports,
-            ResourceAny,
-        ) -> wasmtime::Result<Result<T, ProviderError>>,
-    ) -> Result<T, CallError> {
-        let span = telemetry::span(tenant, operation);
-        let result = async {
-            let _permit = tenant.permit().await;
-            let mut instance = self.instance(tenant, config, warm).await?;
-            let result = instance.call(call).await;
-            self.release(instance, warm, result.is_err());
-            result?.map_err(CallError::Provider)
-        }
-        .instrument(span.clone())
-        .await;
-        telemetry::record(&span, &result);
-        result
-    }
-
-    pub(crate) async fn name(&self, tenant: &Tenant, config: &Config, warm: Warm<'_>) -> Result<String, CallError> {
-        self.once(Operation::Name, (tenant, config, warm), async |store, p, client| {
-            p.client().call_name(store, client).await.map(Ok)
-        })
-        .await
-    }
-
-    pub(crate) async fn supports_model(
-        &self,
-        tenant: &Tenant,
-        config: &Config,
-        warm: Warm<'_>,
-        model: &str,
-    ) -> Result<bool, CallError> {
-        self.once(Operation::SupportsModel(model), (tenant, config, warm), async |store, p, client| {
-            p.client().call_supports_model(store, client, model).await.map(Ok)
-        })
-        .await
-    }
-
-    pub(crate) async fn generate(
-        &self,
-        tenant: &Tenant,
-        config: &Config,
-        warm: Warm<'_>,
-        request: Request,
-    ) -> Result<Response, CallError> {
-        let operation = Operation::Chat { request: &request, stream: false };
-        self.once(operation, (tenant, config, warm), async |store, p, client| {
-            p.client().call_generate(store, client, &request).await
-        })
-        .await
-    }
-
-    pub(crate) async fn embed(
-        &self,
-        tenant: &Tenant,
-        config: &Config,
-        warm: Warm<'_>,
-        request: EmbeddingsRequest,
-    ) -> Result<EmbeddingsResponse, CallError> {
-        self.once(Operation::Embeddings(&request), (tenant, config, warm), async |store, p, client| {
-            p.client().call_embed(store, client, &request).await
-        })
-        .await
-    }
-
-    pub(crate) async fn list_models(
-        &self,
-        tenant: &Tenant,
-        config: &Config,
-        warm: Warm<'_>,
-    ) -> Result<Vec<ModelInfo>, CallError> {
-        self.once(Operation::ListModels, (tenant, config, warm), async |store, p, client| {
-            p.client().call_list_models(store, client).await
-        })
-        .await
-    }
-
-    /// A streamed completion; with `warm`, the instance goes back to it when the stream ends.
-    pub(crate) async fn stream(
-        core: &Arc<Core>,
-        tenant: &Tenant,
-        config: &Config,
-        warm: Option<Arc<IdleSet>>,
-        request: Request,
-    ) -> Result<EventStream, CallError> {
-        let span = telemetry::span(tenant, Operation::Chat { request: &request, stream: true });
-        let result = async {
-            let permit = tenant.permit().await;
-            let mut instance = core.instance(tenant, config, warm.as_ref()).await?;
-            let opened =
-                instance.call(async |store, p, client| p.client().call_stream(store, client, &request).await).await;
-            match opened {
-                Ok(Ok(handle)) => Ok((instance, handle, permit)),
-                Ok(Err(e)) => {
-                    core.release(instance, warm.as_ref(), false);
-                    Err(CallError::Provider(e))
-                }
-                Err(e) => Err(e),
-            }
-        }
-        .instrument(span.clone())
-        .await;
-        match result {
-            Ok((instance, handle, permit)) => {
-                let back = warm.map(|set| (core.clone(), set));
-                Ok(EventStream::new(instance, handle, span, permit, back))
-            }
-            Err(e) => {
-                telemetry::record_error(&span, &e);
-                Err(e)
-            }
-        }
     }
 }

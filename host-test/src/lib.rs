@@ -35,6 +35,7 @@
 #![deny(missing_docs)]
 
 mod address;
+mod calls;
 mod config;
 mod contract;
 mod engine;

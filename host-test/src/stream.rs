@@ -1,7 +1,7 @@
 //! A streamed completion as the host hands it out. Events come from the guest in batches
 //! (`next-batch`: one crossing for every event a read brought), and are handed out one by one.
 
-use crate::host::Core;
+use crate::calls::Core;
 use crate::instance::Instance;
 use crate::telemetry;
 use crate::warm::IdleSet;

@@ -1,6 +1,6 @@
 //! The public face of warm instances: a tenant's client whose calls reuse its instances.
 
-use crate::host::Core;
+use crate::calls::Core;
 use crate::warm::IdleSet;
 use crate::{
     CallError, Config, EmbeddingsRequest, EmbeddingsResponse, EventStream, ModelInfo, Request, Response, Tenant,

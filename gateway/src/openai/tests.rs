@@ -1,7 +1,10 @@
 //! Unit tests of the OpenAI conversions, natively (the generated types need no WASI).
 
 use super::*;
-use crate::bindings::devsper::llm::types::{ApiError, Failure, StreamEnd, Usage};
+use crate::bindings::devsper::llm::types::{
+    ApiError, Error, Failure, ModelInfo, Response, StopReason, StreamEnd, StreamEvent, Usage,
+};
+use serde_json::json;
 
 fn call(body: Value) -> ChatCall {
     chat_call(body.to_string().as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}"))

@@ -40,6 +40,7 @@ async fn a_call_over_its_deadline_is_stopped_and_the_next_works() {
     let result = host().generate(&hasty, env.config(), Request::user("litellm:mock/slow-headers-2000", "x")).await;
     let elapsed = started.elapsed();
     assert_eq!(result.as_ref().err().and_then(|e| e.sandbox_reason()), Some(SandboxReason::Deadline), "{result:?}");
+    eprintln!("wall-clock deadline 50 ms while waiting for the head: stopped after {elapsed:?}");
     assert!(elapsed < Duration::from_millis(1000), "stopped after {elapsed:?}, deadline 50 ms");
     let answer = host().generate(&hasty, env.config(), Request::user("litellm:m", "quick")).await.unwrap();
     assert_eq!(answer.content, "You said: quick");
@@ -54,6 +55,7 @@ async fn the_deadline_holds_in_wall_clock_time_while_the_guest_waits_on_a_stalle
     let result = host().generate(&hasty, env.config(), Request::user("litellm:mock/stalled-body", "x")).await;
     let elapsed = started.elapsed();
     assert_eq!(result.as_ref().err().and_then(|e| e.sandbox_reason()), Some(SandboxReason::Deadline), "{result:?}");
+    eprintln!("wall-clock deadline 300 ms on a stalled body: stopped after {elapsed:?}");
     assert!(elapsed >= Duration::from_millis(300) && elapsed < Duration::from_millis(1500), "{elapsed:?}");
     let answer = host().generate(&hasty, env.config(), Request::user("litellm:m", "after")).await.unwrap();
     assert_eq!(answer.content, "You said: after", "the instance was discarded, the next call works");

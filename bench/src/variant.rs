@@ -1,0 +1,105 @@
+//! The ways a call is made, and what each is measured against.
+
+use litellm_host::HostOptions;
+
+use crate::caller::pooling_options;
+
+/// The ways a call is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// The component, fresh instance per call, wasmtime's on-demand allocator.
+    Default,
+    /// The component, fresh instance per call, wasmtime's pooling allocator.
+    Pooling,
+    /// The component, a tenant's warm client (pooling): its instance kept between calls.
+    Warm,
+    /// reqwest in the host process, client reused.
+    Native,
+    /// `Pooling` over HTTPS (the TLS mock, its CA trusted by the tenant).
+    HttpsPooling,
+    /// `Warm` over HTTPS.
+    HttpsWarm,
+    /// `Native` over HTTPS: reqwest with rustls (ring, HTTP/1.1), the same CA.
+    HttpsNative,
+    /// The seed crate itself, `devsper_providers::LiteLlmProvider` 0.2.0, through devsper's trait
+    /// (in a child process: see [`crate::seed`]).
+    Seed,
+    /// `litellm_devsper::WasmLiteLlmProvider` through devsper's trait (fresh instance per call).
+    DevsperWasm,
+}
+
+impl Variant {
+    /// Every variant, in the order of the report's rows.
+    pub const ALL: [Variant; 7] = [
+        Variant::Default,
+        Variant::Pooling,
+        Variant::Warm,
+        Variant::Native,
+        Variant::HttpsPooling,
+        Variant::HttpsWarm,
+        Variant::HttpsNative,
+    ];
+
+    /// The row label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Variant::Default => "component, default allocator",
+            Variant::Pooling => "component, pooling",
+            Variant::Warm => "component, warm client (pooling)",
+            Variant::Native => "native reqwest (keep-alive)",
+            Variant::HttpsPooling => "HTTPS: component, pooling",
+            Variant::HttpsWarm => "HTTPS: component, warm client",
+            Variant::HttpsNative => "HTTPS: native reqwest + rustls (keep-alive)",
+            Variant::Seed => "seed crate devsper-providers 0.2.0 (reqwest, native-tls)",
+            Variant::DevsperWasm => "litellm-devsper WasmLiteLlmProvider (devsper trait)",
+        }
+    }
+
+    /// The command-line name (for the memory probe's child process).
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Default => "default",
+            Variant::Pooling => "pooling",
+            Variant::Warm => "warm",
+            Variant::Native => "native",
+            Variant::HttpsPooling => "https-pooling",
+            Variant::HttpsWarm => "https-warm",
+            Variant::HttpsNative => "https-native",
+            Variant::Seed => "seed",
+            Variant::DevsperWasm => "devsper-wasm",
+        }
+    }
+
+    /// The inverse of [`Variant::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
+    }
+
+    /// The native variant this one's ratio is taken against.
+    pub fn baseline(self) -> Variant {
+        if self.https() {
+            Variant::HttpsNative
+        } else {
+            Variant::Native
+        }
+    }
+
+    /// Whether the variant calls the TLS mock.
+    pub fn https(self) -> bool {
+        matches!(self, Variant::HttpsPooling | Variant::HttpsWarm | Variant::HttpsNative)
+    }
+
+    /// Whether calls go through a warm client.
+    pub fn warm(self) -> bool {
+        matches!(self, Variant::Warm | Variant::HttpsWarm)
+    }
+
+    /// The host of a component variant; `None` for native, which has none.
+    pub fn host_options(self) -> Option<HostOptions> {
+        match self {
+            Variant::Default => Some(HostOptions::default()),
+            Variant::Native | Variant::HttpsNative | Variant::Seed | Variant::DevsperWasm => None,
+            _ => Some(pooling_options()),
+        }
+    }
+}
