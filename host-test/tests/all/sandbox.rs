@@ -36,8 +36,9 @@ async fn a_call_over_its_deadline_is_stopped_and_the_next_works() {
     let hasty = env.tenant.clone().call_deadline(Duration::from_millis(50));
     // The guest waits inside a host call (for the response head) far longer than the deadline:
     // the wall-clock deadline stops it there, not when the head finally arrives.
+    let sandboxed = host(); // compiled before the clock starts
     let started = std::time::Instant::now();
-    let result = host().generate(&hasty, env.config(), Request::user("litellm:mock/slow-headers-2000", "x")).await;
+    let result = sandboxed.generate(&hasty, env.config(), Request::user("litellm:mock/slow-headers-2000", "x")).await;
     let elapsed = started.elapsed();
     assert_eq!(result.as_ref().err().and_then(|e| e.sandbox_reason()), Some(SandboxReason::Deadline), "{result:?}");
     eprintln!("wall-clock deadline 50 ms while waiting for the head: stopped after {elapsed:?}");
@@ -51,8 +52,9 @@ async fn the_deadline_holds_in_wall_clock_time_while_the_guest_waits_on_a_stalle
     let env = env().await;
     // The guest's own between-bytes timeout (60 s by default) is far beyond the tenant's deadline.
     let hasty = env.tenant.clone().call_deadline(Duration::from_millis(300));
+    let sandboxed = host(); // compiled before the clock starts
     let started = std::time::Instant::now();
-    let result = host().generate(&hasty, env.config(), Request::user("litellm:mock/stalled-body", "x")).await;
+    let result = sandboxed.generate(&hasty, env.config(), Request::user("litellm:mock/stalled-body", "x")).await;
     let elapsed = started.elapsed();
     assert_eq!(result.as_ref().err().and_then(|e| e.sandbox_reason()), Some(SandboxReason::Deadline), "{result:?}");
     eprintln!("wall-clock deadline 300 ms on a stalled body: stopped after {elapsed:?}");
