@@ -7,7 +7,7 @@ use crate::instance::Instance;
 use crate::state::TenantState;
 use crate::stream::EventStream;
 use crate::telemetry::{self, Operation};
-use crate::warm::{IdleRegistry, IdleSet, WarmOptions};
+use crate::warm::{IdleRegistry, IdleSet, ReturnTo, WarmOptions};
 use crate::{
     CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, ProviderError, Request, Response, Tenant,
 };
@@ -25,7 +25,7 @@ pub(crate) struct Core {
     pub(crate) roots: RootCertStore,
     /// With pooling, one place per pool slot: a call beyond the pool waits instead of failing.
     pub(crate) slots: Option<Arc<Semaphore>>,
-    pub(crate) idle: IdleRegistry,
+    pub(crate) idle: Arc<IdleRegistry>,
     pub(crate) warm: WarmOptions,
 }
 
@@ -53,7 +53,7 @@ impl Core {
     }
 
     /// Puts a warm instance back after a call; one the sandbox stopped is dropped.
-    pub(crate) fn release(&self, instance: Instance, warm: Warm<'_>, stopped: bool) {
+    fn release(&self, instance: Instance, warm: Warm<'_>, stopped: bool) {
         if let (Some(set), false) = (warm, stopped) {
             set.put_back(instance, &self.idle, &self.warm);
         }
@@ -170,7 +170,7 @@ impl Core {
         .await;
         match result {
             Ok((instance, handle, permit)) => {
-                let back = warm.map(|set| (core.clone(), set));
+                let back = warm.map(|set| ReturnTo { set, registry: core.idle.clone(), options: core.warm.clone() });
                 Ok(EventStream::new(instance, handle, span, permit, back))
             }
             Err(e) => {

@@ -60,7 +60,7 @@ impl Host {
         engine::spawn_epoch_ticker(&engine);
         let roots = options.tls.store()?;
         let slots = options.pooling.map(|p| Arc::new(Semaphore::new(p.max_instances as usize)));
-        let core = Core { engine, pre, roots, slots, idle: IdleRegistry::default(), warm: options.warm };
+        let core = Core { engine, pre, roots, slots, idle: Arc::new(IdleRegistry::default()), warm: options.warm };
         Ok(Self { core: Arc::new(core), loaded_from_cache })
     }
 

@@ -1,13 +1,11 @@
 //! A streamed completion as the host hands it out. Events come from the guest in batches
 //! (`next-batch`: one crossing for every event a read brought), and are handed out one by one.
 
-use crate::calls::Core;
 use crate::instance::Instance;
 use crate::telemetry;
-use crate::warm::IdleSet;
+use crate::warm::ReturnTo;
 use crate::{CallError, StreamEvent};
 use std::collections::VecDeque;
-use std::sync::Arc;
 use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::component::ResourceAny;
 
@@ -21,7 +19,7 @@ pub struct EventStream {
     handle: Option<ResourceAny>,
     buffered: VecDeque<StreamEvent>,
     span: tracing::Span,
-    back: Option<(Arc<Core>, Arc<IdleSet>)>,
+    back: Option<ReturnTo>,
     // The tenant's place, held as long as the stream is open.
     _permit: OwnedSemaphorePermit,
 }
@@ -32,7 +30,7 @@ impl EventStream {
         handle: ResourceAny,
         span: tracing::Span,
         permit: OwnedSemaphorePermit,
-        back: Option<(Arc<Core>, Arc<IdleSet>)>,
+        back: Option<ReturnTo>,
     ) -> Self {
         Self { instance: Some(instance), handle: Some(handle), buffered: VecDeque::new(), span, back, _permit: permit }
     }
@@ -75,9 +73,10 @@ impl EventStream {
     /// After the last event: the guest's stream is dropped and a warm instance goes back.
     async fn end(&mut self) {
         let (Some(handle), Some(mut instance)) = (self.handle.take(), self.instance.take()) else { return };
-        if let Some((core, set)) = self.back.take() {
-            let dropped = instance.drop_resource(handle).await;
-            core.release(instance, Some(&set), dropped.is_err());
+        if let Some(back) = self.back.take() {
+            if instance.drop_resource(handle).await.is_ok() {
+                back.put_back(instance);
+            }
         }
     }
 

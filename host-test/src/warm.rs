@@ -33,6 +33,21 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Where a warm stream's instance goes once the stream has ended (the stream holds it, so that
+/// the stream needs to know nothing of the host).
+pub(crate) struct ReturnTo {
+    pub(crate) set: Arc<IdleSet>,
+    pub(crate) registry: Arc<IdleRegistry>,
+    pub(crate) options: WarmOptions,
+}
+
+impl ReturnTo {
+    /// Puts the instance back into its warm client.
+    pub(crate) fn put_back(self, instance: Instance) {
+        self.set.put_back(instance, &self.registry, &self.options);
+    }
+}
+
 /// One warm client's idle instances, oldest first.
 #[derive(Default)]
 pub(crate) struct IdleSet(Mutex<VecDeque<Instance>>);
