@@ -22,7 +22,10 @@ pub struct Endpoint {
 impl Endpoint {
     /// Parses a base URL, tolerating a trailing `/` and a trailing `/v1`.
     pub fn parse(base_url: &str) -> Result<Self, Error> {
-        let invalid = |why: &str| Error::InvalidRequest(format!("base URL {base_url:?}: {why}"));
+        // Only the scheme and host part is echoed: a rejected URL may hold a credential in its
+        // userinfo or query, and the message reaches logs and, through a gateway, its clients.
+        let shown: String = base_url.trim().split(['?', '#', '@']).next().unwrap_or("").chars().take(100).collect();
+        let invalid = |why: &str| Error::InvalidRequest(format!("base URL {shown:?}…: {why}"));
         let trimmed = base_url.trim();
         let (scheme, rest) = if let Some(rest) = strip_prefix_ignore_case(trimmed, "http://") {
             (Scheme::Http, rest)

@@ -120,6 +120,9 @@ fn events_of(answer: ChatResponse) -> Vec<StreamEvent> {
     if !answer.content.is_empty() {
         events.push(StreamEvent::Text(answer.content));
     }
+    if let Some(refusal) = answer.refusal.filter(|r| !r.is_empty()) {
+        events.push(StreamEvent::Refusal(refusal));
+    }
     events.extend(answer.tool_calls.into_iter().map(StreamEvent::ToolCall));
     events.push(StreamEvent::Finish { stop_reason: answer.stop_reason, usage: answer.usage, model: answer.model });
     events
@@ -128,9 +131,6 @@ fn events_of(answer: ChatResponse) -> Vec<StreamEvent> {
 impl CompletionStream {
     /// The next event, reading from the connection only when none is waiting.
     pub fn next_event(&mut self) -> Result<Option<StreamEvent>, Error> {
-        if let Some(error) = self.deferred.take() {
-            return Err(error);
-        }
         let result = self.advance();
         if result.is_err() || self.assembler.finished() {
             self.body = None; // closes the connection
@@ -144,15 +144,16 @@ impl CompletionStream {
             return Ok(Vec::new());
         };
         let mut batch = vec![first];
-        while batch.len() < max.max(1) && !self.pending.is_empty() {
-            match self.next_event() {
-                Ok(Some(event)) => batch.push(event),
-                Ok(None) => break,
-                Err(error) => {
-                    self.deferred = Some(error);
-                    break;
-                }
+        // Only what is already decoded: an error deferred behind these events waits for the
+        // next call.
+        while batch.len() < max.max(1) {
+            match self.pending.pop_front() {
+                Some(event) => batch.push(event),
+                None => break,
             }
+        }
+        if self.assembler.finished() && self.pending.is_empty() {
+            self.body = None; // closes the connection
         }
         Ok(batch)
     }
@@ -163,7 +164,12 @@ impl CompletionStream {
             return Err(malformed(format!("a stream event is larger than {MAX_EVENT_BYTES} bytes")));
         }
         for event in self.events.drain(..) {
-            self.assembler.on_event(&event, &mut self.pending)?;
+            if let Err(error) = self.assembler.on_event(&event, &mut self.pending) {
+                // The events decoded before the error are handed out first.
+                self.body = None;
+                self.deferred = Some(error);
+                break;
+            }
         }
         Ok(())
     }
@@ -172,6 +178,9 @@ impl CompletionStream {
         loop {
             if let Some(event) = self.pending.pop_front() {
                 return Ok(Some(event));
+            }
+            if let Some(error) = self.deferred.take() {
+                return Err(error);
             }
             if self.assembler.finished() {
                 return Ok(None);

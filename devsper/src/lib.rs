@@ -33,7 +33,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Every call gets a fresh instance of the component with its tenant's policy: the tenant made by
+//! Every call runs in the provider's warm instance of the component (kept between its calls, as
+//! the seed keeps its HTTP client), under its tenant's policy: the tenant made by
 //! [`WasmLiteLlmProvider::new`] may reach the base URL's origin and nothing else. A platform that
 //! runs many tenants builds its own [`litellm_host::Host`] once and one provider per tenant with
 //! [`WasmLiteLlmProvider::with_host`].

@@ -5,8 +5,13 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-/// AWS's IPv6 instance-metadata address.
-const AWS_METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
+/// Cloud instance-metadata addresses outside the link-local ranges: AWS's IPv6 one, Oracle's
+/// IPv6 one, and Alibaba's (in the carrier-grade NAT range).
+const METADATA: [IpAddr; 3] = [
+    IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)),
+    IpAddr::V6(Ipv6Addr::new(0xfd00, 0xc1, 0, 0, 0, 0, 0xa9fe, 0xa9fe)),
+    IpAddr::V4(Ipv4Addr::new(100, 100, 100, 200)),
+];
 
 /// A tenant's address policy. Link-local and cloud-metadata addresses are always refused unless
 /// allowed one by one; private networks only when the tenant asks for it.
@@ -46,10 +51,15 @@ impl AddressPolicy {
 }
 
 fn is_link_local_or_metadata(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_link_local(),
-        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80 || v6 == AWS_METADATA_V6,
-    }
+    METADATA.contains(&ip)
+        || match ip {
+            IpAddr::V4(v4) => v4.is_link_local(),
+            // NAT64 (64:ff9b::/96) of a link-local IPv4 address reaches that address too.
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                (s[0] & 0xffc0) == 0xfe80 || (s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] && s[6] == 0xa9fe)
+            }
+        }
 }
 
 fn is_private(ip: IpAddr) -> bool {
@@ -70,7 +80,16 @@ mod tests {
     #[test]
     fn metadata_and_link_local_are_refused_unless_allowed() {
         let policy = AddressPolicy::default();
-        for denied in ["169.254.169.254", "169.254.0.1", "fe80::1", "fd00:ec2::254", "::ffff:169.254.169.254"] {
+        for denied in [
+            "169.254.169.254",
+            "169.254.0.1",
+            "fe80::1",
+            "fd00:ec2::254",
+            "fd00:c1::a9fe:a9fe",
+            "100.100.100.200",
+            "64:ff9b::a9fe:a9fe",
+            "::ffff:169.254.169.254",
+        ] {
             assert!(policy.check(ip(denied)).is_err(), "{denied}");
         }
         for allowed in ["127.0.0.1", "10.0.0.1", "8.8.8.8", "::1", "fd00::1"] {

@@ -29,24 +29,34 @@ pub(crate) struct Core {
     pub(crate) warm: WarmOptions,
 }
 
+/// How long a call waiting for a pool slot waits before it looks for an idle instance to evict.
+const SLOT_RECHECK: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// Where a call's instance comes from and goes back to: `None` for a fresh one per call.
 pub(crate) type Warm<'a> = Option<&'a Arc<IdleSet>>;
 
 impl Core {
     pub(crate) async fn slot(&self) -> Option<OwnedSemaphorePermit> {
         let slots = self.slots.clone()?;
-        if let Ok(slot) = slots.clone().try_acquire_owned() {
-            return Some(slot);
+        loop {
+            if let Ok(slot) = slots.clone().try_acquire_owned() {
+                return Some(slot);
+            }
+            // Idle warm instances hold pool slots: give the oldest back rather than wait. When
+            // none is idle, wait a little and look again: a warm call ending meanwhile puts its
+            // instance back idle, still holding its slot, and would never wake this waiter.
+            if !self.idle.evict_one() {
+                if let Ok(slot) = tokio::time::timeout(SLOT_RECHECK, slots.clone().acquire_owned()).await {
+                    // Never closed, so acquiring cannot fail.
+                    return slot.ok();
+                }
+            }
         }
-        // Idle warm instances hold pool slots: give the oldest back before waiting.
-        self.idle.evict_one();
-        // Never closed, so acquiring cannot fail.
-        slots.acquire_owned().await.ok()
     }
 
     /// A warm instance when one is idle, else a fresh one.
     async fn instance(&self, tenant: &Tenant, config: &Config, warm: Warm<'_>) -> Result<Instance, CallError> {
-        if let Some(instance) = warm.and_then(|set| set.take(&self.idle, &self.warm)) {
+        if let Some(instance) = warm.and_then(|set| set.take(&self.warm)) {
             return Ok(instance);
         }
         Instance::open((&self.engine, &self.pre, &self.roots), tenant, config, self.slot().await).await
@@ -55,7 +65,7 @@ impl Core {
     /// Puts a warm instance back after a call; one the sandbox stopped is dropped.
     fn release(&self, instance: Instance, warm: Warm<'_>, stopped: bool) {
         if let (Some(set), false) = (warm, stopped) {
-            set.put_back(instance, &self.idle, &self.warm);
+            set.put_back(instance, &self.warm);
         }
     }
 
@@ -170,7 +180,7 @@ impl Core {
         .await;
         match result {
             Ok((instance, handle, permit)) => {
-                let back = warm.map(|set| ReturnTo { set, registry: core.idle.clone(), options: core.warm.clone() });
+                let back = warm.map(|set| ReturnTo { set, options: core.warm.clone() });
                 Ok(EventStream::new(instance, handle, span, permit, back))
             }
             Err(e) => {

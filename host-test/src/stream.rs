@@ -56,13 +56,19 @@ impl EventStream {
                 self.buffered.extend(events);
                 if let Some(StreamEvent::Finish(end)) = self.buffered.back() {
                     telemetry::record_answer(&self.span, &end.model, end.stop_reason, end.usage);
+                    // The answer is complete: a warm instance goes back now, not only after a
+                    // caller asks past the finish event.
+                    self.end().await;
                 }
                 self.buffered.pop_front().map(Ok)
             }
             Err(e) => {
-                self.handle = None;
                 if matches!(e, CallError::Sandbox(_)) {
+                    self.handle = None;
                     self.instance = None; // never reused
+                } else {
+                    // The provider's error ends the stream; the instance is sound.
+                    self.end().await;
                 }
                 telemetry::record_error(&self.span, &e);
                 Some(Err(e))

@@ -54,7 +54,11 @@ impl Connections {
             .enable_http1()
             .wrap_connector(http);
         let client =
-            Client::builder(TokioExecutor::new()).pool_idle_timeout(IDLE_TIMEOUT).build(Connector { https, policy });
+            // The timer makes the pool close idle connections when they expire, not at the next use.
+            Client::builder(TokioExecutor::new())
+                .pool_timer(hyper_util::rt::TokioTimer::new())
+                .pool_idle_timeout(IDLE_TIMEOUT)
+                .build(Connector { https, policy });
         Self(client)
     }
 

@@ -6,7 +6,7 @@
 
 use crate::instance::Instance;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -17,9 +17,10 @@ pub struct WarmOptions {
     pub per_client: usize,
     /// Idle instances kept across the host; past it the one idle longest is dropped.
     pub max_idle: usize,
-    /// Calls an instance serves before it is replaced by a fresh one.
+    /// Guest calls an instance serves (a stream's batches count) before it is replaced.
     pub max_calls: u32,
-    /// How long an instance may stay idle before it is dropped.
+    /// How long an instance may stay idle; an older one is dropped when its client is next used
+    /// or when the host needs room.
     pub idle_timeout: Duration,
 }
 
@@ -33,71 +34,46 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Where a warm stream's instance goes once the stream has ended (the stream holds it, so that
-/// the stream needs to know nothing of the host).
-pub(crate) struct ReturnTo {
-    pub(crate) set: Arc<IdleSet>,
-    pub(crate) registry: Arc<IdleRegistry>,
-    pub(crate) options: WarmOptions,
+/// An idle instance and the number that names it in the host's record.
+struct Idle {
+    id: u64,
+    instance: Instance,
 }
 
-impl ReturnTo {
-    /// Puts the instance back into its warm client.
-    pub(crate) fn put_back(self, instance: Instance) {
-        self.set.put_back(instance, &self.registry, &self.options);
-    }
+/// One warm client's idle instances, oldest first. Dropping it (the last clone of its client is
+/// gone) gives their count back to the host.
+pub(crate) struct IdleSet {
+    idle: Mutex<VecDeque<Idle>>,
+    registry: Arc<IdleRegistry>,
 }
 
-/// One warm client's idle instances, oldest first.
-#[derive(Default)]
-pub(crate) struct IdleSet(Mutex<VecDeque<Instance>>);
-
-/// Every warm client's idle instances, for the host-wide cap: an entry per instance put back,
-/// oldest first; entries of instances taken again since are skipped when met.
+/// The host's record of every idle instance, oldest first, for the host-wide cap: entries of
+/// instances taken again since are skipped when met, and dropped when the record is compacted.
 #[derive(Default)]
 pub(crate) struct IdleRegistry {
-    returned: Mutex<VecDeque<Weak<IdleSet>>>,
+    returned: Mutex<VecDeque<(Weak<IdleSet>, u64)>>,
     idle: AtomicUsize,
+    next_id: AtomicU64,
 }
 
 impl IdleRegistry {
     /// Drops the instance idle longest anywhere on the host; false when there is none.
     pub(crate) fn evict_one(&self) -> bool {
         loop {
-            let Some(entry) = lock(&self.returned).pop_front() else {
+            let Some((set, id)) = lock(&self.returned).pop_front() else {
                 return false;
             };
-            let Some(set) = entry.upgrade() else { continue };
-            let (evicted, more) = {
-                let mut idle = lock(&set.0);
-                (idle.pop_front(), !idle.is_empty())
+            let Some(set) = set.upgrade() else { continue };
+            let evicted = {
+                let mut idle = lock(&set.idle);
+                let at = idle.iter().position(|i| i.id == id);
+                at.and_then(|at| idle.remove(at))
             };
-            if more {
-                // The set's next-oldest instance stays evictable.
-                lock(&self.returned).push_front(entry);
-            }
-            if let Some(instance) = evicted {
+            if let Some(evicted) = evicted {
                 self.idle.fetch_sub(1, Ordering::SeqCst);
-                drop(instance);
+                drop(evicted);
                 return true;
             }
-        }
-    }
-
-    /// Records that `set` just got an instance back. Instances taken again leave stale entries
-    /// behind; past twice the idle count the record is compacted to each live set's latest entry.
-    fn note(&self, set: &Arc<IdleSet>) {
-        let mut returned = lock(&self.returned);
-        returned.push_back(Arc::downgrade(set));
-        if returned.len() > 2 * self.idle() + 64 {
-            let mut seen = std::collections::HashSet::new();
-            let mut kept: VecDeque<Weak<IdleSet>> = VecDeque::new();
-            for entry in returned.drain(..).rev() {
-                if entry.strong_count() > 0 && seen.insert(entry.as_ptr()) {
-                    kept.push_front(entry);
-                }
-            }
-            *returned = kept;
         }
     }
 
@@ -105,14 +81,28 @@ impl IdleRegistry {
     pub(crate) fn idle(&self) -> usize {
         self.idle.load(Ordering::SeqCst)
     }
+
+    /// Records an instance put back. Past twice the idle count (plus a margin) the record is
+    /// compacted to the entries whose instance is still idle.
+    fn note(&self, set: &Arc<IdleSet>, id: u64) {
+        let mut returned = lock(&self.returned);
+        returned.push_back((Arc::downgrade(set), id));
+        if returned.len() > 2 * self.idle() + 64 {
+            returned.retain(|(set, id)| set.upgrade().is_some_and(|set| lock(&set.idle).iter().any(|i| i.id == *id)));
+        }
+    }
 }
 
 impl IdleSet {
+    pub(crate) fn new(registry: Arc<IdleRegistry>) -> Self {
+        Self { idle: Mutex::new(VecDeque::new()), registry }
+    }
+
     /// The most recently used idle instance that is still fresh enough; stale ones are dropped.
-    pub(crate) fn take(&self, registry: &IdleRegistry, options: &WarmOptions) -> Option<Instance> {
-        let mut idle = lock(&self.0);
-        while let Some(instance) = idle.pop_back() {
-            registry.idle.fetch_sub(1, Ordering::SeqCst);
+    pub(crate) fn take(&self, options: &WarmOptions) -> Option<Instance> {
+        let mut idle = lock(&self.idle);
+        while let Some(Idle { instance, .. }) = idle.pop_back() {
+            self.registry.idle.fetch_sub(1, Ordering::SeqCst);
             if instance.last_used.elapsed() < options.idle_timeout {
                 return Some(instance);
             }
@@ -121,28 +111,50 @@ impl IdleSet {
     }
 
     /// Keeps `instance` for the next call, unless it has served its calls; evicts past the caps.
-    pub(crate) fn put_back(self: &Arc<Self>, instance: Instance, registry: &IdleRegistry, options: &WarmOptions) {
+    pub(crate) fn put_back(self: &Arc<Self>, instance: Instance, options: &WarmOptions) {
         if instance.calls >= options.max_calls || options.per_client == 0 || options.max_idle == 0 {
             return;
         }
         let now = Instant::now();
+        let id = self.registry.next_id.fetch_add(1, Ordering::Relaxed);
         {
-            let mut idle = lock(&self.0);
+            let mut idle = lock(&self.idle);
             while idle.len() >= options.per_client
-                || idle.front().is_some_and(|i| now.duration_since(i.last_used) >= options.idle_timeout)
+                || idle.front().is_some_and(|i| now.duration_since(i.instance.last_used) >= options.idle_timeout)
             {
                 idle.pop_front();
-                registry.idle.fetch_sub(1, Ordering::SeqCst);
+                self.registry.idle.fetch_sub(1, Ordering::SeqCst);
             }
-            idle.push_back(instance);
-            registry.idle.fetch_add(1, Ordering::SeqCst);
+            idle.push_back(Idle { id, instance });
+            self.registry.idle.fetch_add(1, Ordering::SeqCst);
         }
-        registry.note(self);
-        while registry.idle() > options.max_idle && registry.evict_one() {}
+        self.registry.note(self, id);
+        while self.registry.idle() > options.max_idle && self.registry.evict_one() {}
     }
 
     /// How many instances this client keeps idle.
     pub(crate) fn len(&self) -> usize {
-        lock(&self.0).len()
+        lock(&self.idle).len()
+    }
+}
+
+impl Drop for IdleSet {
+    fn drop(&mut self) {
+        let gone = lock(&self.idle).len();
+        self.registry.idle.fetch_sub(gone, Ordering::SeqCst);
+    }
+}
+
+/// Where a warm stream's instance goes once the stream has ended (the stream holds it, so that
+/// the stream needs to know nothing of the host).
+pub(crate) struct ReturnTo {
+    pub(crate) set: Arc<IdleSet>,
+    pub(crate) options: WarmOptions,
+}
+
+impl ReturnTo {
+    /// Puts the instance back into its warm client.
+    pub(crate) fn put_back(self, instance: Instance) {
+        self.set.put_back(instance, &self.options);
     }
 }

@@ -26,7 +26,8 @@ pub struct WarmClient {
 
 impl WarmClient {
     pub(crate) fn new(core: Arc<Core>, tenant: Tenant, config: Config) -> Self {
-        Self { core, tenant, config, idle: Arc::new(IdleSet::default()) }
+        let idle = Arc::new(IdleSet::new(core.idle.clone()));
+        Self { core, tenant, config, idle }
     }
 
     /// How many of this client's instances are idle now.

@@ -16,7 +16,7 @@ pub fn finish_reason(reason: StopReason) -> &'static str {
 
 fn usage_json(usage: &crate::bindings::devsper::llm::types::Usage) -> Value {
     let (prompt, completion) = (usage.input_tokens, usage.output_tokens);
-    json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
+    json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": u64::from(prompt) + u64::from(completion)})
 }
 
 fn tool_call_json(call: &ToolCall) -> Value {

@@ -2,7 +2,9 @@
 //! discarded after a sandbox stop, recycled after a number of calls, capped across the host.
 
 use crate::support::{env, host, provider_error};
-use litellm_host::{Config, Host, HostOptions, Request, SandboxReason, StreamEvent, Tenant, WarmOptions};
+use litellm_host::{
+    Config, Host, HostOptions, PoolingOptions, Request, SandboxReason, StreamEvent, Tenant, WarmOptions,
+};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,4 +99,40 @@ async fn instances_are_recycled_and_capped_across_the_host() {
     assert_eq!(strict.idle_instances(), 2, "the host keeps at most max_idle");
     assert_eq!(clients[0].idle_instances(), 0, "the oldest idle instance was evicted");
     assert_eq!((clients[1].idle_instances(), clients[2].idle_instances()), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_waiting_for_a_pool_slot_gets_one_a_warm_instance_gave_back() {
+    let env = env().await;
+    let pooling = PoolingOptions { max_instances: 1, ..PoolingOptions::default() };
+    let tiny = Host::with_options(HostOptions { pooling: Some(pooling), ..HostOptions::default() }).unwrap();
+    let warm = tiny.warm(&env.tenant, env.config());
+    // The only slot is in use by a warm stream (held open by the mock's gate) while another call
+    // starts waiting for one.
+    let mut stream = warm.stream(Request::user("litellm:mock/stream-gated", "x")).await.unwrap();
+    let other = Tenant::new("other").allow_origin(&env.mock.base_url());
+    let waiting = tokio::spawn({
+        let (tiny, config) = (tiny.clone(), env.config());
+        async move { tiny.generate(&other, config, Request::user("litellm:m", "waited")).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "the second call waits for the slot");
+    env.mock.release_gate();
+    while let Some(event) = stream.next().await {
+        event.unwrap();
+    }
+    // The stream's instance went back idle, still holding the slot: the waiter must evict it.
+    let answer = tokio::time::timeout(Duration::from_secs(5), waiting).await.expect("the waiting call got a slot");
+    assert_eq!(answer.unwrap().unwrap().content, "You said: waited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_warm_client_gives_its_instances_back_to_the_host_count() {
+    let env = env().await;
+    let counted = Host::with_options(HostOptions::default()).unwrap();
+    let warm = counted.warm(&env.tenant, env.config());
+    warm.generate(Request::user("litellm:m", "x")).await.unwrap();
+    assert_eq!(counted.idle_instances(), 1);
+    drop(warm);
+    assert_eq!(counted.idle_instances(), 0);
 }

@@ -214,13 +214,21 @@ async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
             Ok(s) => s,
             Err(e) => return failed(e),
         };
+        let mut refusing = false;
         let mut out = std::io::stdout().lock();
         while let Some(event) = stream.next().await {
             match event {
                 Ok(event) if args.json => writeln!(out, "{}", serde_json::to_string(&json::event(&event))?)?,
                 Ok(StreamEvent::Text(t)) => write!(out, "{t}")?,
                 Ok(StreamEvent::ToolCall(call)) => writeln!(out, "{}", json::tool_call_line(&call))?,
-                Ok(StreamEvent::Refusal(text)) => write!(out, "refusal: {text}")?,
+                Ok(StreamEvent::Refusal(text)) => {
+                    // A refusal streams in pieces: the label once, before the first.
+                    if !refusing {
+                        write!(out, "refusal: ")?;
+                        refusing = true;
+                    }
+                    write!(out, "{text}")?
+                }
                 Ok(StreamEvent::Finish(end)) => {
                     writeln!(out)?;
                     if args.verbose {
