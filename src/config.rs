@@ -136,6 +136,8 @@ impl Settings {
         if api_version.is_empty() || !api_version.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
             return Err(Error::InvalidRequest(format!("api-version {api_version:?} is not a version")));
         }
+        let headers = checked_headers(&config.headers)?;
+        let api_key = api_key.hiding(headers.iter().map(|(_, value)| value.as_str()));
         let mut endpoint = Endpoint::parse(&base_url)?;
         if profile == Profile::Azure {
             // The resource endpoint is often given with the `/openai` the routes add again.
@@ -147,7 +149,7 @@ impl Settings {
             profile,
             endpoint,
             api_key,
-            headers: checked_headers(&config.headers)?,
+            headers,
             api_version,
             connect_timeout_ms: positive(config.connect_timeout_ms, DEFAULT_CONNECT_TIMEOUT_MS, "connect-timeout-ms")?,
             first_byte_timeout_ms: positive(

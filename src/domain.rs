@@ -213,13 +213,28 @@ impl Error {
     }
 }
 
-/// The API key: shown as `***` by `Debug`, so that no log of a config can leak it.
+/// The API key: shown as `***` by `Debug`, so that no log of a config can leak it. It also
+/// carries the other secrets of the config (extra header values, which may hold tokens), so that
+/// scrubbing what a server echoes removes them too.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct ApiKey(String);
+pub struct ApiKey(String, Vec<String>);
+
+/// Header values shorter than this are not scrubbed: too short to be a token, and replacing them
+/// would mangle ordinary words of a message.
+const MIN_HIDDEN_LEN: usize = 8;
 
 impl ApiKey {
     pub fn new(key: impl Into<String>) -> Self {
-        Self(key.into())
+        Self(key.into(), Vec::new())
+    }
+    /// The same key, also hiding `values` (those long enough to be tokens) wherever it is scrubbed.
+    pub fn hiding<'a>(mut self, values: impl IntoIterator<Item = &'a str>) -> Self {
+        self.1.extend(values.into_iter().filter(|v| v.len() >= MIN_HIDDEN_LEN).map(str::to_string));
+        self
+    }
+    /// The key (when not empty) and every other secret, for scrubbing.
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.0.as_str()).chain(self.1.iter().map(String::as_str)).filter(|s| !s.is_empty())
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -14,11 +14,13 @@ const REDACTED: &str = "[redacted]";
 
 /// Removes every occurrence of the key from a text that came from outside.
 pub fn scrub(text: &str, key: &ApiKey) -> String {
-    if key.is_empty() {
-        text.to_string()
-    } else {
-        text.replace(key.expose(), REDACTED)
+    let mut text = text.to_string();
+    for secret in key.secrets() {
+        if text.contains(secret) {
+            text = text.replace(secret, REDACTED);
+        }
     }
+    text
 }
 
 /// Cuts a message to `MAX_MESSAGE_CHARS` characters, marking the cut.
@@ -232,6 +234,10 @@ mod tests {
         let long = format!(r#"{{"error":{{"message":"{}"}}}}"#, "x".repeat(5000));
         let e = from_answer(400, long.as_bytes(), None, &key());
         assert_eq!(api(&e).message.chars().count(), MAX_MESSAGE_CHARS + 1);
+        let hiding = ApiKey::new("sk-secret-123").hiding(["gateway-token-456", "short"]);
+        let echoed = br#"{"error":{"message":"token gateway-token-456 and short words stay"}}"#;
+        let e = from_answer(403, echoed, None, &hiding);
+        assert_eq!(api(&e).message, "token [redacted] and short words stay");
         let echo = br#"{"error":{"message":"bad key Bearer sk-secret-123","code":"sk-secret-123"}}"#;
         let e = from_answer(401, echo, None, &key());
         assert!(!format!("{e:?}").contains("sk-secret-123"));
