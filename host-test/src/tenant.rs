@@ -20,7 +20,8 @@ pub const DEFAULT_CALL_DEADLINE: Duration = Duration::from_secs(120);
 pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 64;
 
 /// Who a call runs for, and what it may do. Cheap to clone; clones share the concurrency count
-/// and the connection pool.
+/// and the connection pool. The pool is made on the tenant's first call, with that host's roots
+/// ([`crate::HostOptions::tls`]): use a tenant with one host (or hosts with the same roots).
 ///
 /// By default a tenant may reach no origin at all: allow each endpoint with [`Tenant::allow_origin`].
 #[derive(Clone)]
