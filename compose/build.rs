@@ -28,7 +28,7 @@ fn main() {
     let target_dir = out_dir.join("guest-target");
     build_components(&root, &target_dir);
     let built = target_dir.join(TARGET).join("guest");
-    let provider = existing(built.join("litellm_provider.wasm"));
+    let (provider, _) = optimise(&existing(built.join("litellm_provider.wasm")));
     let agent = existing(built.join("litellm-agent.wasm"));
     let gateway = existing(built.join("litellm_gateway.wasm"));
 

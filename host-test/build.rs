@@ -1,6 +1,7 @@
 //! Builds the guest component (profile `guest`: release, small; `wasm32-wasip2`) with a nested
 //! cargo and hands its path to the crate as `LITELLM_PROVIDER_WASM`. First it makes sure the
-//! `wasm32-wasip2` standard library is there (see `build-support/guest_build.rs`).
+//! `wasm32-wasip2` standard library is there (see `build-support/guest_build.rs`). With
+//! `LITELLM_WASM_OPT` naming a binaryen `wasm-opt`, the component is shrunk with it first.
 
 use std::env;
 use std::path::PathBuf;
@@ -19,5 +20,7 @@ fn main() {
     build_guests(&root, &target_dir, &["litellm-provider"]);
     let wasm = target_dir.join(TARGET).join("guest/litellm_provider.wasm");
     assert!(wasm.exists(), "the guest build did not produce {}", wasm.display());
+    let (wasm, how) = optimise(&wasm);
     println!("cargo:rustc-env=LITELLM_PROVIDER_WASM={}", wasm.display());
+    println!("cargo:rustc-env=LITELLM_PROVIDER_WASM_BUILD=`cargo build --profile guest`, {how}");
 }

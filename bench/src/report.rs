@@ -167,11 +167,12 @@ pub fn render(r: &Results) -> String {
     let z = &r.size;
     let _ = writeln!(
         out,
-        "\n### Component size\n\nThe component the host loads, as `host-test/build.rs` builds it \
-         (release, with the workspace's release profile, which has `strip = true`).\n"
+        "\n### Component size\n\nThe component the host loads, as `host-test/build.rs` made it: {} \
+         (the `guest` profile: `opt-level = \"z\"`, fat LTO, `strip = true`).\n",
+        litellm_host::COMPONENT_BUILD
     );
     let _ = writeln!(out, "| file | bytes |\n|---|---:|");
-    let _ = writeln!(out, "| `litellm_provider.wasm` as built | {} ({}) |", z.bytes, bytes(z.bytes as f64));
+    let _ = writeln!(out, "| `{}` | {} ({}) |", file_name(&z.path), z.bytes, bytes(z.bytes as f64));
     match (z.stripped, z.stripped_all) {
         (Some(a), Some(b)) => {
             let _ = writeln!(
@@ -240,4 +241,9 @@ mod tests {
         assert!(again.contains("new table") && !again.contains("\ntable\n"));
         assert!(again.ends_with("## Where the time goes\n"));
     }
+}
+
+/// The last part of a path, for a table.
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }

@@ -71,3 +71,7 @@ pub use warm_client::WarmClient;
 
 /// The component built by this crate's `build.rs`.
 pub const COMPONENT_PATH: &str = env!("LITELLM_PROVIDER_WASM");
+
+/// How [`COMPONENT_PATH`] was made: the guest profile's cargo build, and whether `wasm-opt` shrank
+/// it afterwards (`LITELLM_WASM_OPT` at build time; see the README's "Size").
+pub const COMPONENT_BUILD: &str = env!("LITELLM_PROVIDER_WASM_BUILD");

@@ -12,6 +12,22 @@ fn imports_only_standard_wasi_0_2() {
     }
 }
 
+/// With `LITELLM_WASM_OPT` at build time the host loads `litellm_provider.opt.wasm`, and cargo's
+/// own output beside it must be the bigger one; without it, cargo's output itself.
+#[test]
+fn the_component_is_the_one_the_build_describes() {
+    let loaded = std::path::Path::new(litellm_host::COMPONENT_PATH);
+    let size = |p: &std::path::Path| std::fs::metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).len();
+    if litellm_host::COMPONENT_BUILD.contains("wasm-opt") {
+        assert!(loaded.ends_with("litellm_provider.opt.wasm"), "{}", loaded.display());
+        let as_built = loaded.with_file_name("litellm_provider.wasm");
+        assert!(size(loaded) < size(&as_built), "wasm-opt made {} no smaller", loaded.display());
+    } else {
+        assert!(loaded.ends_with("litellm_provider.wasm"), "{}", loaded.display());
+        assert!(litellm_host::COMPONENT_BUILD.contains("as cargo built it"), "{}", litellm_host::COMPONENT_BUILD);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn name_and_supported_models() {
     let env = env().await;
