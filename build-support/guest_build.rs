@@ -134,7 +134,7 @@ fn optimise(component: &std::path::Path) -> (std::path::PathBuf, String) {
     let core_out = component.with_extension("core.opt.wasm");
     std::fs::write(&core_in, &bytes[range]).expect("writing the core module");
     let mut args: Vec<&std::ffi::OsStr> = vec!["-Oz".as_ref()];
-    args.extend(WASM_FEATURES.iter().map(|f| std::ffi::OsStr::new(f)));
+    args.extend(WASM_FEATURES.iter().map(std::ffi::OsStr::new));
     args.extend([core_in.as_os_str(), "-o".as_ref(), core_out.as_os_str()]);
     run(&args);
     let optimised = std::fs::read(&core_out).expect("reading wasm-opt's output");

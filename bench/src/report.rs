@@ -216,6 +216,11 @@ pub fn splice(existing: Option<&str>, intro: &str, section: &str) -> String {
     format!("{}\n\n{block}\n", intro.trim_end())
 }
 
+/// The last part of a path, for a table.
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,9 +246,4 @@ mod tests {
         assert!(again.contains("new table") && !again.contains("\ntable\n"));
         assert!(again.ends_with("## Where the time goes\n"));
     }
-}
-
-/// The last part of a path, for a table.
-fn file_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
 }
