@@ -20,7 +20,25 @@ pub fn pooling_options() -> HostOptions {
     if let Some(bytes) = std::env::var("BENCH_KEEP_RESIDENT").ok().and_then(|b| b.parse().ok()) {
         pooling.keep_resident_bytes = bytes;
     }
-    HostOptions { pooling: Some(pooling), ..HostOptions::default() }
+    HostOptions { pooling: Some(pooling), ..default_options() }
+}
+
+/// An on-demand host: wasmtime's default allocator.
+pub fn default_options() -> HostOptions {
+    HostOptions { component_path: Some(component_file().0.into()), ..HostOptions::default() }
+}
+
+/// The component every component variant loads, and how it was made: the host's own
+/// ([`litellm_host::COMPONENT_PATH`]) unless `BENCH_COMPONENT` names another file, so that two
+/// builds of the component can be measured by one bench binary, one run after the other.
+pub fn component_file() -> (String, String) {
+    match std::env::var("BENCH_COMPONENT") {
+        Ok(path) if !path.is_empty() => (path, "the file `BENCH_COMPONENT` names".to_owned()),
+        _ => (
+            litellm_host::COMPONENT_PATH.to_owned(),
+            format!("as `host-test/build.rs` made it: {}", litellm_host::COMPONENT_BUILD),
+        ),
+    }
 }
 
 /// A tenant allowed the mock only.

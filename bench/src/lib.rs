@@ -26,10 +26,10 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use anyhow::ensure;
-use litellm_host::{CaBundle, Host, HostOptions};
+use litellm_host::{CaBundle, Host};
 use litellm_mock::{MockServer, TlsOptions};
 
-pub use caller::{config_for, pooling_options, tenant_for, Caller, CallerStream, Event, StreamTimes, Variant};
+pub use caller::{component_file, config_for, default_options, pooling_options, tenant_for, Caller, CallerStream, Event, StreamTimes, Variant};
 pub use latency::LatencyRow;
 pub use machine::{backtrace_env, load, machine, revision, Machine};
 pub use memory::{memory, memory_probe, probe_line, vm_rss, MemoryFigure, MemoryMode};
@@ -72,7 +72,7 @@ impl Bench {
         let ca = CaBundle::from_pem(ca_pem.as_bytes())?;
         let mut setup = Vec::new();
         let started = Instant::now();
-        let default = Arc::new(Host::with_options(HostOptions::default())?);
+        let default = Arc::new(Host::with_options(default_options())?);
         setup.push(("host, default allocator: engine, compile, link".to_owned(), started.elapsed()));
         let started = Instant::now();
         let pooling = Arc::new(Host::with_options(pooling_options())?);

@@ -6,6 +6,8 @@ use anyhow::{ensure, Context};
 #[derive(Debug, Clone)]
 pub struct SizeFigure {
     pub path: String,
+    /// How the file was made (see [`crate::caller::component_file`]).
+    pub made: String,
     pub bytes: u64,
     /// `wasm-tools strip` (keeps `name` and `component-type`).
     pub stripped: Option<u64>,
@@ -17,7 +19,8 @@ pub struct SizeFigure {
 
 /// The component's size, and with `wasm-tools` (`$WASM_TOOLS` or on `PATH`) its stripped sizes.
 pub fn component_size() -> anyhow::Result<SizeFigure> {
-    let path = litellm_host::COMPONENT_PATH;
+    let (path, made) = crate::caller::component_file();
+    let path = path.as_str();
     let bytes = std::fs::metadata(path).with_context(|| format!("reading {path}"))?.len();
     let tool = std::env::var_os("WASM_TOOLS").unwrap_or_else(|| "wasm-tools".into());
     let strip = |all: bool| -> anyhow::Result<u64> {
@@ -37,5 +40,5 @@ pub fn component_size() -> anyhow::Result<SizeFigure> {
         (Ok(a), Ok(b)) => (Some(a), Some(b), None),
         (Err(e), _) | (_, Err(e)) => (None, None, Some(format!("{e:#}"))),
     };
-    Ok(SizeFigure { path: path.to_owned(), bytes, stripped, stripped_all, note })
+    Ok(SizeFigure { path: path.to_owned(), made, bytes, stripped, stripped_all, note })
 }

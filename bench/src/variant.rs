@@ -2,7 +2,7 @@
 
 use litellm_host::HostOptions;
 
-use crate::caller::pooling_options;
+use crate::caller::{default_options, pooling_options};
 
 /// The ways a call is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +97,7 @@ impl Variant {
     /// The host of a component variant; `None` for native, which has none.
     pub fn host_options(self) -> Option<HostOptions> {
         match self {
-            Variant::Default => Some(HostOptions::default()),
+            Variant::Default => Some(default_options()),
             Variant::Native | Variant::HttpsNative | Variant::Seed | Variant::DevsperWasm => None,
             _ => Some(pooling_options()),
         }
