@@ -29,7 +29,10 @@ use anyhow::ensure;
 use litellm_host::{CaBundle, Host};
 use litellm_mock::{MockServer, TlsOptions};
 
-pub use caller::{component_file, config_for, default_options, pooling_options, tenant_for, Caller, CallerStream, Event, StreamTimes, Variant};
+pub use caller::{
+    component_file, config_for, default_options, pooling_options, tenant_for, Caller, CallerStream, Event, StreamTimes,
+    Variant,
+};
 pub use latency::LatencyRow;
 pub use machine::{backtrace_env, load, machine, revision, Machine};
 pub use memory::{memory, memory_probe, probe_line, vm_rss, MemoryFigure, MemoryMode};
