@@ -22,7 +22,7 @@ impl Client {
 
     /// One chat completion: POST `{base}/v1/chat/completions`, the whole answer parsed.
     pub fn generate(&self, chat: &ChatRequest) -> Result<ChatResponse, Error> {
-        let body = request::chat_body(chat, false)?;
+        let body = request::chat_body(chat, false, self.settings.profile)?;
         let model = request::wire_model(&chat.model);
         let path = self.settings.route("chat/completions", model)?;
         http::send(&self.settings, self.whole(&path, Some(&body)), |answer| {

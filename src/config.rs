@@ -1,12 +1,14 @@
 //! Resolving a `ClientConfig` (plus the environment) into the settings a client works with.
 
-use crate::domain::{ApiKey, ClientConfig, Error, Profile};
+use crate::domain::{ApiKey, ClientConfig, Error, Profile, TokenLimitField};
 pub use crate::endpoint::{Endpoint, Scheme};
 
 /// The base URL used when neither the config nor `LITELLM_BASE_URL` names one (the seed's default).
 pub const DEFAULT_BASE_URL: &str = "http://localhost:4000";
 pub const ENV_BASE_URL: &str = "LITELLM_BASE_URL";
 pub const ENV_API_KEY: &str = "LITELLM_API_KEY";
+/// A profile's name (`litellm`, `openai`, `azure`, `ollama`, `vllm`), for a config that names none.
+pub const ENV_PROFILE: &str = "LITELLM_PROFILE";
 
 pub const DEFAULT_CONNECT_TIMEOUT_MS: u32 = 10_000;
 pub const DEFAULT_FIRST_BYTE_TIMEOUT_MS: u32 = 60_000;
@@ -42,6 +44,50 @@ impl Profile {
             Profile::Vllm => "http://localhost:8000",
         }
     }
+
+    /// The profile of a name as the contract spells it.
+    pub fn from_name(name: &str) -> Option<Profile> {
+        Some(match name {
+            "litellm" => Profile::Litellm,
+            "openai" => Profile::Openai,
+            "azure" => Profile::Azure,
+            "ollama" => Profile::Ollama,
+            "vllm" => Profile::Vllm,
+            _ => return None,
+        })
+    }
+
+    /// The field the token cap goes in when the request picks none. OpenAI's reasoning models
+    /// (GPT-5-class, o-series) reject `max_tokens` with 400 `unsupported_parameter`, and every
+    /// OpenAI model takes `max_completion_tokens`; LiteLLM, vLLM, Ollama, llama.cpp, DeepSeek and
+    /// Kimi read `max_tokens` (sources in docs/wire.md).
+    pub fn token_limit_field(self) -> TokenLimitField {
+        match self {
+            Profile::Openai | Profile::Azure => TokenLimitField::MaxCompletionTokens,
+            Profile::Litellm | Profile::Ollama | Profile::Vllm => TokenLimitField::MaxTokens,
+        }
+    }
+
+    /// The message field an assistant turn's reasoning goes back in, if any. DeepSeek and Kimi
+    /// in thinking mode require `reasoning_content` on tool-calling turns, LiteLLM forwards it and
+    /// llama.cpp reads it; vLLM and Ollama read `reasoning` (vLLM drops `reasoning_content`);
+    /// OpenAI keeps reasoning on its side, so `openai` and `azure` send none (docs/wire.md).
+    pub fn reasoning_field(self) -> Option<ReasoningField> {
+        match self {
+            Profile::Litellm => Some(ReasoningField::ReasoningContent),
+            Profile::Vllm | Profile::Ollama => Some(ReasoningField::Reasoning),
+            Profile::Openai | Profile::Azure => None,
+        }
+    }
+}
+
+/// The message field that carries reasoning back to the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasoningField {
+    /// `reasoning_content`: DeepSeek, Kimi, LiteLLM, llama.cpp.
+    ReasoningContent,
+    /// `reasoning`: vLLM, Ollama.
+    Reasoning,
 }
 
 fn checked_headers(headers: &[(String, String)]) -> Result<Vec<(String, String)>, Error> {
@@ -114,9 +160,18 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Applies the config, then the environment (`LITELLM_BASE_URL`, `LITELLM_API_KEY`), then defaults.
+    /// Applies the config, then the environment (`LITELLM_PROFILE`, `LITELLM_BASE_URL`,
+    /// `LITELLM_API_KEY`), then defaults.
     pub fn resolve(config: &ClientConfig, env: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let profile = config.profile.unwrap_or_default();
+        let profile = match (config.profile, env(ENV_PROFILE).filter(|p| !p.trim().is_empty())) {
+            (Some(profile), _) => profile,
+            (None, Some(name)) => Profile::from_name(name.trim()).ok_or_else(|| {
+                Error::InvalidRequest(format!(
+                    "{ENV_PROFILE} {name:?} is not a profile (litellm, openai, azure, ollama, vllm)"
+                ))
+            })?,
+            (None, None) => Profile::default(),
+        };
         let base_url = config
             .base_url
             .clone()
@@ -198,9 +253,37 @@ mod tests {
         assert!(s.api_key.is_empty(), "an explicit empty key wins over the environment");
 
         let s = Settings::resolve(&ClientConfig::default(), no_env).unwrap();
-        assert_eq!(s.endpoint.authority, "localhost:4000");
+        assert_eq!((s.profile, s.endpoint.authority.as_str()), (Profile::Litellm, "localhost:4000"));
         assert!(s.api_key.is_empty());
         assert_eq!(s.max_retries, DEFAULT_MAX_RETRIES);
+    }
+
+    #[test]
+    fn the_profile_comes_from_the_config_then_litellm_profile() {
+        let openai = |name: &str| (name == ENV_PROFILE).then(|| " openai".to_string());
+        let s = Settings::resolve(&ClientConfig::default(), openai).unwrap();
+        assert_eq!((s.profile, s.endpoint.authority.as_str()), (Profile::Openai, "api.openai.com"));
+        let vllm = ClientConfig { profile: Some(Profile::Vllm), ..Default::default() };
+        assert_eq!(Settings::resolve(&vllm, openai).unwrap().profile, Profile::Vllm, "the config wins");
+        let typo = |name: &str| (name == ENV_PROFILE).then(|| "OpenAI".to_string());
+        match Settings::resolve(&ClientConfig::default(), typo) {
+            Err(Error::InvalidRequest(m)) => assert!(m.contains("LITELLM_PROFILE") && m.contains("OpenAI"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let wire: Vec<_> = [Profile::Litellm, Profile::Openai, Profile::Azure, Profile::Ollama, Profile::Vllm]
+            .map(|p| (p.token_limit_field(), p.reasoning_field()))
+            .into();
+        use {ReasoningField::*, TokenLimitField::*};
+        assert_eq!(
+            wire,
+            [
+                (MaxTokens, Some(ReasoningContent)),
+                (MaxCompletionTokens, None),
+                (MaxCompletionTokens, None),
+                (MaxTokens, Some(Reasoning)),
+                (MaxTokens, Some(Reasoning))
+            ]
+        );
     }
 
     #[test]

@@ -33,9 +33,18 @@ pub fn request_in(r: wit::Request) -> domain::ChatRequest {
         tools: r
             .tools
             .into_iter()
-            .map(|t| domain::ToolDef { name: t.name, description: t.description, parameters: t.parameters })
+            .map(|t| domain::ToolDef {
+                name: t.name,
+                description: t.description,
+                parameters: t.parameters,
+                strict: t.strict,
+            })
             .collect(),
         max_tokens: r.max_tokens,
+        max_tokens_field: r.max_tokens_field.map(|f| match f {
+            wit::TokenLimitField::MaxTokens => domain::TokenLimitField::MaxTokens,
+            wit::TokenLimitField::MaxCompletionTokens => domain::TokenLimitField::MaxCompletionTokens,
+        }),
         temperature: r.temperature,
         system: r.system,
         top_p: r.top_p,
@@ -58,6 +67,15 @@ pub fn request_in(r: wit::Request) -> domain::ChatRequest {
             wit::ToolChoice::Named(name) => domain::ToolChoice::Named(name),
         }),
         parallel_tool_calls: r.parallel_tool_calls,
+        reasoning_effort: r.reasoning_effort.map(|e| match e {
+            wit::ReasoningEffort::None => domain::ReasoningEffort::None,
+            wit::ReasoningEffort::Minimal => domain::ReasoningEffort::Minimal,
+            wit::ReasoningEffort::Low => domain::ReasoningEffort::Low,
+            wit::ReasoningEffort::Medium => domain::ReasoningEffort::Medium,
+            wit::ReasoningEffort::High => domain::ReasoningEffort::High,
+            wit::ReasoningEffort::Xhigh => domain::ReasoningEffort::Xhigh,
+            wit::ReasoningEffort::Max => domain::ReasoningEffort::Max,
+        }),
         extra_body: r.extra_body,
     }
 }
@@ -77,6 +95,10 @@ fn message_in(m: wit::Message) -> domain::Message {
             .map(|p| match p {
                 wit::ContentPart::Text(t) => domain::ContentPart::Text(t),
                 wit::ContentPart::Image(i) => domain::ContentPart::Image { url: i.url, detail: i.detail },
+                wit::ContentPart::File(f) => {
+                    domain::ContentPart::File { data: f.data, file_id: f.file_id, filename: f.filename }
+                }
+                wit::ContentPart::InputAudio(a) => domain::ContentPart::InputAudio { data: a.data, format: a.format },
             })
             .collect(),
         tool_calls: m
@@ -85,6 +107,7 @@ fn message_in(m: wit::Message) -> domain::Message {
             .map(|c| domain::ToolCall { id: c.id, name: c.name, arguments: c.arguments })
             .collect(),
         tool_call_id: m.tool_call_id,
+        reasoning: m.reasoning,
     }
 }
 
@@ -131,7 +154,13 @@ fn tool_call_out(c: domain::ToolCall) -> wit::ToolCall {
 }
 
 fn usage_out(u: domain::Usage) -> wit::Usage {
-    wit::Usage { input_tokens: u.input_tokens, output_tokens: u.output_tokens }
+    wit::Usage {
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        cached_input_tokens: u.cached_input_tokens,
+        cache_write_input_tokens: u.cache_write_input_tokens,
+        reasoning_tokens: u.reasoning_tokens,
+    }
 }
 
 fn stop_out(s: domain::StopReason) -> wit::StopReason {

@@ -13,11 +13,13 @@ pub enum Role {
 }
 
 /// A function the model may call; `parameters` is JSON Schema text.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ToolDef {
     pub name: String,
     pub description: Option<String>,
     pub parameters: String,
+    /// OpenAI's `strict`: the arguments must follow the schema exactly.
+    pub strict: Option<bool>,
 }
 
 /// A call of a tool by the model; `arguments` is JSON text as the model wrote it.
@@ -32,7 +34,21 @@ pub struct ToolCall {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContentPart {
     Text(String),
-    Image { url: String, detail: Option<String> },
+    Image {
+        url: String,
+        detail: Option<String>,
+    },
+    /// A file as a `data:` URL or a server's file id (exactly one of them).
+    File {
+        data: Option<String>,
+        file_id: Option<String>,
+        filename: Option<String>,
+    },
+    /// Base64 audio and its format (`wav`, `mp3`).
+    InputAudio {
+        data: String,
+        format: String,
+    },
 }
 
 /// One message of the conversation.
@@ -43,13 +59,41 @@ pub struct Message {
     pub parts: Vec<ContentPart>,
     pub tool_calls: Vec<ToolCall>,
     pub tool_call_id: Option<String>,
+    /// An assistant turn's reasoning, handed back where the profile takes it.
+    pub reasoning: Option<String>,
 }
 
 impl Message {
     /// A message with text only.
     pub fn text(role: Role, content: impl Into<String>) -> Self {
-        Self { role, content: content.into(), parts: Vec::new(), tool_calls: Vec::new(), tool_call_id: None }
+        Self {
+            role,
+            content: content.into(),
+            parts: Vec::new(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            reasoning: None,
+        }
     }
+}
+
+/// How much a reasoning model should think: OpenAI's `reasoning_effort` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasoningEffort {
+    None,
+    Minimal,
+    Low,
+    Medium,
+    High,
+    Xhigh,
+    Max,
+}
+
+/// The body field that carries the token cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenLimitField {
+    MaxTokens,
+    MaxCompletionTokens,
 }
 
 /// Which tool the model must call.
@@ -77,6 +121,8 @@ pub struct ChatRequest {
     pub messages: Vec<Message>,
     pub tools: Vec<ToolDef>,
     pub max_tokens: Option<u32>,
+    /// The field `max_tokens` goes as; none: the profile's.
+    pub max_tokens_field: Option<TokenLimitField>,
     pub temperature: Option<f32>,
     pub system: Option<String>,
     pub top_p: Option<f32>,
@@ -88,6 +134,7 @@ pub struct ChatRequest {
     pub response_format: Option<ResponseFormat>,
     pub tool_choice: Option<ToolChoice>,
     pub parallel_tool_calls: Option<bool>,
+    pub reasoning_effort: Option<ReasoningEffort>,
     /// A JSON object (text) merged into the body last.
     pub extra_body: Option<String>,
 }
@@ -102,11 +149,14 @@ pub enum StopReason {
     ContentFilter,
 }
 
-/// Tokens counted by the endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Tokens counted by the endpoint; the optional counts are `None` when it did not send them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {
     pub input_tokens: u32,
     pub output_tokens: u32,
+    pub cached_input_tokens: Option<u32>,
+    pub cache_write_input_tokens: Option<u32>,
+    pub reasoning_tokens: Option<u32>,
 }
 
 /// A chat completion.

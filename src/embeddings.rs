@@ -48,7 +48,7 @@ struct EmbeddingsBody<'a> {
 struct EmbeddingsAnswer {
     data: Option<Vec<EmbeddingItem>>,
     model: Option<String>,
-    usage: Option<Value>,
+    usage: Option<crate::wire::WireUsage>,
     error: Option<Value>,
 }
 
@@ -135,15 +135,8 @@ pub fn parse_embeddings(
     }
     items.sort_by_key(|item| item.index.unwrap_or(usize::MAX));
     let embeddings = items.into_iter().map(|item| vector(item.embedding)).collect::<Result<Vec<_>, _>>()?;
-    let tokens = |name: &str| {
-        answer
-            .usage
-            .as_ref()
-            .and_then(|u| u.get(name))
-            .and_then(Value::as_u64)
-            .map(|v| v.min(u64::from(u32::MAX)) as u32)
-    };
-    let usage = tokens("prompt_tokens").map(|input_tokens| Usage { input_tokens, output_tokens: 0 });
+    // Embeddings generate nothing: `output-tokens` is 0 whatever the server says.
+    let usage = crate::response::usage(answer.usage).map(|u| Usage { output_tokens: 0, ..u });
     Ok(EmbeddingsResponse { embeddings, model: answer.model.unwrap_or_else(|| requested_model.to_string()), usage })
 }
 
@@ -185,7 +178,7 @@ mod tests {
         );
         let r = parse_embeddings(body.as_bytes(), 2, "asked", &ApiKey::default()).unwrap();
         assert_eq!(r.embeddings, vec![vec![0.25, 1.0], vec![1.5, 2.0]]);
-        assert_eq!((r.model.as_str(), r.usage), ("e3", Some(Usage { input_tokens: 4, output_tokens: 0 })));
+        assert_eq!((r.model.as_str(), r.usage), ("e3", Some(Usage { input_tokens: 4, ..Usage::default() })));
         for bad in
             [r#"{"data":[]}"#, r#"{"data":[{"embedding":["x"]}]}"#, r#"{"data":[{"embedding":"!!"}]}"#, "[", "{}"]
         {

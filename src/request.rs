@@ -1,6 +1,9 @@
 //! Turning a caller's (checked) request into OpenAI JSON.
 
-use crate::domain::{ChatRequest, ContentPart, Error, ResponseFormat, Role, ToolChoice};
+use crate::config::ReasoningField;
+use crate::domain::{
+    ChatRequest, ContentPart, Error, Profile, ReasoningEffort, ResponseFormat, Role, TokenLimitField, ToolChoice,
+};
 use crate::validate;
 use crate::wire::{
     ChatBody, Stop, StreamOptions, WireContent, WireFunction, WireFunctionCall, WireMessage, WireTool, WireToolCall,
@@ -48,6 +51,19 @@ fn content_parts(text: &str, parts: &[ContentPart]) -> Vec<Value> {
                 }
                 object([("type", "image_url".into()), ("image_url", Value::Object(image))])
             }
+            ContentPart::File { data, file_id, filename } => {
+                let mut file = Map::new();
+                for (key, value) in [("file_data", data), ("file_id", file_id), ("filename", filename)] {
+                    if let Some(value) = value {
+                        file.insert(key.into(), value.as_str().into());
+                    }
+                }
+                object([("type", "file".into()), ("file", Value::Object(file))])
+            }
+            ContentPart::InputAudio { data, format } => object([
+                ("type", "input_audio".into()),
+                ("input_audio", object([("data", data.as_str().into()), ("format", format.as_str().into())])),
+            ]),
         });
     }
     wire
@@ -86,8 +102,28 @@ fn response_format(format: &ResponseFormat) -> Result<Value, Error> {
     })
 }
 
-/// The request body for `/v1/chat/completions`, after `validate`.
-pub fn chat_body(request: &ChatRequest, stream: bool) -> Result<Vec<u8>, Error> {
+/// An assistant turn's reasoning for the body field `field`: only an assistant's, only when the
+/// profile sends it in that field, and never empty (Kimi takes `""` for a missing one).
+fn reasoning(m: &crate::domain::Message, sent_as: Option<ReasoningField>, field: ReasoningField) -> Option<&str> {
+    m.reasoning.as_deref().filter(|r| sent_as == Some(field) && m.role == Role::Assistant && !r.is_empty())
+}
+
+/// OpenAI's name of a reasoning effort.
+fn reasoning_effort(effort: ReasoningEffort) -> &'static str {
+    match effort {
+        ReasoningEffort::None => "none",
+        ReasoningEffort::Minimal => "minimal",
+        ReasoningEffort::Low => "low",
+        ReasoningEffort::Medium => "medium",
+        ReasoningEffort::High => "high",
+        ReasoningEffort::Xhigh => "xhigh",
+        ReasoningEffort::Max => "max",
+    }
+}
+
+/// The request body for `/v1/chat/completions`, after `validate`, in `profile`'s wire form (the
+/// token cap's field, whether reasoning goes back).
+pub fn chat_body(request: &ChatRequest, stream: bool, profile: Profile) -> Result<Vec<u8>, Error> {
     validate::chat(request, wire_model(&request.model))?;
     let system = request.system.as_deref().filter(|s| !s.is_empty());
     let mut messages = Vec::with_capacity(request.messages.len() + usize::from(system.is_some()));
@@ -97,8 +133,11 @@ pub fn chat_body(request: &ChatRequest, stream: bool) -> Result<Vec<u8>, Error> 
             content: Some(WireContent::Text(system)),
             tool_calls: Vec::new(),
             tool_call_id: None,
+            reasoning_content: None,
+            reasoning: None,
         });
     }
+    let reasoning_field = profile.reasoning_field();
     for m in &request.messages {
         let tool_calls: Vec<WireToolCall> = m
             .tool_calls
@@ -123,6 +162,8 @@ pub fn chat_body(request: &ChatRequest, stream: bool) -> Result<Vec<u8>, Error> 
             content,
             tool_calls,
             tool_call_id: m.tool_call_id.as_deref(),
+            reasoning_content: reasoning(m, reasoning_field, ReasoningField::ReasoningContent),
+            reasoning: reasoning(m, reasoning_field, ReasoningField::Reasoning),
         });
     }
     let mut tools = Vec::with_capacity(request.tools.len());
@@ -133,14 +174,18 @@ pub fn chat_body(request: &ChatRequest, stream: bool) -> Result<Vec<u8>, Error> 
                 name: &t.name,
                 description: t.description.as_deref(),
                 parameters: Value::Object(validate::json_object(&t.parameters, "parameters")?),
+                strict: t.strict,
             },
         });
     }
+    let cap_field = request.max_tokens_field.unwrap_or(profile.token_limit_field());
+    let cap = |field: TokenLimitField| request.max_tokens.filter(|_| cap_field == field);
     let body = ChatBody {
         model: wire_model(&request.model),
         messages,
         tools,
-        max_tokens: request.max_tokens,
+        max_tokens: cap(TokenLimitField::MaxTokens),
+        max_completion_tokens: cap(TokenLimitField::MaxCompletionTokens),
         temperature: request.temperature,
         stream,
         stream_options: stream.then_some(StreamOptions { include_usage: true }),
@@ -157,6 +202,7 @@ pub fn chat_body(request: &ChatRequest, stream: bool) -> Result<Vec<u8>, Error> 
         response_format: request.response_format.as_ref().map(response_format).transpose()?,
         tool_choice: request.tool_choice.as_ref().map(tool_choice),
         parallel_tool_calls: request.parallel_tool_calls,
+        reasoning_effort: request.reasoning_effort.map(reasoning_effort),
     };
     let encode_failed = |e: serde_json::Error| Error::InvalidRequest(format!("cannot encode the request: {e}"));
     let Some(extra) = &request.extra_body else {
@@ -184,7 +230,11 @@ mod tests {
     }
 
     fn body(r: &ChatRequest, stream: bool) -> Value {
-        serde_json::from_slice(&chat_body(r, stream).unwrap()).unwrap()
+        body_for(r, stream, Profile::Litellm)
+    }
+
+    fn body_for(r: &ChatRequest, stream: bool, profile: Profile) -> Value {
+        serde_json::from_slice(&chat_body(r, stream, profile).unwrap()).unwrap()
     }
 
     #[test]
@@ -202,8 +252,11 @@ mod tests {
         r.system = Some("Be brief.".into());
         r.max_tokens = Some(5);
         r.temperature = Some(0.5);
-        r.tools =
-            vec![ToolDef { name: "get_weather".into(), description: None, parameters: r#"{"type":"object"}"#.into() }];
+        r.tools = vec![ToolDef {
+            name: "get_weather".into(),
+            parameters: r#"{"type":"object"}"#.into(),
+            ..ToolDef::default()
+        }];
         r.messages.push(Message {
             tool_calls: vec![ToolCall { id: "c1".into(), name: "get_weather".into(), arguments: "{}".into() }],
             ..Message::text(Role::Assistant, "")
@@ -247,7 +300,7 @@ mod tests {
             schema: r#"{"type":"object"}"#.into(),
             strict: Some(true),
         });
-        r.tools = vec![ToolDef { name: "f".into(), description: None, parameters: "{}".into() }];
+        r.tools = vec![ToolDef { name: "f".into(), parameters: "{}".into(), ..ToolDef::default() }];
         r.tool_choice = Some(ToolChoice::Named("f".into()));
         r.parallel_tool_calls = Some(false);
         r.extra_body = Some(r#"{"top_k": 40, "temperature": 0.1}"#.into());
@@ -274,5 +327,106 @@ mod tests {
         assert_eq!(b["stop"], json!(["a", "b"]));
         assert_eq!(b["response_format"], json!({"type": "json_object"}));
         assert_eq!(b["tool_choice"], "required");
+    }
+}
+
+#[cfg(test)]
+mod wire_2026 {
+    use super::*;
+    use crate::domain::{Message, ToolCall, ToolDef};
+    use serde_json::json;
+
+    fn body(r: &ChatRequest, profile: Profile) -> Value {
+        serde_json::from_slice(&chat_body(r, false, profile).unwrap()).unwrap()
+    }
+
+    fn agent_turn() -> ChatRequest {
+        let call = ToolCall { id: "c1".into(), name: "f".into(), arguments: "{}".into() };
+        let assistant = Message {
+            tool_calls: vec![call],
+            reasoning: Some("I should call f.".into()),
+            ..Message::text(Role::Assistant, "")
+        };
+        let silent = Message { reasoning: Some(String::new()), ..Message::text(Role::Assistant, "ok") };
+        let result = Message { tool_call_id: Some("c1".into()), ..Message::text(Role::Tool, "42") };
+        ChatRequest {
+            model: "litellm:deepseek-v4".into(),
+            messages: vec![Message::text(Role::User, "Hi"), assistant, result, silent],
+            max_tokens: Some(64),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_token_cap_goes_in_the_profiles_field_unless_the_request_picks_one() {
+        let mut r = agent_turn();
+        for (profile, field, other) in [
+            (Profile::Litellm, "max_tokens", "max_completion_tokens"),
+            (Profile::Ollama, "max_tokens", "max_completion_tokens"),
+            (Profile::Vllm, "max_tokens", "max_completion_tokens"),
+            (Profile::Openai, "max_completion_tokens", "max_tokens"),
+            (Profile::Azure, "max_completion_tokens", "max_tokens"),
+        ] {
+            let b = body(&r, profile);
+            assert_eq!((&b[field], b.get(other)), (&json!(64), None), "{profile:?}");
+        }
+        r.max_tokens_field = Some(TokenLimitField::MaxTokens);
+        assert_eq!(body(&r, Profile::Openai)["max_tokens"], 64, "the caller's pick wins");
+        r.max_tokens_field = Some(TokenLimitField::MaxCompletionTokens);
+        assert_eq!(body(&r, Profile::Litellm)["max_completion_tokens"], 64);
+        r.max_tokens = None;
+        let b = body(&r, Profile::Litellm);
+        assert!(b.get("max_tokens").is_none() && b.get("max_completion_tokens").is_none());
+    }
+
+    #[test]
+    fn reasoning_goes_back_where_the_server_takes_it_and_only_when_set() {
+        let r = agent_turn();
+        for (profile, field, other) in [
+            (Profile::Litellm, "reasoning_content", "reasoning"),
+            (Profile::Vllm, "reasoning", "reasoning_content"),
+            (Profile::Ollama, "reasoning", "reasoning_content"),
+        ] {
+            let b = body(&r, profile);
+            assert_eq!(b["messages"][1][field], "I should call f.", "{profile:?}");
+            assert!(b["messages"][1].get(other).is_none(), "{profile:?}");
+            assert!(b["messages"][3].get(field).is_none(), "an empty one is never sent");
+            assert!(b["messages"][0].get(field).is_none() && b["messages"][2].get(field).is_none());
+        }
+        for profile in [Profile::Openai, Profile::Azure] {
+            let b = body(&r, profile);
+            let sent = |m: &Value| m.get("reasoning_content").is_some() || m.get("reasoning").is_some();
+            assert!(!b["messages"].as_array().unwrap().iter().any(sent), "{profile:?}");
+        }
+    }
+
+    #[test]
+    fn effort_strict_files_and_audio_in_openais_form() {
+        let mut r = agent_turn();
+        r.reasoning_effort = Some(ReasoningEffort::Xhigh);
+        r.tools = vec![ToolDef { name: "f".into(), parameters: "{}".into(), strict: Some(true), ..ToolDef::default() }];
+        r.messages[0].parts = vec![
+            ContentPart::File {
+                data: Some("data:application/pdf;base64,JVBERi0=".into()),
+                file_id: None,
+                filename: Some("a.pdf".into()),
+            },
+            ContentPart::File { data: None, file_id: Some("file-abc".into()), filename: None },
+            ContentPart::InputAudio { data: "UklGRg==".into(), format: "wav".into() },
+        ];
+        let b = body(&r, Profile::Openai);
+        assert_eq!(b["reasoning_effort"], "xhigh");
+        assert_eq!(b["tools"][0]["function"]["strict"], true);
+        assert_eq!(
+            b["messages"][0]["content"],
+            json!([{"type": "text", "text": "Hi"},
+                   {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBERi0=", "filename": "a.pdf"}},
+                   {"type": "file", "file": {"file_id": "file-abc"}},
+                   {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}}])
+        );
+        r.tools[0].strict = None;
+        r.reasoning_effort = None;
+        let b = body(&r, Profile::Openai);
+        assert!(b.get("reasoning_effort").is_none() && b["tools"][0]["function"].get("strict").is_none());
     }
 }

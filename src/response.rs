@@ -15,8 +15,26 @@ pub fn stop_reason(finish_reason: Option<&str>) -> StopReason {
     }
 }
 
+/// The contract's usage from a server's: each optional count from the first place a real
+/// server puts it (docs/wire.md lists them), absent when none does.
 pub fn usage(wire: Option<WireUsage>) -> Option<Usage> {
-    wire.map(|u| Usage { input_tokens: u.prompt_tokens, output_tokens: u.completion_tokens })
+    wire.map(|u| {
+        let prompt = u.prompt_tokens_details.unwrap_or_default();
+        Usage {
+            input_tokens: u.prompt_tokens,
+            output_tokens: u.completion_tokens,
+            cached_input_tokens: u
+                .prompt_cache_hit_tokens
+                .or(prompt.cached_tokens)
+                .or(u.cache_read_input_tokens)
+                .or(u.cached_tokens),
+            cache_write_input_tokens: u
+                .cache_creation_input_tokens
+                .or(prompt.cache_write_tokens)
+                .or(prompt.cache_creation_tokens),
+            reasoning_tokens: u.completion_tokens_details.and_then(|d| d.reasoning_tokens).or(u.reasoning_tokens),
+        }
+    })
 }
 
 pub fn malformed(why: impl std::fmt::Display) -> Error {
@@ -86,8 +104,34 @@ mod tests {
             "usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#);
         assert_eq!(r.content, "Hello");
         assert_eq!(r.model, "gpt-4o-2024");
-        assert_eq!(r.usage, Some(Usage { input_tokens: 3, output_tokens: 1 }));
+        assert_eq!(r.usage, Some(Usage { input_tokens: 3, output_tokens: 1, ..Usage::default() }));
         assert_eq!(r.stop_reason, StopReason::EndTurn);
+    }
+
+    #[test]
+    fn every_spelling_of_the_cached_cache_write_and_reasoning_counts() {
+        let counts = |usage: &str| {
+            let u = ok(&format!(r#"{{"choices":[{{"message":{{"content":"x"}}}}],"usage":{usage}}}"#)).usage.unwrap();
+            (u.cached_input_tokens, u.cache_write_input_tokens, u.reasoning_tokens)
+        };
+        let openai = r#"{"prompt_tokens":9,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":4},
+            "completion_tokens_details":{"reasoning_tokens":3}}"#;
+        assert_eq!(counts(openai), (Some(4), None, Some(3)));
+        let deepseek = r#"{"prompt_tokens":9,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":0},
+            "prompt_cache_hit_tokens":8,"prompt_cache_miss_tokens":1}"#;
+        assert_eq!(counts(deepseek), (Some(8), None, None), "DeepSeek's own field first");
+        let anthropic =
+            r#"{"prompt_tokens":9,"completion_tokens":5,"cache_read_input_tokens":6,"cache_creation_input_tokens":2}"#;
+        assert_eq!(counts(anthropic), (Some(6), Some(2), None));
+        let openrouter = r#"{"prompt_tokens":9,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":1,"cache_write_tokens":7}}"#;
+        assert_eq!(counts(openrouter), (Some(1), Some(7), None));
+        assert_eq!(counts(r#"{"prompt_tokens":9,"completion_tokens":5,"cached_tokens":5}"#), (Some(5), None, None));
+        let zero = r#"{"prompt_tokens":9,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":0}}"#;
+        assert_eq!(counts(zero), (Some(0), None, None), "a 0 sent is a 0");
+        let absent = r#"{"prompt_tokens":9,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":null},
+            "completion_tokens_details":null}"#;
+        assert_eq!(counts(absent), (None, None, None), "null is absent, never an invented 0");
+        assert_eq!(counts(r#"{"prompt_tokens":1,"cached_tokens":"many"}"#), (None, None, None));
     }
 
     #[test]
@@ -114,7 +158,7 @@ mod tests {
         let r = ok(r#"{"choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}}],
             "usage":{"prompt_tokens":-1,"completion_tokens":1e12}}"#);
         assert_eq!(r.content, "ab");
-        assert_eq!(r.usage, Some(Usage { input_tokens: 0, output_tokens: u32::MAX }));
+        assert_eq!(r.usage, Some(Usage { input_tokens: 0, output_tokens: u32::MAX, ..Usage::default() }));
     }
 
     #[test]

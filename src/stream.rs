@@ -41,7 +41,7 @@ enum Opened {
 
 /// Sends a streaming request and returns once the endpoint has answered.
 pub fn open(settings: &Settings, chat: &ChatRequest) -> Result<CompletionStream, Error> {
-    let body = request::chat_body(chat, true)?;
+    let body = request::chat_body(chat, true, settings.profile)?;
     let model = request::wire_model(&chat.model);
     let path = settings.route("chat/completions", model)?;
     let outgoing = http::Outgoing { path: &path, body: Some(&body), accept: "text/event-stream", body_cap: None };

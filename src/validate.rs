@@ -91,10 +91,22 @@ fn message(i: usize, m: &crate::domain::Message) -> Result<(), Error> {
         return Err(invalid(format!("message {i}: only user messages carry parts")));
     }
     for part in &m.parts {
-        if let ContentPart::Image { url, .. } = part {
-            if url.trim().is_empty() {
-                return Err(invalid(format!("message {i}: an image part has an empty URL")));
+        let problem = match part {
+            ContentPart::Text(_) => None,
+            ContentPart::Image { url, .. } => url.trim().is_empty().then_some("an image part has an empty URL"),
+            ContentPart::File { data, file_id, .. } => match (data, file_id) {
+                (Some(data), None) if !data.starts_with("data:") => Some("a file part's data must be a data: URL"),
+                (Some(_), None) => None,
+                (None, Some(id)) if id.trim().is_empty() => Some("a file part has an empty file-id"),
+                (None, Some(_)) => None,
+                _ => Some("a file part needs exactly one of data and file-id"),
+            },
+            ContentPart::InputAudio { data, format } => {
+                (data.is_empty() || format.trim().is_empty()).then_some("an input-audio part needs data and a format")
             }
+        };
+        if let Some(problem) = problem {
+            return Err(invalid(format!("message {i}: {problem}")));
         }
     }
     for call in &m.tool_calls {
@@ -115,7 +127,7 @@ mod tests {
     }
 
     fn tool(parameters: &str) -> ToolDef {
-        ToolDef { name: "t".into(), description: None, parameters: parameters.into() }
+        ToolDef { name: "t".into(), parameters: parameters.into(), ..ToolDef::default() }
     }
 
     #[test]
@@ -148,6 +160,33 @@ mod tests {
             (
                 "empty URL",
                 Box::new(|r| r.messages[0].parts = vec![ContentPart::Image { url: " ".into(), detail: None }]),
+            ),
+            (
+                "exactly one of data and file-id",
+                Box::new(|r| {
+                    let both =
+                        ContentPart::File { data: Some("data:,x".into()), file_id: Some("f".into()), filename: None };
+                    r.messages[0].parts = vec![both]
+                }),
+            ),
+            (
+                "exactly one of data and file-id",
+                Box::new(|r| {
+                    r.messages[0].parts = vec![ContentPart::File { data: None, file_id: None, filename: None }]
+                }),
+            ),
+            (
+                "must be a data: URL",
+                Box::new(|r| {
+                    let url = ContentPart::File { data: Some("https://x/a.pdf".into()), file_id: None, filename: None };
+                    r.messages[0].parts = vec![url]
+                }),
+            ),
+            (
+                "needs data and a format",
+                Box::new(|r| {
+                    r.messages[0].parts = vec![ContentPart::InputAudio { data: "UklGRg==".into(), format: " ".into() }]
+                }),
             ),
             ("needs tools", Box::new(|r| r.tool_choice = Some(ToolChoice::Required))),
             (

@@ -15,6 +15,8 @@ pub struct ChatBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub stream: bool,
@@ -38,6 +40,8 @@ pub struct ChatBody<'a> {
     pub tool_choice: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parallel_tool_calls: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<&'static str>,
 }
 
 /// `stop`: one sequence as a string (which every server takes), several as a list.
@@ -70,6 +74,10 @@ pub struct WireMessage<'a> {
     pub tool_calls: Vec<WireToolCall<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -99,6 +107,8 @@ pub struct WireFunction<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<&'a str>,
     pub parameters: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
 }
 
 // ---- response ----
@@ -148,6 +158,8 @@ pub struct FunctionDelta {
     pub arguments: Option<String>,
 }
 
+/// A usage object as the servers spell it: OpenAI's counts and details, and the other names
+/// real servers use for the same counts (which one wins is `response::usage`'s rule).
 #[derive(Deserialize, Default, Clone, Copy)]
 #[serde(default)]
 pub struct WireUsage {
@@ -155,6 +167,42 @@ pub struct WireUsage {
     pub prompt_tokens: u32,
     #[serde(deserialize_with = "saturating_u32")]
     pub completion_tokens: u32,
+    pub prompt_tokens_details: Option<PromptDetails>,
+    pub completion_tokens_details: Option<CompletionDetails>,
+    /// DeepSeek's.
+    #[serde(deserialize_with = "count")]
+    pub prompt_cache_hit_tokens: Option<u32>,
+    /// Anthropic's names, kept by LiteLLM and OpenRouter.
+    #[serde(deserialize_with = "count")]
+    pub cache_read_input_tokens: Option<u32>,
+    #[serde(deserialize_with = "count")]
+    pub cache_creation_input_tokens: Option<u32>,
+    /// Moonshot's (Kimi).
+    #[serde(deserialize_with = "count")]
+    pub cached_tokens: Option<u32>,
+    /// Azure AI Foundry's (DeepSeek there), beside no details object.
+    #[serde(deserialize_with = "count")]
+    pub reasoning_tokens: Option<u32>,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(default)]
+pub struct PromptDetails {
+    #[serde(deserialize_with = "count")]
+    pub cached_tokens: Option<u32>,
+    /// OpenAI's (2026) and OpenRouter's.
+    #[serde(deserialize_with = "count")]
+    pub cache_write_tokens: Option<u32>,
+    /// LiteLLM's.
+    #[serde(deserialize_with = "count")]
+    pub cache_creation_tokens: Option<u32>,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(default)]
+pub struct CompletionDetails {
+    #[serde(deserialize_with = "count")]
+    pub reasoning_tokens: Option<u32>,
 }
 
 // ---- stream chunk ----
@@ -249,12 +297,19 @@ fn string_or_json<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
 
 /// Token counts: a missing, negative, fractional or huge number never fails the whole answer.
 fn saturating_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    Ok(count(d)?.unwrap_or(0))
+}
+
+/// An optional count: a number (negative ones are 0, huge ones saturate); anything else,
+/// `null` included, is absent.
+fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
     Ok(match Value::deserialize(d)? {
-        Value::Number(n) => n
-            .as_u64()
-            .map(|v| v.min(u64::from(u32::MAX)) as u32)
-            .or_else(|| n.as_f64().filter(|f| *f > 0.0).map(|f| f.min(u32::MAX as f64) as u32))
-            .unwrap_or(0),
-        _ => 0,
+        Value::Number(n) => Some(
+            n.as_u64()
+                .map(|v| v.min(u64::from(u32::MAX)) as u32)
+                .or_else(|| n.as_f64().map(|f| f.clamp(0.0, u32::MAX as f64) as u32))
+                .unwrap_or(0),
+        ),
+        _ => None,
     })
 }

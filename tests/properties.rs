@@ -1,7 +1,7 @@
 //! Properties of the pure modules, checked natively with proptest on a fixed number of cases.
 
 use litellm_provider::config::{Endpoint, Settings};
-use litellm_provider::domain::{ApiKey, ChatRequest, ClientConfig, Message, Role, ToolCall, ToolDef};
+use litellm_provider::domain::{ApiKey, ChatRequest, ClientConfig, Message, Profile, Role, ToolCall, ToolDef};
 use litellm_provider::sse::{SseEvent, SseParser};
 use litellm_provider::{errors, request, response};
 use proptest::prelude::*;
@@ -117,7 +117,12 @@ fn chat_request() -> impl Strategy<Value = ChatRequest> {
         |(role, content, calls, call_id)| match role {
             0 => Message::text(Role::System, content),
             1 => Message::text(Role::User, content),
-            2 => Message { tool_calls: calls, ..Message::text(Role::Assistant, content) },
+            // Any reasoning (the content again, possibly empty) goes back per the profile's rule.
+            2 => Message {
+                tool_calls: calls,
+                reasoning: Some(content.clone()),
+                ..Message::text(Role::Assistant, content)
+            },
             _ => Message { tool_call_id: call_id, ..Message::text(Role::Tool, content) },
         },
     );
@@ -126,11 +131,8 @@ fn chat_request() -> impl Strategy<Value = ChatRequest> {
         r#"{"type":"object"}"#,
         r#"{"type":"object","properties":{"city":{"type":"string","description":"é✓"}},"required":["city"]}"#,
     ]);
-    let tool = ("[a-z_]{1,8}", prop::option::of(TEXT), parameters).prop_map(|(name, description, p)| ToolDef {
-        name,
-        description,
-        parameters: p.to_string(),
-    });
+    let tool = ("[a-z_]{1,8}", prop::option::of(TEXT), parameters, prop::option::of(any::<bool>()))
+        .prop_map(|(name, description, p, strict)| ToolDef { name, description, parameters: p.to_string(), strict });
     (
         (any::<bool>(), "[A-Za-z0-9._/-]{1,16}"),
         prop::collection::vec(message, 1..6),
@@ -197,10 +199,15 @@ proptest! {
         }
     }
 
-    /// `chat_body`: valid JSON, the bare model, messages + 1 if a system text is given, no `null`.
+    /// `chat_body`: valid JSON, the bare model, messages + 1 if a system text is given, no `null`,
+    /// no empty reasoning, on every profile.
     #[test]
-    fn chat_body_is_clean_json(r in chat_request(), stream in any::<bool>()) {
-        let body: Value = serde_json::from_slice(&request::chat_body(&r, stream).unwrap()).unwrap();
+    fn chat_body_is_clean_json(r in chat_request(), stream in any::<bool>(), profile in 0usize..5) {
+        let profile = [Profile::Litellm, Profile::Openai, Profile::Azure, Profile::Ollama, Profile::Vllm][profile];
+        let body: Value = serde_json::from_slice(&request::chat_body(&r, stream, profile).unwrap()).unwrap();
+        for m in body["messages"].as_array().unwrap() {
+            prop_assert!(m.get("reasoning_content").or(m.get("reasoning")).is_none_or(|r| r != ""), "{}", m);
+        }
         let model = body["model"].as_str().unwrap();
         prop_assert!(!model.starts_with(request::MODEL_PREFIX));
         prop_assert_eq!(model, r.model.strip_prefix(request::MODEL_PREFIX).unwrap_or(&r.model));

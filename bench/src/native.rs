@@ -15,7 +15,7 @@ use anyhow::{anyhow, Context};
 use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
 use litellm_provider::chunks::StreamAssembler;
-use litellm_provider::domain::{ApiKey, ChatRequest, ChatResponse, Error, StreamEvent};
+use litellm_provider::domain::{ApiKey, ChatRequest, ChatResponse, Error, Profile, StreamEvent};
 use litellm_provider::sse::SseEvent;
 use litellm_provider::{errors, request, response};
 
@@ -62,7 +62,7 @@ impl NativeClient {
     }
 
     async fn send(&self, chat: &ChatRequest, stream: bool) -> anyhow::Result<(reqwest::Response, String)> {
-        let body = request::chat_body(chat, stream).map_err(provider_error)?;
+        let body = request::chat_body(chat, stream, Profile::Litellm).map_err(provider_error)?;
         let accept = if stream { "text/event-stream" } else { "application/json" };
         let mut builder =
             self.http.post(&self.url).header("content-type", "application/json").header("accept", accept).body(body);

@@ -18,10 +18,10 @@ pub const AGENT_COMPOSED: &str = env!("LITELLM_AGENT_COMPOSED_WASM");
 /// The composed gateway: `wasmtime serve -S cli --env LITELLM_BASE_URL=URL` serves it.
 pub const GATEWAY_COMPOSED: &str = env!("LITELLM_GATEWAY_COMPOSED_WASM");
 
-/// The agent alone, before composition (it imports `devsper:llm/provider@0.2.0`).
+/// The agent alone, before composition (it imports `devsper:llm/provider@0.3.0`).
 pub const AGENT: &str = env!("LITELLM_AGENT_WASM");
 
-/// The gateway alone, before composition (it imports `devsper:llm/provider@0.2.0`).
+/// The gateway alone, before composition (it imports `devsper:llm/provider@0.3.0`).
 pub const GATEWAY: &str = env!("LITELLM_GATEWAY_WASM");
 
 /// The provider component that was plugged into both (the same build as `litellm-host`'s).

@@ -38,18 +38,16 @@ fn tool_def(t: devsper_core::ToolDef) -> ToolDef {
         Value::Null => serde_json::json!({"type": "object", "properties": {}}),
         schema => schema,
     };
-    ToolDef {
-        name: t.name,
-        description: (!t.description.is_empty()).then_some(t.description),
-        parameters: parameters.to_string(),
-    }
+    let description = (!t.description.is_empty()).then_some(t.description);
+    ToolDef { description, ..ToolDef::function(t.name, parameters.to_string()) }
 }
 
 /// The contract's response as devsper's. No usage counts 0 and 0. devsper's response has no
 /// place for reasoning, which is dropped, nor for a refusal: a refusal with no content becomes
 /// the content (else the agent would see an empty answer with no reason).
 pub fn from_contract(r: Response) -> LlmResponse {
-    let Usage { input_tokens, output_tokens } = r.usage.unwrap_or(Usage { input_tokens: 0, output_tokens: 0 });
+    // devsper counts input and output only: the cached and reasoning counts have no place there.
+    let Usage { input_tokens, output_tokens, .. } = r.usage.unwrap_or(Usage::new(0, 0));
     let content = match r.refusal {
         Some(refusal) if r.content.is_empty() => refusal,
         _ => r.content,

@@ -351,3 +351,22 @@ async fn with_host_a_tenant_reaches_only_its_allowed_origins() {
     assert!(matches!(call, CallError::Provider(ProviderError::Transport(f)) if f.message.contains("denied")), "{call}");
     assert!(other.requests().is_empty(), "nothing reached the other origin");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn difference_the_token_cap_reaches_an_openai_reasoning_model() {
+    // The seed sends `max_tokens`, which OpenAI's GPT-5-class models refuse; ours sends the cap
+    // in the field of the configured profile (`max_completion_tokens` on `openai`).
+    let mock = MockServer::start().await.unwrap();
+    let seed = LiteLlmProvider::new(mock.base_url(), "");
+    let mut req = hello("litellm:mock/openai-reasoning");
+    req.max_tokens = Some(32);
+    let refused = seed.generate(req.clone()).await.unwrap_err();
+    assert!(format!("{refused:#}").contains("max_completion_tokens"), "{refused:#}");
+    let host = litellm_devsper::shared_host().expect("the host starts");
+    let tenant = Tenant::new("gpt5").allow_origin(&mock.base_url());
+    let config = Config { profile: Some(litellm_host::Profile::Openai), ..Config::for_url(mock.base_url()) };
+    mock.take_requests();
+    let ours = WasmLiteLlmProvider::with_host(host, tenant, config).generate(req).await.unwrap();
+    assert_eq!(ours.content, "You said: Hello");
+    assert_eq!(mock.requests()[0].body["max_completion_tokens"], 32);
+}

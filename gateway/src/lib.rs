@@ -1,6 +1,7 @@
 //! `litellm-gateway`: an OpenAI-compatible HTTP gateway as a `wasi:http/proxy` component.
 //!
-//! It imports `devsper:llm/provider@0.2.0` (the contract of the root `wit/`) and exports
+//! It imports `devsper:llm/provider@0.3.0` (the contract of the root `wit/`, through the
+//! `litellm-client` crate) and exports
 //! `wasi:http/incoming-handler`. `litellm-compose` plugs the `litellm-provider` component into its
 //! import with wac; the composition imports only standard WASI 0.2, so `wasmtime serve` (and any
 //! `wasi:http/proxy` host) runs it:
@@ -23,26 +24,7 @@
 mod http;
 pub mod openai;
 
-/// The generated bindings of the contract the gateway imports.
-pub mod bindings {
-    wit_bindgen::generate!({
-        inline: "
-            package litellm:gateway;
-
-            world gateway {
-                import devsper:llm/provider@0.2.0;
-            }
-        ",
-        path: "../wit",
-        // The contract's interfaces live in another package (the root `wit/`): generate them here.
-        generate_all,
-        // For the unit tests' comparisons.
-        additional_derives: [PartialEq],
-    });
-}
-
-use bindings::devsper::llm::provider::Client;
-use bindings::devsper::llm::types::{Config, Error};
+use litellm_client::{Client, Config, Error};
 use openai::{error_reply, gateway_error, ErrorReply};
 use serde_json::json;
 use wasi::http::types::{IncomingRequest, Method, ResponseOutparam};
@@ -106,19 +88,7 @@ fn retry_headers(retry_after_ms: Option<u64>) -> Vec<(&'static str, String)> {
 
 /// A client with every setting `none`: the provider's defaults and its environment.
 fn open() -> Result<Client, ErrorReply> {
-    let config = Config {
-        profile: None,
-        base_url: None,
-        api_key: None,
-        connect_timeout_ms: None,
-        first_byte_timeout_ms: None,
-        between_bytes_timeout_ms: None,
-        total_timeout_ms: None,
-        max_retries: None,
-        max_response_bytes: None,
-        headers: vec![],
-        api_version: None,
-    };
+    let config = Config::default();
     Client::open(&config).map_err(|e| error_reply(&e))
 }
 

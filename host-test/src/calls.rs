@@ -80,7 +80,7 @@ impl Core {
             ResourceAny,
         ) -> wasmtime::Result<Result<T, ProviderError>>,
     ) -> Result<T, CallError> {
-        let span = telemetry::span(tenant, operation);
+        let span = telemetry::span(tenant, config.profile, operation);
         let result = async {
             let _permit = tenant.permit().await;
             let mut instance = self.instance(tenant, config, warm).await?;
@@ -161,7 +161,7 @@ impl Core {
         warm: Option<Arc<IdleSet>>,
         request: Request,
     ) -> Result<EventStream, CallError> {
-        let span = telemetry::span(tenant, Operation::Chat { request: &request, stream: true });
+        let span = telemetry::span(tenant, config.profile, Operation::Chat { request: &request, stream: true });
         let result = async {
             let permit = tenant.permit().await;
             let mut instance = core.instance(tenant, config, warm.as_ref()).await?;

@@ -55,9 +55,9 @@ mod warm_client;
 
 pub use config::{Config, Secret};
 pub use contract::{
-    ApiError, ContentPart, EmbeddingsRequest, EmbeddingsResponse, Failure, ImageUrl, JsonSchema, Message, ModelInfo,
-    Profile, ProviderError, Request, Response, ResponseFormat, Role, StopReason, StreamEnd, StreamEvent, ToolCall,
-    ToolChoice, ToolDef, Usage,
+    ApiError, ContentPart, EmbeddingsRequest, EmbeddingsResponse, Failure, FilePart, ImageUrl, InputAudio, JsonSchema,
+    Message, ModelInfo, Profile, ProviderError, ReasoningEffort, Request, Response, ResponseFormat, Role, StopReason,
+    StreamEnd, StreamEvent, TokenLimitField, ToolCall, ToolChoice, ToolDef, Usage,
 };
 pub use engine::PoolingOptions;
 pub use errors::{CallError, SandboxError, SandboxReason};

@@ -1,8 +1,9 @@
-//! One `tracing` span per call, with the seed's OpenTelemetry `gen_ai.*` fields plus the tenant and
-//! the error type.
+//! One `tracing` span per call, with the seed's OpenTelemetry `gen_ai.*` fields, the current GenAI
+//! conventions' `gen_ai.provider.name` and cache and reasoning token counts, the tenant and the
+//! error type.
 
 use crate::{
-    CallError, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, Request, Response, StopReason, Tenant, Usage,
+    CallError, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, Profile, Request, Response, StopReason, Tenant, Usage,
 };
 use tracing::field::Empty;
 use tracing::Span;
@@ -23,7 +24,8 @@ pub(crate) enum Operation<'a> {
 
 /// The span of one call; response fields are recorded when the answer (or a stream's finish
 /// event) arrives. Chat spans are named `gen_ai.chat`, the others `gen_ai.<operation>`.
-pub(crate) fn span(tenant: &Tenant, operation: Operation<'_>) -> Span {
+pub(crate) fn span(tenant: &Tenant, profile: Option<Profile>, operation: Operation<'_>) -> Span {
+    let provider = provider_name(profile);
     let (model, max_tokens, stream) = match &operation {
         Operation::Chat { request, stream } => (Some(request.model.as_str()), request.max_tokens, *stream),
         Operation::Embeddings(request) => (Some(request.model.as_str()), None, false),
@@ -35,6 +37,7 @@ pub(crate) fn span(tenant: &Tenant, operation: Operation<'_>) -> Span {
             tracing::info_span!(
                 $name,
                 "gen_ai.system" = "litellm",
+                "gen_ai.provider.name" = provider,
                 "gen_ai.operation.name" = $operation,
                 "gen_ai.request.model" = model,
                 "gen_ai.request.max_tokens" = max_tokens,
@@ -43,6 +46,9 @@ pub(crate) fn span(tenant: &Tenant, operation: Operation<'_>) -> Span {
                 "gen_ai.response.finish_reasons" = Empty,
                 "gen_ai.usage.input_tokens" = Empty,
                 "gen_ai.usage.output_tokens" = Empty,
+                "gen_ai.usage.cache_read.input_tokens" = Empty,
+                "gen_ai.usage.cache_creation.input_tokens" = Empty,
+                "gen_ai.usage.reasoning.output_tokens" = Empty,
                 "tenant" = tenant.name(),
                 "error.type" = Empty,
             )
@@ -97,9 +103,30 @@ pub(crate) fn record_answer(span: &Span, model: &str, stop: StopReason, usage: O
 }
 
 fn record_usage(span: &Span, usage: Option<Usage>) {
-    if let Some(usage) = usage {
-        span.record("gen_ai.usage.input_tokens", usage.input_tokens);
-        span.record("gen_ai.usage.output_tokens", usage.output_tokens);
+    let Some(usage) = usage else { return };
+    span.record("gen_ai.usage.input_tokens", usage.input_tokens);
+    span.record("gen_ai.usage.output_tokens", usage.output_tokens);
+    // Only the counts the endpoint sent: an absent one stays absent from the span.
+    for (field, count) in [
+        ("gen_ai.usage.cache_read.input_tokens", usage.cached_input_tokens),
+        ("gen_ai.usage.cache_creation.input_tokens", usage.cache_write_input_tokens),
+        ("gen_ai.usage.reasoning.output_tokens", usage.reasoning_tokens),
+    ] {
+        if let Some(count) = count {
+            span.record(field, count);
+        }
+    }
+}
+
+/// `gen_ai.provider.name`: the GenAI conventions' well-known value where there is one (`openai`,
+/// `azure.ai.openai`), else the profile's name; `litellm` when the config names no profile (the
+/// component may still take one from the tenant's `LITELLM_PROFILE`).
+fn provider_name(profile: Option<Profile>) -> &'static str {
+    match profile {
+        Some(Profile::Openai) => "openai",
+        Some(Profile::Azure) => "azure.ai.openai",
+        Some(profile) => profile.name(),
+        None => "litellm",
     }
 }
 

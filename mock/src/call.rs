@@ -70,6 +70,9 @@ impl Call {
     /// `usage` for an answer of `completion` words: prompt tokens are the words of all messages.
     pub(super) fn usage(&self, completion: u64) -> Value {
         let prompt: u64 = self.messages().iter().map(|m| text::word_count(&text::content_text(&m["content"]))).sum();
-        json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
+        let mut usage =
+            json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion});
+        super::thinking::usage_details(self.scenario(), &mut usage);
+        usage
     }
 }

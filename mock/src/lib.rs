@@ -30,6 +30,7 @@ mod streaming;
 #[cfg(test)]
 mod tests;
 mod text;
+mod thinking;
 mod tls;
 
 use std::net::SocketAddr;
@@ -43,6 +44,7 @@ use tokio::task::JoinHandle;
 use state::{lock, Shared};
 
 pub use state::{RecordedRequest, Scripted};
+pub use thinking::DEEPSEEK_REASONING;
 pub use tls::TlsOptions;
 
 /// A running mock server. Dropping it stops the server and its open connections.

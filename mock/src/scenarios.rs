@@ -10,6 +10,7 @@ use super::call::Call;
 use super::flavours;
 use super::state::lock;
 use super::text::{http_date, word_count};
+use super::thinking;
 
 /// `created` of every answer.
 pub(super) const CREATED: u64 = 1_700_000_000;
@@ -31,6 +32,9 @@ pub(super) async fn prelude(call: &Call) -> Option<Resp> {
     }
     if name == "stream-500" {
         return Some(mock_error(500));
+    }
+    if let Some(refused) = thinking::refusal(call) {
+        return Some(refused);
     }
     error_scenario(call, name.strip_prefix("error-")?)
 }
@@ -162,6 +166,7 @@ pub(super) fn respond(call: &Call) -> Resp {
         "no-choices" => edit(|v| set_field(v, "", "choices", json!([]))),
         "reasoning" => edit(|v| set_message_field(v, "reasoning_content", json!("Let me think."))),
         "reasoning-field" => edit(|v| set_message_field(v, "reasoning", json!("Let me think."))),
+        thinking::DEEPSEEK_THINKING => json_response(200, &thinking::deepseek_answer(call, default_answer(call))),
         "malformed-json" => raw(r#"{"choices": [{"index": 0, "message": not json"#),
         "truncated-json" => {
             let mut full = default_answer(call).to_string().into_bytes();

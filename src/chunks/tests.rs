@@ -35,7 +35,7 @@ fn text_reasoning_usage_and_model() {
             StreamEvent::Text("lo".into()),
             StreamEvent::Finish {
                 stop_reason: StopReason::EndTurn,
-                usage: Some(Usage { input_tokens: 2, output_tokens: 3 }),
+                usage: Some(Usage { input_tokens: 2, output_tokens: 3, ..Usage::default() }),
                 model: "m1".into()
             },
         ]

@@ -1,6 +1,7 @@
 //! `litellm-agent`: a small agent as a WebAssembly command component.
 //!
-//! It imports `devsper:llm/provider@0.2.0` (the contract of the root `wit/`) and exports
+//! It imports `devsper:llm/provider@0.3.0` (the contract of the root `wit/`, through the
+//! `litellm-client` crate) and exports
 //! `wasi:cli/run` (its `main`). Alone it cannot run: `litellm-compose` plugs the
 //! `litellm-provider` component into its import with wac, and the composition imports only
 //! standard WASI 0.2. The agent opens a client with an empty configuration, so the provider takes
@@ -20,25 +21,7 @@
 //! `mock/tool-call` with a tool call every time; against a real model set both to the same name.
 //! The first argument, if any, is the chat prompt.
 
-mod bindings {
-    wit_bindgen::generate!({
-        inline: "
-            package litellm:agent;
-
-            world agent {
-                import devsper:llm/provider@0.2.0;
-            }
-        ",
-        path: "../../wit",
-        // The contract's interfaces live in another package (the root `wit/`): generate them here.
-        generate_all,
-    });
-}
-
-use bindings::devsper::llm::provider::Client;
-use bindings::devsper::llm::types::{
-    Config, Error, Message, Request, Response, Role, StopReason, StreamEvent, ToolCall, ToolDef,
-};
+use litellm_client::{Client, Config, Error, Message, Request, Response, Role, StreamEvent, ToolCall, ToolDef};
 use std::process::ExitCode;
 
 /// The default model of the chat, the stream and the turn that carries the tool result.
@@ -77,12 +60,12 @@ fn run() -> Result<(), Failure> {
 
     // Every field `none`: the provider reads LITELLM_BASE_URL and LITELLM_API_KEY from its WASI
     // environment, which the composition shares with the agent.
-    let client = Client::open(&empty_config()).map_err(|e| fail("open", &e))?;
+    let client = Client::open(&Config::default()).map_err(|e| fail("open", &e))?;
     println!("open: {} (supports {model}: {})", client.name(), client.supports_model(&model));
 
     let answer = client.generate(&request(&model, vec![user(&prompt)], vec![])).map_err(|e| fail("chat", &e))?;
     println!("chat: {}", answer.content);
-    println!("chat-meta: model {}, stop {}, {}", answer.model, stop_name(answer.stop_reason), usage_text(&answer));
+    println!("chat-meta: model {}, stop {}, {}", answer.model, answer.stop_reason.name(), usage_text(&answer));
 
     stream(&client, &model)?;
     tools(&client, &model, &tool_model)
@@ -102,7 +85,7 @@ fn stream(client: &Client, model: &str) -> Result<(), Failure> {
             events += 1;
             match event {
                 StreamEvent::Text(piece) => text.push_str(&piece),
-                StreamEvent::Finish(end) => finish = Some(stop_name(end.stop_reason)),
+                StreamEvent::Finish(end) => finish = Some(end.stop_reason.name()),
                 // Reasoning, refusals and tool calls are not part of this step's answer.
                 StreamEvent::Reasoning(_) | StreamEvent::Refusal(_) | StreamEvent::ToolCall(_) => {}
             }
@@ -127,24 +110,14 @@ fn tools(client: &Client, model: &str, tool_model: &str) -> Result<(), Failure> 
             println!("final: {}", answer.content);
             return Ok(());
         }
-        messages.push(Message {
-            role: Role::Assistant,
-            content: answer.content.clone(),
-            parts: vec![],
-            tool_calls: answer.tool_calls.clone(),
-            tool_call_id: None,
-        });
+        // The turn goes back whole, reasoning included: a thinking model (DeepSeek, Kimi) rejects
+        // a tool-calling turn without it.
+        messages.push(Message::from_answer(&answer));
         for call in &answer.tool_calls {
             println!("tool-call: {} {} {}", call.name, call.id, call.arguments);
             let result = run_tool(call);
             println!("tool-result: {} {result}", call.id);
-            messages.push(Message {
-                role: Role::Tool,
-                content: result,
-                parts: vec![],
-                tool_calls: vec![],
-                tool_call_id: Some(call.id.clone()),
-            });
+            messages.push(Message { tool_call_id: Some(call.id.clone()), ..Message::text(Role::Tool, result) });
         }
         // The result goes back to the agent's model (see the module docs for why two).
         ask_model = model;
@@ -154,10 +127,10 @@ fn tools(client: &Client, model: &str, tool_model: &str) -> Result<(), Failure> 
 
 /// The `get_weather` tool as the model sees it.
 fn weather_tool() -> ToolDef {
+    let parameters = r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#;
     ToolDef {
-        name: "get_weather".into(),
         description: Some("The current weather in a city".into()),
-        parameters: r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#.into(),
+        ..ToolDef::function("get_weather", parameters)
     }
 }
 
@@ -175,48 +148,14 @@ fn run_tool(call: &ToolCall) -> String {
     }
 }
 
-/// A configuration with every field `none`: the provider's defaults and environment.
-fn empty_config() -> Config {
-    Config {
-        profile: None,
-        base_url: None,
-        api_key: None,
-        connect_timeout_ms: None,
-        first_byte_timeout_ms: None,
-        between_bytes_timeout_ms: None,
-        total_timeout_ms: None,
-        max_retries: None,
-        max_response_bytes: None,
-        headers: vec![],
-        api_version: None,
-    }
-}
-
-/// A request with only a model, messages and tools set.
+/// A request with only a model, messages and tools set, and a cap on the answer's length.
 fn request(model: &str, messages: Vec<Message>, tools: Vec<ToolDef>) -> Request {
-    Request {
-        model: model.to_owned(),
-        messages,
-        tools,
-        max_tokens: Some(256),
-        temperature: None,
-        system: None,
-        top_p: None,
-        stop: vec![],
-        seed: None,
-        user: None,
-        presence_penalty: None,
-        frequency_penalty: None,
-        response_format: None,
-        tool_choice: None,
-        parallel_tool_calls: None,
-        extra_body: None,
-    }
+    Request { model: model.to_owned(), messages, tools, max_tokens: Some(256), ..Request::default() }
 }
 
 /// A user message.
 fn user(text: &str) -> Message {
-    Message { role: Role::User, content: text.to_owned(), parts: vec![], tool_calls: vec![], tool_call_id: None }
+    Message::text(Role::User, text)
 }
 
 /// The value of environment variable `name`, or `default` when it is unset or empty.
@@ -224,55 +163,15 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
 }
 
-/// The contract's name of a stop reason.
-fn stop_name(reason: StopReason) -> &'static str {
-    match reason {
-        StopReason::EndTurn => "end-turn",
-        StopReason::ToolUse => "tool-use",
-        StopReason::MaxTokens => "max-tokens",
-        StopReason::StopSequence => "stop-sequence",
-        StopReason::ContentFilter => "content-filter",
-    }
-}
-
-/// `usage N in, M out`, or `no usage` when the endpoint counted none.
+/// `usage N in, M out` (and the cached and reasoning counts sent), or `no usage` when the endpoint counted none.
 fn usage_text(answer: &Response) -> String {
     match &answer.usage {
-        Some(u) => format!("usage {} in, {} out", u.input_tokens, u.output_tokens),
+        Some(u) => format!("usage {}", u.describe()),
         None => "no usage".to_owned(),
     }
 }
 
 /// A failed step as printed: the contract's case name, the status and the endpoint's message.
 fn fail(step: &str, error: &Error) -> Failure {
-    let case = case_name(error);
-    let what = match error {
-        Error::InvalidRequest(m) | Error::MalformedResponse(m) => format!("{case}: {m}"),
-        Error::Timeout(f) | Error::Transport(f) => format!("{case} after {} attempts: {}", f.attempts, f.message),
-        Error::Unauthorized(a)
-        | Error::RateLimited(a)
-        | Error::ContextLengthExceeded(a)
-        | Error::ContentFiltered(a)
-        | Error::QuotaExceeded(a)
-        | Error::BadRequest(a)
-        | Error::Upstream(a) => format!("{case} {} after {} attempts: {}", a.status, a.attempts, a.message),
-    };
-    format!("{step}: {what}")
-}
-
-/// The contract's name of an error case.
-fn case_name(error: &Error) -> &'static str {
-    match error {
-        Error::Unauthorized(_) => "unauthorized",
-        Error::RateLimited(_) => "rate-limited",
-        Error::ContextLengthExceeded(_) => "context-length-exceeded",
-        Error::ContentFiltered(_) => "content-filtered",
-        Error::QuotaExceeded(_) => "quota-exceeded",
-        Error::BadRequest(_) => "bad-request",
-        Error::Upstream(_) => "upstream",
-        Error::InvalidRequest(_) => "invalid-request",
-        Error::MalformedResponse(_) => "malformed-response",
-        Error::Timeout(_) => "timeout",
-        Error::Transport(_) => "transport",
-    }
+    format!("{step}: {}", error.describe())
 }

@@ -5,8 +5,9 @@
 //! Pure conversions on the generated types (which exist on every target), unit-tested natively;
 //! nothing here touches WASI.
 
-use crate::bindings::devsper::llm::types::{
-    ContentPart, ImageUrl, JsonSchema, Message, Request, ResponseFormat, Role, ToolCall, ToolChoice, ToolDef,
+use litellm_client::{
+    ContentPart, FilePart, ImageUrl, InputAudio, JsonSchema, Message, ReasoningEffort, Request, ResponseFormat, Role,
+    ToolCall, ToolChoice, ToolDef,
 };
 use serde_json::{Map, Value};
 
@@ -19,6 +20,7 @@ const KNOWN_FIELDS: &[&str] = &[
     "tools",
     "tool_choice",
     "parallel_tool_calls",
+    "reasoning_effort",
     "max_tokens",
     "max_completion_tokens",
     "temperature",
@@ -75,9 +77,16 @@ pub fn chat_call(body: &[u8]) -> Result<ChatCall, String> {
         .enumerate()
         .map(|(i, t)| tool_def(t).map_err(|e| format!("tools[{i}]: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
+    // Either name; the provider sends the cap in the field its upstream's profile reads.
     let max_tokens = match number_u32(object, "max_completion_tokens")? {
         Some(n) => Some(n),
         None => number_u32(object, "max_tokens")?,
+    };
+    let reasoning_effort = match string(object, "reasoning_effort")? {
+        None => None,
+        Some(name) => Some(ReasoningEffort::from_name(&name).ok_or_else(|| {
+            format!("`reasoning_effort` must be none, minimal, low, medium, high, xhigh or max, not {name:?}")
+        })?),
     };
     let extra: Map<String, Value> = object
         .iter()
@@ -89,6 +98,7 @@ pub fn chat_call(body: &[u8]) -> Result<ChatCall, String> {
         messages,
         tools,
         max_tokens,
+        max_tokens_field: None,
         temperature: number_f32(object, "temperature")?,
         system: None,
         top_p: number_f32(object, "top_p")?,
@@ -103,6 +113,7 @@ pub fn chat_call(body: &[u8]) -> Result<ChatCall, String> {
         response_format: response_format(object.get("response_format"))?,
         tool_choice: tool_choice(object.get("tool_choice"))?,
         parallel_tool_calls: boolean(object, "parallel_tool_calls")?,
+        reasoning_effort,
         extra_body: (!extra.is_empty()).then(|| Value::Object(extra).to_string()),
     };
     let include_usage =
@@ -166,7 +177,14 @@ fn message(value: &Value) -> Result<Message, String> {
     let (content, parts) = content(object.get("content"), role == Role::User)?;
     let tool_calls =
         array(object, "tool_calls")?.unwrap_or(&[]).iter().map(tool_call).collect::<Result<Vec<_>, _>>()?;
-    Ok(Message { role, content, parts, tool_calls, tool_call_id: string(object, "tool_call_id")? })
+    // An earlier turn's reasoning, handed back (DeepSeek's and Kimi's thinking modes need it);
+    // `reasoning` is the name some servers (Groq, OpenRouter) answer with.
+    let reasoning = match string(object, "reasoning_content")? {
+        Some(reasoning) => Some(reasoning),
+        None => string(object, "reasoning")?,
+    };
+    let tool_call_id = string(object, "tool_call_id")?;
+    Ok(Message { role, content, parts, tool_calls, tool_call_id, reasoning })
 }
 
 /// A message's `content`: a string, `null`, or OpenAI's array of parts. For a user message the
@@ -194,6 +212,20 @@ fn content(value: Option<&Value>, keep_parts: bool) -> Result<(String, Vec<Conte
                 };
                 let url = url.ok_or("an image_url part needs a `url`")?.to_owned();
                 parts.push(ContentPart::Image(ImageUrl { url, detail: detail.map(str::to_owned) }));
+            }
+            Some("file") if keep_parts => {
+                let file = item.get("file").and_then(Value::as_object).ok_or("a file part needs `file`")?;
+                let text = |key: &str| string(file, key);
+                let (data, file_id) = (text("file_data")?, text("file_id")?);
+                parts.push(ContentPart::File(FilePart { data, file_id, filename: text("filename")? }));
+            }
+            Some("input_audio") if keep_parts => {
+                let audio = item
+                    .get("input_audio")
+                    .and_then(Value::as_object)
+                    .ok_or("an input_audio part needs `input_audio`")?;
+                let text = |key: &str| string(audio, key)?.ok_or(format!("an input_audio part needs `{key}`"));
+                parts.push(ContentPart::InputAudio(InputAudio { data: text("data")?, format: text("format")? }));
             }
             Some(other) => return Err(format!("content parts of type {other:?} are not supported here")),
             None => return Err("a content part needs a `type`".into()),
@@ -240,7 +272,12 @@ fn tool_def(value: &Value) -> Result<ToolDef, String> {
         Some(schema) => schema.to_string(),
     };
     let description = function.get("description").and_then(Value::as_str).map(str::to_owned);
-    Ok(ToolDef { name: name.to_owned(), description, parameters })
+    let strict = match function.get("strict") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(strict)) => Some(*strict),
+        Some(_) => return Err("`function.strict` must be true or false".into()),
+    };
+    Ok(ToolDef { name: name.to_owned(), description, parameters, strict })
 }
 
 fn stop(value: Option<&Value>) -> Result<Vec<String>, String> {

@@ -1,7 +1,7 @@
 //! OpenAI's answers made from the contract's: the whole completion, the stream's chunks, the
 //! model list and the error bodies.
 
-use crate::bindings::devsper::llm::types::{Error, ModelInfo, Response, StopReason, StreamEvent, ToolCall};
+use litellm_client::{ApiError, Error, ModelInfo, Response, StopReason, StreamEvent, ToolCall, Usage};
 use serde_json::{json, Value};
 
 /// OpenAI's `finish_reason` for a stop reason.
@@ -14,9 +14,21 @@ pub fn finish_reason(reason: StopReason) -> &'static str {
     }
 }
 
-fn usage_json(usage: &crate::bindings::devsper::llm::types::Usage) -> Value {
+/// OpenAI's `usage`: the details objects only with the counts the upstream sent, and the
+/// cache-write count under the Anthropic-style name LiteLLM uses (OpenAI's shape has none).
+fn usage_json(usage: &Usage) -> Value {
     let (prompt, completion) = (usage.input_tokens, usage.output_tokens);
-    json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": u64::from(prompt) + u64::from(completion)})
+    let mut value = json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": u64::from(prompt) + u64::from(completion)});
+    if let Some(cached) = usage.cached_input_tokens {
+        value["prompt_tokens_details"] = json!({"cached_tokens": cached});
+    }
+    if let Some(reasoning) = usage.reasoning_tokens {
+        value["completion_tokens_details"] = json!({"reasoning_tokens": reasoning});
+    }
+    if let Some(written) = usage.cache_write_input_tokens {
+        value["cache_creation_input_tokens"] = json!(written);
+    }
+    value
 }
 
 fn tool_call_json(call: &ToolCall) -> Value {
@@ -161,12 +173,11 @@ fn error_body(message: &str, kind: &str, code: Option<&str>) -> Value {
 /// (so a 429 stays a 429 and the client's own retry logic applies); a failure without an answer
 /// becomes a 502 (no exchange, or a broken answer) or a 504 (a deadline).
 pub fn error_reply(error: &Error) -> ErrorReply {
-    let api =
-        |a: &crate::bindings::devsper::llm::types::ApiError, status: u16, kind: &str, code: Option<&str>| ErrorReply {
-            status,
-            body: error_body(&a.message, kind, code.or(a.code.as_deref())),
-            retry_after_ms: a.retry_after_ms,
-        };
+    let api = |a: &ApiError, status: u16, kind: &str, code: Option<&str>| ErrorReply {
+        status,
+        body: error_body(&a.message, kind, code.or(a.code.as_deref())),
+        retry_after_ms: a.retry_after_ms,
+    };
     match error {
         Error::InvalidRequest(m) => gateway_error(400, m, "invalid_request_error", "invalid_request"),
         Error::Unauthorized(a) if a.status == 403 => api(a, 403, "permission_error", None),

@@ -1,9 +1,7 @@
 //! Unit tests of the OpenAI conversions, natively (the generated types need no WASI).
 
 use super::*;
-use crate::bindings::devsper::llm::types::{
-    ApiError, Error, Failure, ModelInfo, Response, StopReason, StreamEnd, StreamEvent, Usage,
-};
+use litellm_client::{ApiError, Error, Failure, ModelInfo, Response, StopReason, StreamEnd, StreamEvent, Usage};
 use serde_json::json;
 
 fn call(body: Value) -> ChatCall {
@@ -18,7 +16,7 @@ fn answer(content: &str, tool_calls: Vec<ToolCall>, stop: StopReason) -> Respons
     Response {
         content: content.into(),
         tool_calls,
-        usage: Some(Usage { input_tokens: 3, output_tokens: 4 }),
+        usage: Some(Usage::new(3, 4)),
         model: "gpt-4o".into(),
         stop_reason: stop,
         reasoning: None,
@@ -200,11 +198,8 @@ fn stream_events_become_chunks() {
         assert_eq!(delta["index"], i, "calls are numbered from 0");
         assert_eq!((&delta["id"], &delta["function"]["name"]), (&json!(id), &json!("f")));
     }
-    let end = StreamEnd {
-        stop_reason: StopReason::MaxTokens,
-        usage: Some(Usage { input_tokens: 1, output_tokens: 2 }),
-        model: "answered".into(),
-    };
+    let details = Usage { cached_input_tokens: Some(0), reasoning_tokens: Some(2), ..Usage::new(1, 2) };
+    let end = StreamEnd { stop_reason: StopReason::MaxTokens, usage: Some(details), model: "answered".into() };
     let last = chunks.event(&StreamEvent::Finish(end));
     assert_eq!(last.len(), 2, "finish, then usage");
     assert_eq!(last[0]["choices"][0]["finish_reason"], "length");
@@ -212,6 +207,9 @@ fn stream_events_become_chunks() {
     assert_eq!(last[0]["model"], "answered");
     assert_eq!(last[1]["choices"], json!([]));
     assert_eq!(last[1]["usage"]["total_tokens"], 3);
+    assert_eq!(last[1]["usage"]["prompt_tokens_details"], json!({"cached_tokens": 0}), "a 0 the upstream sent stays");
+    assert_eq!(last[1]["usage"]["completion_tokens_details"], json!({"reasoning_tokens": 2}));
+    assert!(last[1]["usage"].get("cache_creation_input_tokens").is_none(), "absent stays absent");
     assert!([&start, &text[0], &last[1]].iter().all(|c| c["id"] == "chatcmpl-s" && c["created"] == 9));
 
     let mut quiet = Chunks::new("x", 0, "m", false);
@@ -285,4 +283,72 @@ fn failures_without_an_answer_are_the_gateways_5xx() {
 
 fn transport_body(message: &str) -> Value {
     json!({"error": {"message": message, "type": "api_connection_error", "param": null, "code": "upstream_unreachable"}})
+}
+
+#[test]
+fn the_2026_fields_are_carried_over() {
+    let c = call(json!({
+        "model": "deepseek-v4",
+        "messages": [
+            {"role": "user", "content": [
+                {"type": "text", "text": "Read these"},
+                {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBERi0=", "filename": "a.pdf"}},
+                {"type": "file", "file": {"file_id": "file-abc"}},
+                {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}}
+            ]},
+            {"role": "assistant", "content": null, "reasoning_content": "I need the weather.", "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+            ]},
+            {"role": "assistant", "content": "ok", "reasoning": "as Groq names it"}
+        ],
+        "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}, "strict": true}}],
+        "reasoning_effort": "xhigh",
+        "max_completion_tokens": 300
+    }));
+    let r = &c.request;
+    assert_eq!(
+        r.messages[0].parts,
+        vec![
+            ContentPart::File(FilePart {
+                data: Some("data:application/pdf;base64,JVBERi0=".into()),
+                file_id: None,
+                filename: Some("a.pdf".into())
+            }),
+            ContentPart::File(FilePart { data: None, file_id: Some("file-abc".into()), filename: None }),
+            ContentPart::InputAudio(InputAudio { data: "UklGRg==".into(), format: "wav".into() }),
+        ]
+    );
+    assert_eq!(r.messages[1].reasoning.as_deref(), Some("I need the weather."));
+    assert_eq!(r.messages[2].reasoning.as_deref(), Some("as Groq names it"));
+    assert_eq!(r.tools[0].strict, Some(true));
+    assert_eq!(r.reasoning_effort, Some(ReasoningEffort::Xhigh));
+    assert_eq!((r.max_tokens, r.max_tokens_field), (Some(300), None), "the upstream's profile picks the field");
+    assert_eq!(r.extra_body, None, "none of them is an unknown field");
+    assert!(refused(json!({"model": "m", "messages": [], "reasoning_effort": "ultra"})).contains("reasoning_effort"));
+    let no_format = json!({"model": "m", "messages": [{"role": "user", "content": [
+        {"type": "input_audio", "input_audio": {"data": "UklGRg=="}}]}]});
+    assert!(refused(no_format).contains("format"));
+}
+
+#[test]
+fn usage_details_and_reasoning_reach_the_client_in_openais_shape() {
+    let mut reply = answer("hi", vec![], StopReason::EndTurn);
+    reply.reasoning = Some("thought".into());
+    reply.usage = Some(Usage {
+        cached_input_tokens: Some(2),
+        cache_write_input_tokens: Some(1),
+        reasoning_tokens: Some(3),
+        ..Usage::new(3, 4)
+    });
+    let body = completion(&reply, "chatcmpl-1", 7);
+    assert_eq!(body["choices"][0]["message"]["reasoning_content"], "thought");
+    assert_eq!(
+        body["usage"],
+        json!({"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7,
+               "prompt_tokens_details": {"cached_tokens": 2},
+               "completion_tokens_details": {"reasoning_tokens": 3},
+               "cache_creation_input_tokens": 1})
+    );
+    let plain = completion(&answer("hi", vec![], StopReason::EndTurn), "chatcmpl-1", 7);
+    assert_eq!(plain["usage"], json!({"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}));
 }

@@ -26,7 +26,7 @@ async fn every_finish_reason() {
 async fn usage_model_and_missing_fields() {
     let env = env().await;
     let answer = env.generate("litellm:gpt-4o").await.unwrap();
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 2, output_tokens: 4 }));
+    assert_eq!(answer.usage, Some(Usage::new(2, 4)));
     assert_eq!(answer.model, "gpt-4o", "the response's model, as the endpoint named it");
     for model in ["mock/no-usage", "mock/null-usage"] {
         let answer = env.generate(&format!("litellm:{model}")).await.unwrap();

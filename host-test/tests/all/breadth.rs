@@ -27,7 +27,7 @@ async fn every_parameter_has_its_exact_wire_form() {
         schema: r#"{"type":"object","properties":{"a":{"type":"string"}}}"#.into(),
         strict: Some(true),
     }));
-    request.tools = vec![ToolDef { name: "f".into(), description: None, parameters: "{}".into() }];
+    request.tools = vec![ToolDef::function("f", "{}")];
     request.tool_choice = Some(ToolChoice::Named("f".into()));
     request.parallel_tool_calls = Some(false);
     request.extra_body = Some(r#"{"top_k": 40, "metadata": {"team": "x"}}"#.into());

@@ -4,7 +4,9 @@ use std::process::Command;
 
 fn cli() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_litellm-host"));
-    command.env_remove("LITELLM_BASE_URL").env_remove("LITELLM_API_KEY").env_remove("SSL_CERT_FILE");
+    for name in ["LITELLM_BASE_URL", "LITELLM_API_KEY", "LITELLM_PROFILE", "SSL_CERT_FILE"] {
+        command.env_remove(name);
+    }
     command
 }
 
@@ -83,4 +85,43 @@ async fn https_with_a_ca_file_or_ssl_cert_file() {
     let out = run(cli().env("SSL_CERT_FILE", &ca).args(["chat", "--base-url", &url, "Hello env"]));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "You said: Hello env\n", "{out:?}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_tokens_reaches_a_reasoning_model_and_the_counts_are_shown() {
+    let mock = litellm_mock::MockServer::start().await.unwrap();
+    let url = mock.base_url();
+    let model = "litellm:mock/openai-reasoning";
+    let args = ["chat", "--base-url", &url, "--model", model, "--max-tokens", "16", "--reasoning-effort", "low", "Hi"];
+    // The litellm profile sends `max_tokens`, which the model refuses as OpenAI does.
+    let out = cli().args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported_parameter"), "{out:?}");
+    // The openai profile (flag or LITELLM_PROFILE) sends `max_completion_tokens`.
+    let out = cli().args(args).args(["--profile", "openai", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let usage = &json["usage"];
+    assert_eq!(
+        (&usage["reasoning_tokens"], &usage["cache_write_input_tokens"]),
+        (&serde_json::json!(7), &serde_json::Value::Null)
+    );
+    assert_eq!(usage["cached_input_tokens"], usage["input_tokens"].as_u64().unwrap() - 1);
+    let out = cli().env("LITELLM_PROFILE", "openai").args(args).args(["--stream", "--verbose"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(" cached, 7 reasoning, model: "), "{stderr}");
+    // Or the caller picks the field on any profile.
+    let out = cli().args(args).args(["--max-tokens-field", "max-completion-tokens"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let bodies: Vec<_> = mock.requests().into_iter().map(|r| r.body).collect();
+    assert_eq!(bodies.len(), 4);
+    assert!(bodies.iter().all(|b| b["reasoning_effort"] == "low"), "{bodies:?}");
+    assert_eq!(bodies[0]["max_tokens"], 16);
+    assert!(
+        bodies[1..].iter().all(|b| b["max_completion_tokens"] == 16 && b.get("max_tokens").is_none()),
+        "{bodies:?}"
+    );
+    let out = cli().args(["chat", "--reasoning-effort", "extreme", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "clap refuses a value outside the contract's");
 }

@@ -94,7 +94,7 @@ fn the_compositions_import_only_standard_wasi() {
     // Alone, the agent and the gateway need the contract; plugged, they need only WASI 0.2.
     for alone in [litellm_compose::AGENT, litellm_compose::GATEWAY] {
         let (imports, _) = component_names(alone);
-        assert!(imports.iter().any(|i| i == "devsper:llm/provider@0.2.0"), "{alone}: {imports:?}");
+        assert!(imports.iter().any(|i| i == "devsper:llm/provider@0.3.0"), "{alone}: {imports:?}");
     }
     let (imports, exports) = component_names(litellm_compose::AGENT_COMPOSED);
     assert!(imports.iter().all(|i| i.starts_with("wasi:") && i.contains("@0.2.")), "{imports:?}");
@@ -139,7 +139,7 @@ async fn agent_under_wasmtime_run() {
     let (status, stdout, run) =
         Process::run("wasmtime-run-401", wasmtime_run(&base, &pairs), Duration::from_secs(60)).await;
     assert_eq!(status.code(), Some(1), "{}", run.tail());
-    assert_eq!(agent_step(&agent_steps(&stdout), "error"), "chat: unauthorized 401 after 1 attempts: mock error 401");
+    assert_eq!(agent_step(&agent_steps(&stdout), "error"), "chat: unauthorized (401): mock error 401 (attempts: 1)");
     assert_eq!(mock.requests().len(), 1, "a 401 is not retried");
 
     // The environment reaches the provider inside the composition: no base URL, no answer.
@@ -148,7 +148,9 @@ async fn agent_under_wasmtime_run() {
     command.args(["--env", "AGENT_MODEL=litellm:x", litellm_compose::AGENT_COMPOSED]);
     let (status, stdout, run) = Process::run("wasmtime-run-refused", command, Duration::from_secs(60)).await;
     assert_eq!(status.code(), Some(1), "{}", run.tail());
-    assert!(agent_step(&agent_steps(&stdout), "error").starts_with("chat: transport after 3 attempts"), "{stdout}");
+    let steps = agent_steps(&stdout);
+    let error = agent_step(&steps, "error");
+    assert!(error.starts_with("chat: transport: ") && error.ends_with("(attempts: 3)"), "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,7 +178,7 @@ async fn agent_under_jco() {
         Process::run("node-run-agent-401", node(&["AGENT_MODEL=litellm:mock/error-401"]), Duration::from_secs(60))
             .await;
     assert_eq!(status.code(), Some(1), "{}", run.tail());
-    assert_eq!(agent_step(&agent_steps(&stdout), "error"), "chat: unauthorized 401 after 1 attempts: mock error 401");
+    assert_eq!(agent_step(&agent_steps(&stdout), "error"), "chat: unauthorized (401): mock error 401 (attempts: 1)");
 }
 
 /// The key the gateway's environment gives the provider (the mock records what it received).
@@ -184,10 +186,18 @@ const GATEWAY_KEY: &str = "sk-gateway-upstream-key";
 
 /// `wasmtime serve` running the composed gateway in front of `base`, ready on `port`.
 async fn serve_gateway(base: &str) -> (Process, u16) {
+    serve_gateway_with(base, &[]).await
+}
+
+/// [`serve_gateway`] with more `NAME=VALUE` pairs in the gateway's environment.
+pub(crate) async fn serve_gateway_with(base: &str, env: &[&str]) -> (Process, u16) {
     let port = free_port();
     let mut command = Command::new(wasmtime_cli());
     command.args(["serve", "-S", "cli", "--env", &format!("LITELLM_BASE_URL={base}")]);
     command.args(["--env", &format!("LITELLM_API_KEY={GATEWAY_KEY}")]);
+    for pair in env {
+        command.args(["--env", pair]);
+    }
     command.args(["--addr", &format!("127.0.0.1:{port}"), litellm_compose::GATEWAY_COMPOSED]);
     let mut serve = Process::spawn("wasmtime-serve", command);
     // Compiling the component takes about a second; 60 s bounds a slow, busy machine.
@@ -207,25 +217,25 @@ async fn serve_gateway(base: &str) -> (Process, u16) {
 
 /// An HTTP/1.1 response read whole.
 #[derive(Debug)]
-struct Reply {
-    status: u16,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
     }
 }
 
 /// One request on a fresh connection (`Connection: close`), read to its end; an error when
 /// nothing listens (yet). Bounded by socket timeouts.
-fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> std::io::Result<Reply> {
+pub(crate) fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> std::io::Result<Reply> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let body = body.unwrap_or("");
@@ -268,7 +278,10 @@ fn dechunk(mut rest: &str) -> String {
 /// This crate's CLI, `litellm-host ARGS...`, with none of the caller's environment for it.
 fn cli(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_litellm-host"));
-    command.env_remove("LITELLM_BASE_URL").env_remove("LITELLM_API_KEY").env_remove("SSL_CERT_FILE").args(args);
+    for name in ["LITELLM_BASE_URL", "LITELLM_API_KEY", "LITELLM_PROFILE", "SSL_CERT_FILE"] {
+        command.env_remove(name);
+    }
+    command.args(args);
     command
 }
 

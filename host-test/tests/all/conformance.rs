@@ -148,9 +148,15 @@ fn differences(expect: &Value, got: &Outcome) -> Vec<String> {
         check("model", got.model.as_deref() == Some(model.as_str()), format!("expected {model}, got {:?}", got.model));
     }
     if let Some(usage) = expect.get("usage").filter(|_| !ended_in_error) {
+        // Every count a case records is compared; a count it does not record must be absent.
+        let count =
+            |u: &serde_json::Map<String, Value>, key: &str| u.get(key).and_then(Value::as_u64).map(|n| n as u32);
         let expected = usage.as_object().map(|u| Usage {
-            input_tokens: u["input_tokens"].as_u64().unwrap_or(0) as u32,
-            output_tokens: u["output_tokens"].as_u64().unwrap_or(0) as u32,
+            input_tokens: count(u, "input_tokens").unwrap_or(0),
+            output_tokens: count(u, "output_tokens").unwrap_or(0),
+            cached_input_tokens: count(u, "cached_input_tokens"),
+            cache_write_input_tokens: count(u, "cache_write_input_tokens"),
+            reasoning_tokens: count(u, "reasoning_tokens"),
         });
         check("usage", got.usage == expected, format!("expected {expected:?}, got {:?}", got.usage));
     }

@@ -102,10 +102,10 @@ async fn litellm_proxy() {
 
     // A tool call, parsed from LiteLLM's `mock_tool_calls`.
     let mut request = Request::user("litellm:peer-tools", "What is the weather in Paris?");
+    let parameters = r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#;
     request.tools = vec![ToolDef {
-        name: "get_weather".into(),
         description: Some("The weather in a city".into()),
-        parameters: r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#.into(),
+        ..ToolDef::function("get_weather", parameters)
     }];
     let answer = host()
         .generate(&tenant, Config::default(), request)

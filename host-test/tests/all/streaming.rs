@@ -14,7 +14,7 @@ async fn text_stream_with_usage() {
     assert_eq!(text(&events), "You said: Hello there");
     let end = finish(&events);
     assert_eq!(end.stop_reason, StopReason::EndTurn);
-    assert_eq!(end.usage, Some(Usage { input_tokens: 2, output_tokens: 4 }));
+    assert_eq!(end.usage, Some(Usage::new(2, 4)));
     assert_eq!(end.model, "gpt-4o");
     let r = &env.mock.requests()[0];
     assert_eq!(r.body["stream"], true);

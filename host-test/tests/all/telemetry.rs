@@ -1,7 +1,8 @@
-//! Each call is a `gen_ai.chat` span with the seed's `gen_ai.*` fields, the tenant and the error type.
+//! Each call is a `gen_ai.chat` span with the seed's `gen_ai.*` fields, the current GenAI conventions'
+//! provider name and cache and reasoning counts, the tenant and the error type.
 
 use crate::support::{env, host};
-use litellm_host::Request;
+use litellm_host::{Config, Profile, Request};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tracing::field::{Field, Visit};
@@ -74,4 +75,33 @@ async fn spans_carry_gen_ai_fields_tenant_and_error_type() {
     assert_eq!(chats[1].get("error.type").map(String::as_str), Some("rate-limited"));
     assert_eq!(chats[2].get("gen_ai.request.stream").map(String::as_str), Some("true"));
     assert_eq!(chats[2].get("gen_ai.response.finish_reasons").map(String::as_str), Some("tool-use"));
+    // An endpoint that sends no cached or reasoning counts: the fields stay empty.
+    assert_eq!(ok.get("gen_ai.provider.name").map(String::as_str), Some("litellm"));
+    assert!(
+        !ok.contains_key("gen_ai.usage.cache_read.input_tokens")
+            && !ok.contains_key("gen_ai.usage.reasoning.output_tokens")
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn spans_carry_the_cached_and_reasoning_counts_and_the_provider() {
+    let env = env().await;
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+    let config = Config { profile: Some(Profile::Openai), ..env.config() };
+    let answer =
+        host().generate(&env.tenant, config, Request::user("litellm:mock/openai-reasoning", "Hi")).await.unwrap();
+    let usage = answer.usage.unwrap();
+
+    let spans = capture.0.lock().unwrap().clone();
+    let chat = spans.iter().map(|(_, f)| f).find(|f| f.contains_key("gen_ai.system")).unwrap();
+    for (field, value) in [
+        ("gen_ai.provider.name", "openai".to_string()),
+        ("gen_ai.usage.input_tokens", usage.input_tokens.to_string()),
+        ("gen_ai.usage.cache_read.input_tokens", (usage.input_tokens - 1).to_string()),
+        ("gen_ai.usage.reasoning.output_tokens", "7".to_string()),
+    ] {
+        assert_eq!(chat.get(field), Some(&value), "{field} in {chat:?}");
+    }
+    assert!(!chat.contains_key("gen_ai.usage.cache_creation.input_tokens"), "absent stays absent: {chat:?}");
 }

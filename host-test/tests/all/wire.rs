@@ -55,11 +55,9 @@ async fn system_first_tools_and_sampling_fields() {
     request.system = Some("Be brief.".into());
     request.max_tokens = Some(64);
     request.temperature = Some(0.25);
-    request.tools = vec![ToolDef {
-        name: "get_weather".into(),
-        description: Some("Current weather".into()),
-        parameters: r#"{"type":"object","properties":{"city":{"type":"string"}}}"#.into(),
-    }];
+    let parameters = r#"{"type":"object","properties":{"city":{"type":"string"}}}"#;
+    request.tools =
+        vec![ToolDef { description: Some("Current weather".into()), ..ToolDef::function("get_weather", parameters) }];
     env.call(env.config(), request).await.unwrap();
     let body = &env.mock.requests()[0].body;
     assert_eq!(body["messages"][0], json!({"role": "system", "content": "Be brief."}));
@@ -77,7 +75,7 @@ async fn system_first_tools_and_sampling_fields() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tool_conversation_round_trips() {
     let env = env().await;
-    let tool = ToolDef { name: "lookup".into(), description: None, parameters: r#"{"type":"object"}"#.into() };
+    let tool = ToolDef::function("lookup", r#"{"type":"object"}"#);
     let mut first = Request::user("litellm:mock/tool-call", "Weather?");
     first.tools = vec![tool.clone()];
     let answer = env.call(env.config(), first.clone()).await.unwrap();
@@ -107,7 +105,7 @@ async fn invalid_requests_never_reach_the_network() {
     let mut no_messages = Request::user("litellm:m", "x");
     no_messages.messages.clear();
     let mut bad_tool = Request::user("litellm:m", "x");
-    bad_tool.tools = vec![ToolDef { name: "t".into(), description: None, parameters: "[]".into() }];
+    bad_tool.tools = vec![ToolDef::function("t", "[]")];
     let mut hot = Request::user("litellm:m", "x");
     hot.temperature = Some(9.0);
     for request in [no_messages, bad_tool, hot, Request::user("litellm:", "x")] {

@@ -4,6 +4,7 @@ mod azure;
 mod flavours;
 mod plain;
 mod streaming;
+mod thinking;
 
 use std::net::SocketAddr;
 

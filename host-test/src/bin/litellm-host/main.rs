@@ -2,9 +2,11 @@
 //! endpoint.
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
 use litellm_host::{
-    CaBundle, CallError, Config, EmbeddingsRequest, Host, HostOptions, Profile, Request, StreamEvent, Tenant, TlsRoots,
+    CaBundle, CallError, Config, EmbeddingsRequest, Host, HostOptions, Profile, ReasoningEffort, Request, StreamEvent,
+    Tenant, TlsRoots, TokenLimitField,
 };
 use litellm_mock::MockServer;
 use std::io::Write;
@@ -52,14 +54,12 @@ enum Command {
     },
 }
 
-/// The server flavours of the contract's `profile`.
-#[derive(Clone, Copy, ValueEnum)]
-enum ProfileArg {
-    Litellm,
-    Openai,
-    Azure,
-    Ollama,
-    Vllm,
+/// A flag whose values are the cases of one of the contract's enums, by their contract names.
+macro_rules! contract_values {
+    ($ty:ident) => {
+        PossibleValuesParser::new($ty::ALL.iter().map(|case| case.name()))
+            .map(|name| $ty::from_name(&name).expect("clap admits the contract's names only"))
+    };
 }
 
 #[derive(Args)]
@@ -70,9 +70,9 @@ struct EndpointArgs {
     /// The API key, sent (as the profile says) when not empty.
     #[arg(long, env = "LITELLM_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
-    /// The server flavour.
-    #[arg(long, value_enum, default_value = "litellm")]
-    profile: ProfileArg,
+    /// The server flavour (the component's default: `litellm`).
+    #[arg(long, env = "LITELLM_PROFILE", value_parser = contract_values!(Profile))]
+    profile: Option<Profile>,
     /// Also trust the certificate authorities in this PEM file (repeatable); `SSL_CERT_FILE`'s
     /// bundle is trusted too when it is set.
     #[arg(long = "ca-cert", value_name = "PATH")]
@@ -100,13 +100,6 @@ impl EndpointArgs {
                 (mock.base_url(), Some(mock))
             }
         };
-        let profile = match self.profile {
-            ProfileArg::Litellm => Profile::Litellm,
-            ProfileArg::Openai => Profile::Openai,
-            ProfileArg::Azure => Profile::Azure,
-            ProfileArg::Ollama => Profile::Ollama,
-            ProfileArg::Vllm => Profile::Vllm,
-        };
         let mut tls = TlsRoots::from_env()?;
         tls.system = self.system_roots;
         for path in &self.ca_certs {
@@ -116,7 +109,7 @@ impl EndpointArgs {
             Host::with_options(HostOptions { tls, ..HostOptions::default() }).context("loading the component")?;
         let tenant = Tenant::new("cli").allow_origin(&base_url);
         let config = Config {
-            profile: Some(profile),
+            profile: self.profile,
             base_url: Some(base_url),
             api_key: self.api_key.map(Into::into),
             ..Config::default()
@@ -140,9 +133,16 @@ struct ChatArgs {
     /// A system prompt.
     #[arg(long)]
     system: Option<String>,
-    /// The most tokens to generate.
+    /// The most tokens to generate (reasoning included).
     #[arg(long)]
     max_tokens: Option<u32>,
+    /// The body field of `--max-tokens`; default: the profile's (`max-completion-tokens` on
+    /// openai and azure, `max-tokens` elsewhere).
+    #[arg(long, value_parser = contract_values!(TokenLimitField))]
+    max_tokens_field: Option<TokenLimitField>,
+    /// How much a reasoning model should think.
+    #[arg(long, value_parser = contract_values!(ReasoningEffort))]
+    reasoning_effort: Option<ReasoningEffort>,
     /// Sampling temperature, 0 to 2.
     #[arg(long)]
     temperature: Option<f32>,
@@ -207,6 +207,8 @@ async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
     let mut request = Request::user(args.model, args.prompt);
     request.system = args.system;
     request.max_tokens = args.max_tokens;
+    request.max_tokens_field = args.max_tokens_field;
+    request.reasoning_effort = args.reasoning_effort;
     request.temperature = args.temperature;
 
     if args.stream {

@@ -8,8 +8,17 @@ fn calls(calls: &[ToolCall]) -> Value {
     calls.iter().map(|c| json!({"id": c.id, "name": c.name, "arguments": c.arguments})).collect()
 }
 
+/// The usage with every count; one the endpoint did not send is `null`.
 fn usage(u: &Option<Usage>) -> Value {
-    u.map_or(Value::Null, |u| json!({"input_tokens": u.input_tokens, "output_tokens": u.output_tokens}))
+    u.map_or(Value::Null, |u| {
+        json!({
+            "input_tokens": u.input_tokens,
+            "output_tokens": u.output_tokens,
+            "cached_input_tokens": u.cached_input_tokens,
+            "cache_write_input_tokens": u.cache_write_input_tokens,
+            "reasoning_tokens": u.reasoning_tokens,
+        })
+    })
 }
 
 /// The whole response as JSON.
@@ -45,9 +54,8 @@ pub fn tool_call_line(call: &ToolCall) -> String {
     format!("tool call {} ({}): {}", call.name, call.id, call.arguments)
 }
 
-/// The `--verbose` line: `stop: REASON, usage: IN in / OUT out, model: M`.
+/// The `--verbose` line: `stop: REASON, usage: IN in, OUT out[, N cached…], model: M`.
 pub fn summary_line(stop: StopReason, usage: Option<Usage>, model: &str) -> String {
-    let usage =
-        usage.map_or_else(|| "none".to_string(), |u| format!("{} in / {} out", u.input_tokens, u.output_tokens));
+    let usage = usage.map_or_else(|| "none".to_string(), |u| u.describe());
     format!("stop: {}, usage: {usage}, model: {model}", stop.name())
 }
