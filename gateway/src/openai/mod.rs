@@ -98,9 +98,7 @@ pub fn chat_call(body: &[u8]) -> Result<ChatCall, String> {
         messages,
         tools,
         max_tokens,
-        max_tokens_field: None,
         temperature: number_f32(object, "temperature")?,
-        system: None,
         top_p: number_f32(object, "top_p")?,
         stop: stop(object.get("stop"))?,
         seed: match object.get("seed") {
@@ -115,6 +113,9 @@ pub fn chat_call(body: &[u8]) -> Result<ChatCall, String> {
         parallel_tool_calls: boolean(object, "parallel_tool_calls")?,
         reasoning_effort,
         extra_body: (!extra.is_empty()).then(|| Value::Object(extra).to_string()),
+        // `system` stays unset (system messages are messages here) and `max-tokens-field` too
+        // (the upstream's profile picks the field); a field the contract adds later starts unset.
+        ..Request::default()
     };
     let include_usage =
         object.get("stream_options").and_then(|o| o.get("include_usage")).and_then(Value::as_bool).unwrap_or(false);
