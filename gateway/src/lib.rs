@@ -1,37 +1,44 @@
-//! `litellm-gateway`: an OpenAI-compatible HTTP gateway as a `wasi:http/proxy` component.
+//! `litellm-gateway`: an OpenAI-compatible HTTP gateway as a `wasi:http/proxy` component, safe to
+//! expose: closed until client keys are configured.
 //!
 //! It imports `devsper:llm/provider@0.3.0` (the contract of the root `wit/`, through the
-//! `litellm-client` crate) and exports
-//! `wasi:http/incoming-handler`. `litellm-compose` plugs the `litellm-provider` component into its
-//! import with wac; the composition imports only standard WASI 0.2, so `wasmtime serve` (and any
-//! `wasi:http/proxy` host) runs it:
+//! `litellm-client` crate) and exports `wasi:http/incoming-handler`. `litellm-compose` plugs the
+//! `litellm-provider` component into its import with wac; the composition imports only standard
+//! WASI 0.2, so `wasmtime serve` (and any `wasi:http/proxy` host) runs it:
 //!
 //! * `POST /v1/chat/completions`: OpenAI's body in, `chat.completion` out; with `"stream": true`
 //!   server-sent `chat.completion.chunk` events and `data: [DONE]`;
-//! * `GET /v1/models`: the upstream's model list;
-//! * `GET /health`: `{"status":"ok"}` without calling the upstream.
+//! * `POST /v1/embeddings`: OpenAI's body in (input as a string or a list), its list out (floats
+//!   or base64);
+//! * `GET /v1/models`: the upstream's model list, within the model allowlist;
+//! * `GET /health`: `{"status":"ok"}` without a key and without calling the upstream.
 //!
-//! The `/v1` prefix is optional. Each request opens a client with an empty configuration, so the
-//! provider reads its endpoint and key from the environment the host gives the component
-//! (`LITELLM_BASE_URL`, `LITELLM_API_KEY`), with its own defaults for timeouts and retries. The
-//! gateway does not authenticate its own clients: that is the platform's job in front of it.
-//! Upstream errors reach the client with their status and OpenAI's error body
-//! (`{"error":{"message","type","param","code"}}`).
+//! Every other request must carry a client key (`Authorization: Bearer KEY` or `api-key: KEY`)
+//! from `LITELLM_GATEWAY_KEYS`; with none configured the gateway answers 401 to everything but
+//! `/health`, unless `LITELLM_GATEWAY_AUTH=none` opens it. The model allowlist, the field
+//! passthrough and the request limits are in [`settings`]. The provider reads its upstream from
+//! the same environment (`LITELLM_BASE_URL`, `LITELLM_API_KEY`, `LITELLM_PROFILE`); the client's
+//! key never goes upstream and the upstream's key never reaches a client. Each request writes one
+//! JSON line to stderr ([`access_log`]).
 //!
-//! `openai.rs` holds the pure conversions (tested natively), `http.rs` the `wasi:http` glue; this
-//! file routes.
+//! `openai/` holds the pure conversions and `settings.rs` the policy (tested natively), `http.rs`
+//! the `wasi:http` glue; this file routes.
+#![deny(missing_docs)]
 
+pub mod access_log;
 mod http;
 pub mod openai;
+pub mod settings;
 
+use access_log::Entry;
+use http::{BodyError, Sse};
 use litellm_client::{Client, Config, Error};
-use openai::{error_reply, gateway_error, ErrorReply};
-use serde_json::json;
+use openai::{error_reply, gateway_error, ErrorReply, Invalid};
+use serde_json::{json, Value};
+use settings::{Refusal, Settings};
+use wasi::clocks::monotonic_clock::{self, Instant};
 use wasi::http::types::{IncomingRequest, Method, ResponseOutparam};
 
-/// The largest request body read, in bytes; a larger one gets a 413. Chat bodies with images as
-/// data URLs can be large, but a gateway must bound what one request makes it hold.
-const MAX_BODY: usize = 16 << 20;
 /// The most stream events one crossing into the provider brings back.
 const BATCH: u32 = 64;
 
@@ -41,38 +48,120 @@ pub struct Gateway;
 #[cfg(target_arch = "wasm32")]
 wasi::http::proxy::export!(Gateway);
 
+/// The gateway's environment, as the host gives it.
+fn environment(name: &str) -> Option<String> {
+    wasi::cli::environment::get_environment().into_iter().find_map(|(k, v)| (k == name).then_some(v))
+}
+
 impl wasi::exports::http::incoming_handler::Guest for Gateway {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
+        let started = monotonic_clock::now();
         let path = request.path_with_query().unwrap_or_default();
-        let path = path.split('?').next().unwrap_or_default();
-        // The `/v1` prefix is optional, as on OpenAI-compatible servers.
-        let route = path.strip_prefix("/v1").unwrap_or(path);
-        match (request.method(), route) {
-            (Method::Post, "/chat/completions") => chat(&request, out),
-            (Method::Get, "/models") => respond(out, list_models()),
-            (Method::Get, "/health") => http::json(out, 200, &json!({"status": "ok"}), &[]),
-            (_, "/chat/completions" | "/models" | "/health") => respond(
-                out,
-                Err(gateway_error(405, "method not allowed", "invalid_request_error", "method_not_allowed")),
-            ),
-            _ => {
-                let message = format!("no route for {path}");
-                respond(out, Err(gateway_error(404, &message, "invalid_request_error", "not_found")))
-            }
+        let path = path.split('?').next().unwrap_or_default().to_owned();
+        let method = request.method();
+        let mut entry = Entry { route: path.clone(), method: method_name(&method), ..Entry::default() };
+        serve(&request, out, &method, &path, &mut entry);
+        let wall = wasi::clocks::wall_clock::now();
+        let time_ms = wall.seconds * 1000 + u64::from(wall.nanoseconds) / 1_000_000;
+        let duration_ms = (monotonic_clock::now() - started) / 1_000_000;
+        eprintln!("{}", entry.line(time_ms, duration_ms));
+    }
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match method {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Head => "HEAD",
+        Method::Put => "PUT",
+        Method::Delete => "DELETE",
+        Method::Options => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// One request: health, then the gateway's settings, the client's key, and the route.
+fn serve(request: &IncomingRequest, out: ResponseOutparam, method: &Method, path: &str, entry: &mut Entry) {
+    // The `/v1` prefix is optional, as on OpenAI-compatible servers.
+    let route = path.strip_prefix("/v1").unwrap_or(path);
+    let health = route == "/health" && matches!(method, Method::Get);
+    let settings = match Settings::from_env(environment) {
+        Ok(settings) => settings,
+        Err(why) => {
+            // Every route says so, `/health` too (503): a platform must not route to it.
+            let (status, code) = if health { (503, "gateway_misconfigured") } else { (500, "gateway_misconfigured") };
+            let error = gateway_error(status, &format!("the gateway is misconfigured: {why}"), "server_error", code);
+            return respond(out, entry, Err(error), http::deadline_in(10_000));
+        }
+    };
+    entry.open = settings.is_open();
+    if health {
+        // No key needed and no upstream call: the platform's liveness probe.
+        return respond(out, entry, Ok(json!({"status": "ok"})), http::deadline_in(10_000));
+    }
+    let deadline = http::deadline_in(u64::from(settings.timeout_ms));
+    let authorization = http::header(request, "authorization");
+    let api_key = http::header(request, "api-key");
+    match settings.auth.check(authorization.as_deref(), api_key.as_deref()) {
+        Ok(client) => entry.client = client,
+        Err(refusal) => return respond(out, entry, Err(unauthorized(refusal)), deadline),
+    }
+    let body_deadline = http::deadline_in(settings.body_timeout_ms);
+    match (method, route) {
+        (Method::Post, "/chat/completions") => match read(request, &settings, body_deadline) {
+            Ok(body) => chat(&body, &settings, out, entry, deadline),
+            Err(error) => respond(out, entry, Err(error), deadline),
+        },
+        (Method::Post, "/embeddings") => {
+            let reply = read(request, &settings, body_deadline).and_then(|body| embed(&body, &settings, entry));
+            respond(out, entry, reply, deadline)
+        }
+        (Method::Get, "/models") => {
+            let reply = list_models(&settings);
+            respond(out, entry, reply, deadline)
+        }
+        (_, "/chat/completions" | "/embeddings" | "/models" | "/health") => {
+            let error = gateway_error(405, "method not allowed", "invalid_request_error", "method_not_allowed");
+            respond(out, entry, Err(error), deadline)
+        }
+        _ => {
+            let error = gateway_error(404, &format!("no route for {path}"), "invalid_request_error", "not_found");
+            respond(out, entry, Err(error), deadline)
         }
     }
 }
 
-/// A JSON answer, or an error reply.
-type Reply = Result<serde_json::Value, ErrorReply>;
+/// The 401 for a refused key, in OpenAI's shape; it never echoes what the client sent.
+fn unauthorized(refusal: Refusal) -> ErrorReply {
+    let message = match refusal {
+        Refusal::NotConfigured => {
+            "this gateway has no client keys configured: set LITELLM_GATEWAY_KEYS to a comma-separated list of keys \
+             (`name=key` names a team), or LITELLM_GATEWAY_AUTH=none to open it to anyone"
+        }
+        Refusal::WrongKey => {
+            "missing or incorrect API key: send `Authorization: Bearer KEY` (or `api-key: KEY`) with a key of \
+             LITELLM_GATEWAY_KEYS"
+        }
+    };
+    gateway_error(401, message, "invalid_request_error", "invalid_api_key")
+}
 
-/// Sends a reply: 200 with its JSON, or the error's status, body and `retry-after` headers.
-fn respond(out: ResponseOutparam, reply: Reply) {
+/// A JSON answer, or an error reply.
+type Reply = Result<Value, ErrorReply>;
+
+/// Sends a reply: 200 with its JSON, or the error's status, body and `retry-after` headers; and
+/// notes the status (and error type) for the log.
+fn respond(out: ResponseOutparam, entry: &mut Entry, reply: Reply, deadline: Instant) {
     match reply {
-        Ok(value) => http::json(out, 200, &value, &[]),
+        Ok(value) => {
+            entry.status = 200;
+            http::json(out, 200, &value, &[], deadline)
+        }
         Err(error) => {
+            entry.status = error.status;
+            entry.error = error.body["error"]["type"].as_str().map(str::to_owned);
             let headers = retry_headers(error.retry_after_ms);
-            http::json(out, error.status, &error.body, &headers)
+            http::json(out, error.status, &error.body, &headers, deadline)
         }
     }
 }
@@ -86,53 +175,100 @@ fn retry_headers(retry_after_ms: Option<u64>) -> Vec<(&'static str, String)> {
     }
 }
 
-/// A client with every setting `none`: the provider's defaults and its environment.
-fn open() -> Result<Client, ErrorReply> {
-    let config = Config::default();
+/// The request body under the gateway's cap and deadline.
+fn read(request: &IncomingRequest, settings: &Settings, deadline: Instant) -> Result<Vec<u8>, ErrorReply> {
+    http::read_body(request, settings.max_body_bytes, deadline).map_err(|e| match e {
+        BodyError::TooLarge => {
+            let message = format!("the request body is larger than {} bytes", settings.max_body_bytes);
+            gateway_error(413, &message, "invalid_request_error", "request_too_large")
+        }
+        BodyError::TimedOut => {
+            let message = format!("the request body did not arrive within {} ms", settings.body_timeout_ms);
+            gateway_error(408, &message, "invalid_request_error", "request_timeout")
+        }
+        BodyError::Broken(why) => {
+            let message = format!("the request body could not be read: {why}");
+            gateway_error(400, &message, "invalid_request_error", "body_unreadable")
+        }
+    })
+}
+
+/// A 400 for a body the gateway refuses, naming the field.
+fn invalid(e: Invalid) -> ErrorReply {
+    let mut reply = gateway_error(400, &e.message, "invalid_request_error", "invalid_request");
+    reply.body["error"]["param"] = json!(e.param);
+    if e.message.starts_with("Unrecognized request argument") {
+        reply.body["error"]["code"] = json!("unknown_parameter");
+    }
+    reply
+}
+
+/// A 404 for a model outside the allowlist, as OpenAI answers an unknown model.
+fn model_not_found(model: &str) -> ErrorReply {
+    let message = format!("The model `{model}` does not exist or you do not have access to it.");
+    gateway_error(404, &message, "invalid_request_error", "model_not_found")
+}
+
+/// A client with the provider's defaults and environment, and the gateway's deadline.
+fn open(settings: &Settings) -> Result<Client, ErrorReply> {
+    let config = Config { total_timeout_ms: Some(settings.timeout_ms), ..Config::default() };
     Client::open(&config).map_err(|e| error_reply(&e))
 }
 
-fn list_models() -> Reply {
-    let models = open()?.list_models().map_err(|e| error_reply(&e))?;
-    Ok(openai::models(&models))
+fn list_models(settings: &Settings) -> Reply {
+    let models = open(settings)?.list_models().map_err(|e| error_reply(&e))?;
+    let allowed: Vec<_> = models.into_iter().filter(|m| settings.models.allows(&m.id)).collect();
+    Ok(openai::models(&allowed))
 }
 
-fn chat(request: &IncomingRequest, out: ResponseOutparam) {
-    let body = match http::read_body(request, MAX_BODY) {
-        Ok(body) => body,
-        Err(http::BodyError::TooLarge) => {
-            let message = format!("the request body is larger than {MAX_BODY} bytes");
-            return respond(out, Err(gateway_error(413, &message, "invalid_request_error", "request_too_large")));
-        }
-        Err(http::BodyError::Broken(why)) => {
-            let message = format!("the request body could not be read: {why}");
-            return respond(out, Err(gateway_error(400, &message, "invalid_request_error", "body_unreadable")));
-        }
-    };
-    let call = match openai::chat_call(&body) {
+fn embed(body: &[u8], settings: &Settings, entry: &mut Entry) -> Reply {
+    let call = openai::embeddings_call(body).map_err(invalid)?;
+    entry.model = Some(call.request.model.clone());
+    if !settings.models.allows(&call.request.model) {
+        return Err(model_not_found(&call.request.model));
+    }
+    let answer = open(settings)?.embed(&call.request).map_err(|e| error_reply(&e))?;
+    entry.usage = answer.usage;
+    Ok(openai::embeddings_reply(&answer, call.base64))
+}
+
+fn chat(body: &[u8], settings: &Settings, out: ResponseOutparam, entry: &mut Entry, deadline: Instant) {
+    let call = match openai::chat_call(body, &settings.passthrough) {
         Ok(call) => call,
-        Err(message) => {
-            return respond(out, Err(gateway_error(400, &message, "invalid_request_error", "invalid_request")))
-        }
+        Err(e) => return respond(out, entry, Err(invalid(e)), deadline),
     };
-    let client = match open() {
+    entry.model = Some(call.request.model.clone());
+    entry.stream = call.stream;
+    if !settings.models.allows(&call.request.model) {
+        return respond(out, entry, Err(model_not_found(&call.request.model)), deadline);
+    }
+    let client = match open(settings) {
         Ok(client) => client,
-        Err(error) => return respond(out, Err(error)),
+        Err(error) => return respond(out, entry, Err(error), deadline),
     };
     let (id, created) = (completion_id(), now_seconds());
     if !call.stream {
-        let reply = client.generate(&call.request).map(|answer| openai::completion(&answer, &id, created));
-        return respond(out, reply.map_err(|e| error_reply(&e)));
+        let reply = client.generate(&call.request).map(|answer| {
+            entry.usage = answer.usage;
+            openai::completion(&answer, &id, created)
+        });
+        return respond(out, entry, reply.map_err(|e| error_reply(&e)), deadline);
     }
     // The provider sends the request and reads the status before it returns the stream, so an
     // upstream error still becomes this response's status.
     let stream = match client.stream(&call.request) {
         Ok(stream) => stream,
-        Err(error) => return respond(out, Err(error_reply(&error))),
+        Err(error) => return respond(out, entry, Err(error_reply(&error)), deadline),
     };
-    let Some(sse) = http::Sse::start(out) else { return };
+    let Some(sse) = Sse::start(out, deadline) else { return };
+    entry.status = 200;
     let mut chunks = openai::Chunks::new(&id, created, &call.request.model, call.include_usage);
-    if sse.event(&chunks.start()).is_err() {
+    let send = |value: &Value, entry: &mut Entry| {
+        // The client went away or stopped reading: stop reading the upstream (dropping the
+        // stream closes its connection).
+        sse.event(value).map_err(|e| entry.error = Some(format!("client {e:?}").to_lowercase()))
+    };
+    if send(&chunks.start(), entry).is_err() {
         return;
     }
     loop {
@@ -141,10 +277,11 @@ fn chat(request: &IncomingRequest, out: ResponseOutparam) {
             Ok(events) if events.is_empty() => break,
             Ok(events) => {
                 for event in &events {
+                    if let litellm_client::StreamEvent::Finish(end) = event {
+                        entry.usage = end.usage;
+                    }
                     for chunk in chunks.event(event) {
-                        // The client went away: stop reading the upstream (dropping the stream
-                        // closes its connection).
-                        if sse.event(&chunk).is_err() {
+                        if send(&chunk, entry).is_err() {
                             return;
                         }
                     }
@@ -153,7 +290,9 @@ fn chat(request: &IncomingRequest, out: ResponseOutparam) {
             Err(error) => {
                 // The status (200) is already sent: the error goes as a last event, without
                 // `[DONE]`, so that the client does not take the answer for complete.
-                let _ = sse.event(&openai::error_chunk(&error));
+                let chunk = openai::error_chunk(&error);
+                entry.error = chunk["error"]["type"].as_str().map(str::to_owned);
+                let _ = sse.event(&chunk);
                 sse.finish();
                 return;
             }

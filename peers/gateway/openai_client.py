@@ -1,13 +1,15 @@
 """Drives the composed gateway with the official OpenAI Python client (peers/.venv).
 
-    peers/.venv/bin/python peers/gateway/openai_client.py http://127.0.0.1:PORT/v1
+    peers/.venv/bin/python peers/gateway/openai_client.py http://127.0.0.1:PORT/v1 CLIENT_KEY
 
 Prints one JSON line per step, for host-test/tests/all/composition.rs to check:
   {"step": "models", ...}      GET /v1/models
   {"step": "chat", ...}        a non-streamed chat completion
   {"step": "stream", ...}      a streamed one (stream_options.include_usage)
   {"step": "tools", ...}       a non-streamed one with a tool, answered by a tool call
+  {"step": "embeddings", ...}  embeddings of two texts (the SDK asks for base64 and decodes it)
   {"step": "error", ...}       for each of mock/error-429 and mock/error-401: the APIStatusError
+  {"step": "wrong-key", ...}   a client with another key: the gateway's 401
 Exits 0 when every step ran, whatever the answers; 1 when a step raised something unexpected.
 The client's own retries are off (max_retries=0): a 429 must reach this script as it was sent.
 """
@@ -22,8 +24,9 @@ def emit(**fields):
     print(json.dumps(fields), flush=True)
 
 
-def main(base_url):
-    client = openai.OpenAI(base_url=base_url, api_key="sk-client-key-unused", max_retries=0, timeout=30)
+def main(base_url, client_key):
+    # The gateway's client key: the SDK sends it as `Authorization: Bearer`.
+    client = openai.OpenAI(base_url=base_url, api_key=client_key, max_retries=0, timeout=30)
 
     models = client.models.list()
     emit(step="models", ids=[m.id for m in models.data])
@@ -80,6 +83,14 @@ def main(base_url):
     ]
     emit(step="tools", finish_reason=choice.finish_reason, content=choice.message.content, tool_calls=calls)
 
+    vectors = client.embeddings.create(model="text-embedding-3-small", input=["hello world", "hi"], dimensions=3)
+    emit(
+        step="embeddings",
+        vectors=[d.embedding for d in vectors.data],
+        model=vectors.model,
+        usage=vectors.usage.model_dump() if vectors.usage else None,
+    )
+
     for model in ["mock/error-429", "mock/error-401"]:
         try:
             client.chat.completions.create(model=model, messages=[{"role": "user", "content": "x"}])
@@ -94,9 +105,16 @@ def main(base_url):
                 retry_after=e.response.headers.get("retry-after"),
             )
 
+    stranger = openai.OpenAI(base_url=base_url, api_key="sk-not-a-gateway-key", max_retries=0, timeout=30)
+    try:
+        stranger.models.list()
+        emit(step="wrong-key", raised=None)
+    except openai.APIStatusError as e:
+        emit(step="wrong-key", raised=type(e).__name__, status=e.status_code, body=e.body)
+
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print("usage: openai_client.py BASE_URL (e.g. http://127.0.0.1:8080/v1)", file=sys.stderr)
+    if len(sys.argv) != 3:
+        print("usage: openai_client.py BASE_URL CLIENT_KEY (e.g. http://127.0.0.1:8080/v1 sk-…)", file=sys.stderr)
         sys.exit(2)
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

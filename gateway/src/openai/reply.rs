@@ -169,12 +169,14 @@ fn error_body(message: &str, kind: &str, code: Option<&str>) -> Value {
     json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
 }
 
-/// The provider's error as the client gets it. An upstream answer keeps its status and message
-/// (so a 429 stays a 429 and the client's own retry logic applies); a failure without an answer
-/// becomes a 502 (no exchange, or a broken answer) or a 504 (a deadline).
+/// The provider's error as the client gets it. An upstream answer keeps its status, message and
+/// code (so a 429 stays a 429 and the client's own retry logic applies; the provider has already
+/// scrubbed its key from the message); a failure without an answer becomes a 502 or a 504 that
+/// says what happened and nothing about where the upstream is.
 pub fn error_reply(error: &Error) -> ErrorReply {
     let api = |a: &ApiError, status: u16, kind: &str, code: Option<&str>| ErrorReply {
-        status,
+        // Only an HTTP error status is relayed as it is.
+        status: if (400..=599).contains(&status) { status } else { 502 },
         body: error_body(&a.message, kind, code.or(a.code.as_deref())),
         retry_after_ms: a.retry_after_ms,
     };
@@ -191,9 +193,14 @@ pub fn error_reply(error: &Error) -> ErrorReply {
         Error::BadRequest(a) if a.status < 400 => api(a, 502, "api_error", Some("upstream_redirect")),
         Error::BadRequest(a) => api(a, a.status, "invalid_request_error", None),
         Error::Upstream(a) => api(a, a.status, "api_error", None),
-        Error::Timeout(f) => gateway_error(504, &f.message, "timeout_error", "timeout"),
-        Error::Transport(f) => gateway_error(502, &f.message, "api_connection_error", "upstream_unreachable"),
-        Error::MalformedResponse(m) => gateway_error(502, m, "api_error", "malformed_response"),
+        // The provider's own texts of these name the upstream's address: not for a client.
+        Error::Timeout(_) => gateway_error(504, "the upstream did not answer in time", "timeout_error", "timeout"),
+        Error::Transport(_) => {
+            gateway_error(502, "the upstream could not be reached", "api_connection_error", "upstream_unreachable")
+        }
+        Error::MalformedResponse(_) => {
+            gateway_error(502, "the upstream's answer could not be read", "api_error", "malformed_response")
+        }
     }
 }
 

@@ -1,15 +1,19 @@
 //! Unit tests of the OpenAI conversions, natively (the generated types need no WASI).
 
 use super::*;
-use litellm_client::{ApiError, Error, Failure, ModelInfo, Response, StopReason, StreamEnd, StreamEvent, Usage};
+use litellm_client::{
+    ApiError, ContentPart, Error, Failure, FilePart, ImageUrl, InputAudio, ModelInfo, ReasoningEffort, Response,
+    ResponseFormat, Role, StopReason, StreamEnd, StreamEvent, ToolCall, ToolChoice, Usage,
+};
 use serde_json::json;
+use serde_json::Value;
 
 fn call(body: Value) -> ChatCall {
-    chat_call(body.to_string().as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}"))
+    chat_call(body.to_string().as_bytes(), &[]).unwrap_or_else(|e| panic!("{body}: {e}"))
 }
 
 fn refused(body: Value) -> String {
-    chat_call(body.to_string().as_bytes()).expect_err("the body must be refused")
+    chat_call(body.to_string().as_bytes(), &[]).expect_err("the body must be refused").message
 }
 
 fn answer(content: &str, tool_calls: Vec<ToolCall>, stop: StopReason) -> Response {
@@ -49,7 +53,8 @@ fn a_minimal_body_is_the_contracts_request() {
 
 #[test]
 fn every_field_is_carried_over() {
-    let c = call(json!({
+    let passthrough = ["top_k".to_owned(), "metadata".to_owned()];
+    let c = chat_call(json!({
         "model": "litellm:m",
         "messages": [
             {"role": "developer", "content": "Be brief"},
@@ -72,7 +77,7 @@ fn every_field_is_carried_over() {
         "response_format": {"type": "json_schema", "json_schema": {"name": "s", "schema": {"type": "object"}, "strict": true}},
         "n": 1, "stream": true, "stream_options": {"include_usage": true},
         "top_k": 40, "metadata": {"k": "v"}
-    }));
+    }).to_string().as_bytes(), &passthrough).unwrap();
     assert!(c.stream && c.include_usage);
     let r = &c.request;
     assert_eq!(r.model, "litellm:m", "the provider strips the prefix itself");
@@ -106,7 +111,7 @@ fn every_field_is_carried_over() {
         }
         other => panic!("{other:?}"),
     }
-    // Unknown fields go on to the upstream; the ones read here do not.
+    // The fields the operator passes through go on to the upstream; the ones read here do not.
     let extra: Value = serde_json::from_str(r.extra_body.as_deref().unwrap()).unwrap();
     assert_eq!(extra, json!({"top_k": 40, "metadata": {"k": "v"}}));
 }
@@ -124,7 +129,7 @@ fn tool_choice_strings_and_stop_lists() {
 
 #[test]
 fn bad_bodies_are_refused_with_a_reason() {
-    assert!(chat_call(b"{not json").unwrap_err().contains("not JSON"));
+    assert!(chat_call(b"{not json", &[]).unwrap_err().message.contains("not JSON"));
     assert!(refused(json!([1])).contains("object"));
     assert!(refused(json!({"messages": []})).contains("`model`"));
     assert!(refused(json!({"model": "m"})).contains("`messages` is required"));
@@ -271,18 +276,35 @@ fn failures_without_an_answer_are_the_gateways_5xx() {
     let failure = |message: &str| Failure { message: message.into(), attempts: 3 };
     let timeout = error_reply(&Error::Timeout(failure("first byte")));
     assert_eq!((timeout.status, &timeout.body["error"]["code"]), (504, &json!("timeout")));
-    let transport = error_reply(&Error::Transport(failure("connection refused")));
+    // The provider's own words name the upstream's address: the client gets none of them.
+    let transport = error_reply(&Error::Transport(failure("connection refused by 10.1.2.3:4000")));
     assert_eq!((transport.status, &transport.body["error"]["type"]), (502, &json!("api_connection_error")));
-    assert_eq!(transport.body["error"]["message"], "connection refused");
-    let malformed = error_reply(&Error::MalformedResponse("not JSON".into()));
+    assert_eq!(transport.body["error"]["message"], "the upstream could not be reached");
+    assert_eq!(timeout.body["error"]["message"], "the upstream did not answer in time");
+    let malformed = error_reply(&Error::MalformedResponse("invalid type: string \"sk-x\"".into()));
     assert_eq!((malformed.status, &malformed.body["error"]["code"]), (502, &json!("malformed_response")));
+    assert!(!malformed.body.to_string().contains("sk-x"));
+    // A status that is no HTTP error status is never relayed.
+    let odd = error_reply(&Error::Upstream(api(999, None, None)));
+    assert_eq!(odd.status, 502);
     let invalid = error_reply(&Error::InvalidRequest("temperature must be 0 to 2".into()));
     assert_eq!((invalid.status, &invalid.body["error"]["type"]), (400, &json!("invalid_request_error")));
-    assert_eq!(error_chunk(&Error::Transport(failure("reset"))), transport_body("reset"));
+    assert_eq!(
+        error_chunk(&Error::Transport(failure("reset"))),
+        json!({"error": {"message": "the upstream could not be reached", "type": "api_connection_error",
+                         "param": null, "code": "upstream_unreachable"}})
+    );
 }
 
-fn transport_body(message: &str) -> Value {
-    json!({"error": {"message": message, "type": "api_connection_error", "param": null, "code": "upstream_unreachable"}})
+#[test]
+fn unknown_fields_are_refused_by_name_unless_passed_through() {
+    let body = json!({"model": "m", "messages": [], "api_base": "http://evil", "top_k": 3}).to_string();
+    let refused = chat_call(body.as_bytes(), &[]).unwrap_err();
+    assert_eq!(refused.message, "Unrecognized request argument supplied: api_base");
+    assert_eq!(refused.param.as_deref(), Some("api_base"));
+    let body = json!({"model": "m", "messages": [], "top_k": 3}).to_string();
+    let call = chat_call(body.as_bytes(), &["top_k".to_owned()]).unwrap();
+    assert_eq!(call.request.extra_body.as_deref(), Some(r#"{"top_k":3}"#));
 }
 
 #[test]

@@ -139,7 +139,10 @@ async fn agent_under_wasmtime_run() {
     let (status, stdout, run) =
         Process::run("wasmtime-run-401", wasmtime_run(&base, &pairs), Duration::from_secs(60)).await;
     assert_eq!(status.code(), Some(1), "{}", run.tail());
-    assert_eq!(agent_step(&agent_steps(&stdout), "error"), "chat: unauthorized (401): mock error 401 (attempts: 1)");
+    assert_eq!(
+        agent_step(&agent_steps(&stdout), "error"),
+        "chat: unauthorized (401): mock error 401 [code: mock_401] (attempts: 1)"
+    );
     assert_eq!(mock.requests().len(), 1, "a 401 is not retried");
 
     // The environment reaches the provider inside the composition: no base URL, no answer.
@@ -178,18 +181,28 @@ async fn agent_under_jco() {
         Process::run("node-run-agent-401", node(&["AGENT_MODEL=litellm:mock/error-401"]), Duration::from_secs(60))
             .await;
     assert_eq!(status.code(), Some(1), "{}", run.tail());
-    assert_eq!(agent_step(&agent_steps(&stdout), "error"), "chat: unauthorized (401): mock error 401 (attempts: 1)");
+    assert_eq!(
+        agent_step(&agent_steps(&stdout), "error"),
+        "chat: unauthorized (401): mock error 401 [code: mock_401] (attempts: 1)"
+    );
 }
 
 /// The key the gateway's environment gives the provider (the mock records what it received).
-const GATEWAY_KEY: &str = "sk-gateway-upstream-key";
+pub(crate) const GATEWAY_KEY: &str = "sk-gateway-upstream-key";
 
-/// `wasmtime serve` running the composed gateway in front of `base`, ready on `port`.
+/// The client key the tests' gateways accept (named `team-a` in the access log).
+pub(crate) const CLIENT_KEY: &str = "sk-gw-client-team-a";
+/// The gateway's client keys: `team-a`'s, and a plain one (named `key-2`).
+pub(crate) const CLIENT_KEYS: &str = "LITELLM_GATEWAY_KEYS=team-a=sk-gw-client-team-a,sk-gw-plain-key";
+
+/// `wasmtime serve` running the composed gateway in front of `base` with [`CLIENT_KEYS`], ready
+/// on `port`.
 async fn serve_gateway(base: &str) -> (Process, u16) {
-    serve_gateway_with(base, &[]).await
+    serve_gateway_with(base, &[CLIENT_KEYS]).await
 }
 
-/// [`serve_gateway`] with more `NAME=VALUE` pairs in the gateway's environment.
+/// `wasmtime serve` running the composed gateway in front of `base`, with these `NAME=VALUE`
+/// pairs in its environment besides the upstream's URL and key.
 pub(crate) async fn serve_gateway_with(base: &str, env: &[&str]) -> (Process, u16) {
     let port = free_port();
     let mut command = Command::new(wasmtime_cli());
@@ -206,8 +219,8 @@ pub(crate) async fn serve_gateway_with(base: &str, env: &[&str]) -> (Process, u1
         if let Some(status) = serve.exited() {
             panic!("wasmtime serve exited ({status}) before it listened\n{}", serve.tail());
         }
-        if let Ok(reply) = http(port, "GET", "/health", None) {
-            assert_eq!(reply.status, 200, "{reply:?}");
+        // Listening: `/health` answers (503 when the gateway's settings are wrong).
+        if http_with(port, "GET", "/health", None, &[]).is_ok() {
             return (serve, port);
         }
         assert!(Instant::now() < deadline, "wasmtime serve did not listen on {port}\n{}", serve.tail());
@@ -233,15 +246,27 @@ impl Reply {
     }
 }
 
-/// One request on a fresh connection (`Connection: close`), read to its end; an error when
-/// nothing listens (yet). Bounded by socket timeouts.
+/// One request with [`CLIENT_KEY`] on a fresh connection (`Connection: close`), read to its
+/// end; an error when nothing listens (yet). Bounded by socket timeouts.
 pub(crate) fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> std::io::Result<Reply> {
+    http_with(port, method, path, body, &[("authorization", &format!("Bearer {CLIENT_KEY}"))])
+}
+
+/// [`http`] with these headers instead of the client key.
+pub(crate) fn http_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> std::io::Result<Reply> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let body = body.unwrap_or("");
+    let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
+         Content-Length: {}\r\n{extra}Connection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes())?;
@@ -293,7 +318,13 @@ async fn gateway_under_wasmtime_serve_with_our_cli() {
     let gateway = format!("http://127.0.0.1:{port}");
     let limit = Duration::from_secs(60);
 
-    // Our CLI, through its own provider component, to the gateway's provider, to the mock.
+    // Our CLI, through its own provider component, to the gateway's provider, to the mock; its
+    // key is the gateway's client key.
+    let cli = |args: &[&str]| {
+        let mut command = cli(args);
+        command.env("LITELLM_API_KEY", CLIENT_KEY);
+        command
+    };
     let (status, stdout, run) =
         Process::run("cli-chat", cli(&["chat", "--base-url", &gateway, "Hello gateway"]), limit).await;
     assert!(status.success(), "{}\n{}", run.tail(), serve.tail());
@@ -425,7 +456,7 @@ async fn gateway_with_the_openai_python_client() {
     let mock = MockServer::start().await.expect("the mock starts");
     let (serve, port) = serve_gateway(&mock.base_url()).await;
     let mut command = Command::new(peer_file(".venv/bin/python"));
-    command.arg(peer_file("gateway/openai_client.py")).arg(format!("http://127.0.0.1:{port}/v1"));
+    command.arg(peer_file("gateway/openai_client.py")).arg(format!("http://127.0.0.1:{port}/v1")).arg(CLIENT_KEY);
     let (status, stdout, run) = Process::run("openai-python", command, Duration::from_secs(120)).await;
     assert!(status.success(), "{status}\n{}\n{}", run.tail(), serve.tail());
     let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -467,6 +498,13 @@ async fn gateway_with_the_openai_python_client() {
         assert_eq!(error["body"]["code"], format!("mock_{status}"), "{error}");
     }
     assert_eq!(errors[0]["retry_after"], "1");
+    // Embeddings: the SDK asks for base64 by default and decodes the gateway's vectors.
+    let embeddings = one("embeddings");
+    assert_eq!(embeddings["vectors"], serde_json::json!([[11.0, 0.0, 0.5], [2.0, 1.0, 0.5]]), "{embeddings}");
+    // Another key: the SDK's AuthenticationError, from the gateway itself.
+    let stranger = one("wrong-key");
+    assert_eq!((stranger["status"].as_u64(), stranger["raised"].as_str()), (Some(401), Some("AuthenticationError")));
+    assert_eq!(stranger["body"]["code"], "invalid_api_key", "{stranger}");
     // The SDK's key went to the gateway only: the upstream got the gateway's.
     assert!(mock.requests().iter().all(|r| r.header("authorization") == Some(&*format!("Bearer {GATEWAY_KEY}"))));
     drop(serve);

@@ -3,7 +3,7 @@
 //! `max_completion_tokens`), a thinking model's reasoning handed back through it, and the usage
 //! details in OpenAI's shape, whole and streamed.
 
-use crate::composition::{http, serve_gateway_with};
+use crate::composition::{http, serve_gateway_with, CLIENT_KEYS};
 use litellm_mock::{MockServer, DEEPSEEK_REASONING};
 use serde_json::{json, Value};
 
@@ -15,7 +15,7 @@ fn post(port: u16, body: &Value) -> crate::composition::Reply {
 #[ignore = "needs the wasmtime CLI: bash peers/setup.sh"]
 async fn gateway_fronts_openai_reasoning_models() {
     let mock = MockServer::start().await.expect("the mock starts");
-    let (serve, port) = serve_gateway_with(&mock.base_url(), &["LITELLM_PROFILE=openai"]).await;
+    let (serve, port) = serve_gateway_with(&mock.base_url(), &[CLIENT_KEYS, "LITELLM_PROFILE=openai"]).await;
     let body = json!({"model": "mock/openai-reasoning", "max_tokens": 32, "reasoning_effort": "high",
                       "messages": [{"role": "user", "content": "Think"}]});
     let reply = post(port, &body);
@@ -45,7 +45,7 @@ async fn gateway_fronts_openai_reasoning_models() {
 #[ignore = "needs the wasmtime CLI: bash peers/setup.sh"]
 async fn gateway_hands_a_thinking_models_reasoning_back() {
     let mock = MockServer::start().await.expect("the mock starts");
-    let (serve, port) = serve_gateway_with(&mock.base_url(), &[]).await;
+    let (serve, port) = serve_gateway_with(&mock.base_url(), &[CLIENT_KEYS]).await;
     let tools = json!([{"type": "function", "function": {"name": "get_weather", "strict": true,
                         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]);
     let question = json!({"role": "user", "content": "Weather in Paris?"});

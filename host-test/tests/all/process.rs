@@ -40,6 +40,11 @@ impl Process {
         (status, process.stdout(), process)
     }
 
+    /// The process id (of the group's leader).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn stdout(&self) -> String {
         std::fs::read_to_string(&self.stdout).unwrap_or_default()
     }

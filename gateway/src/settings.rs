@@ -1,0 +1,262 @@
+//! The gateway's own settings, read from its environment at each request: who may call it
+//! (client keys), which models, which extra body fields, and the limits of a request. Pure:
+//! tested natively; `lib.rs` hands it the environment.
+//!
+//! | variable | default | what |
+//! |---|---|---|
+//! | `LITELLM_GATEWAY_KEYS` | none: closed | client keys, comma-separated; `name=key` names a team (a plain key is named `key-N`, its position) |
+//! | `LITELLM_GATEWAY_AUTH` | `keys` | `none` opens the gateway to anyone (the access log says so on every line) |
+//! | `LITELLM_GATEWAY_MODELS` | every model | allowed models, comma-separated; a trailing `*` matches a prefix |
+//! | `LITELLM_GATEWAY_PASSTHROUGH` | none | extra top-level body fields passed upstream (never one of [`NEVER_PASSED`]) |
+//! | `LITELLM_GATEWAY_MAX_BODY_BYTES` | 4 MiB | the largest request body; 413 past it |
+//! | `LITELLM_GATEWAY_BODY_TIMEOUT_MS` | 30 000 | the longest a request body may take to arrive; 408 past it |
+//! | `LITELLM_GATEWAY_TIMEOUT_MS` | 600 000 | a whole request's deadline: the provider's total deadline and the gateway's own for writing the answer |
+
+use subtle::ConstantTimeEq;
+
+/// The body fields a passthrough list can never admit: each would redirect the call elsewhere,
+/// re-key it, or change the upstream's credentials or routing on the gateway's key (LiteLLM's
+/// proxy and SDK read them from a request body).
+pub const NEVER_PASSED: &[&str] = &[
+    "api_base",
+    "base_url",
+    "api_key",
+    "api_version",
+    "api_type",
+    "organization",
+    "extra_headers",
+    "headers",
+    "user_config",
+    "custom_llm_provider",
+    "litellm_params",
+    "litellm_credential_name",
+    "azure_ad_token",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_region_name",
+    "vertex_credentials",
+    "vertex_project",
+    "vertex_location",
+    "mock_response",
+];
+
+/// The default cap on a request body (4 MiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 << 20;
+/// The default deadline for a request body to arrive.
+pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 30_000;
+/// The default deadline of a whole request.
+pub const DEFAULT_TIMEOUT_MS: u32 = 600_000;
+
+/// One client key and the name the access log shows for it.
+pub struct ClientKey {
+    name: String,
+    key: String,
+}
+
+impl std::fmt::Debug for ClientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ClientKey({}, ***)", self.name)
+    }
+}
+
+/// Who may call the gateway.
+#[derive(Debug)]
+pub enum Auth {
+    /// No key configured and not opened: every route but `/health` answers 401.
+    Closed,
+    /// Opened explicitly with `LITELLM_GATEWAY_AUTH=none`.
+    Open,
+    /// A request must carry one of these keys.
+    Keys(Vec<ClientKey>),
+}
+
+/// Why a request's key was not accepted.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The gateway has no keys and was not opened.
+    NotConfigured,
+    /// No key, or not one of the gateway's.
+    WrongKey,
+}
+
+/// Who called: the key's name, or `None` on an open gateway.
+pub type Caller = Option<String>;
+
+impl Auth {
+    /// Checks a request's key (`Authorization: Bearer KEY` or Azure's `api-key: KEY`). Every
+    /// configured key is compared, each in constant time, so the time taken says nothing about
+    /// which one (or how much of one) matched.
+    pub fn check(&self, authorization: Option<&str>, api_key: Option<&str>) -> Result<Caller, Refusal> {
+        let keys = match self {
+            Auth::Open => return Ok(None),
+            Auth::Closed => return Err(Refusal::NotConfigured),
+            Auth::Keys(keys) => keys,
+        };
+        let bearer = authorization.and_then(|value| {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        });
+        let given = bearer.or(api_key.map(str::trim)).filter(|k| !k.is_empty()).ok_or(Refusal::WrongKey)?;
+        let mut found = None;
+        for key in keys {
+            if bool::from(key.key.as_bytes().ct_eq(given.as_bytes())) {
+                found = Some(key.name.clone());
+            }
+        }
+        found.map(Some).ok_or(Refusal::WrongKey)
+    }
+}
+
+/// Which models may be called.
+#[derive(Debug, Default)]
+pub struct Models(Vec<String>);
+
+impl Models {
+    /// Whether `model` is allowed: every model without a list; else one equal to an entry, or
+    /// starting with an entry's text before its trailing `*`.
+    pub fn allows(&self, model: &str) -> bool {
+        self.0.is_empty()
+            || self.0.iter().any(|entry| match entry.strip_suffix('*') {
+                Some(prefix) => model.starts_with(prefix),
+                None => model == entry,
+            })
+    }
+}
+
+/// Everything the gateway reads from its environment.
+#[derive(Debug)]
+pub struct Settings {
+    /// Who may call.
+    pub auth: Auth,
+    /// Which models.
+    pub models: Models,
+    /// Extra top-level body fields passed to the upstream as they are.
+    pub passthrough: Vec<String>,
+    /// The largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// How long a request body may take to arrive, in ms.
+    pub body_timeout_ms: u64,
+    /// A whole request's deadline, in ms.
+    pub timeout_ms: u32,
+}
+
+fn list(value: Option<String>) -> Vec<String> {
+    value.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+fn number<T: std::str::FromStr + PartialOrd + Default>(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+) -> Result<T, String> {
+    match env(name).filter(|v| !v.trim().is_empty()) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<T>() {
+            Ok(n) if n > T::default() => Ok(n),
+            _ => Err(format!("{name} must be a whole number greater than 0, not {v:?}")),
+        },
+    }
+}
+
+impl Settings {
+    /// Reads the settings; an error names the variable that is wrong (and never shows a key).
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+        let keys = list(env("LITELLM_GATEWAY_KEYS"));
+        let auth = match env("LITELLM_GATEWAY_AUTH").as_deref().map(str::trim) {
+            Some("none") => Auth::Open,
+            None | Some("" | "keys") if keys.is_empty() => Auth::Closed,
+            None | Some("" | "keys") => {
+                let mut parsed = Vec::with_capacity(keys.len());
+                for (i, entry) in keys.iter().enumerate() {
+                    let (name, key) = match entry.split_once('=') {
+                        Some((name, key)) => (name.trim().to_owned(), key.trim().to_owned()),
+                        None => (format!("key-{}", i + 1), entry.clone()),
+                    };
+                    if name.is_empty() || key.is_empty() {
+                        return Err(format!("LITELLM_GATEWAY_KEYS entry {} has an empty name or key", i + 1));
+                    }
+                    parsed.push(ClientKey { name, key });
+                }
+                Auth::Keys(parsed)
+            }
+            Some(other) => return Err(format!("LITELLM_GATEWAY_AUTH must be keys or none, not {other:?}")),
+        };
+        let passthrough = list(env("LITELLM_GATEWAY_PASSTHROUGH"));
+        if let Some(field) = passthrough.iter().find(|f| NEVER_PASSED.contains(&f.as_str())) {
+            return Err(format!(
+                "LITELLM_GATEWAY_PASSTHROUGH may not admit {field:?}: it redirects or re-keys the call"
+            ));
+        }
+        Ok(Settings {
+            auth,
+            models: Models(list(env("LITELLM_GATEWAY_MODELS"))),
+            passthrough,
+            max_body_bytes: number(&env, "LITELLM_GATEWAY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
+            body_timeout_ms: number(&env, "LITELLM_GATEWAY_BODY_TIMEOUT_MS", DEFAULT_BODY_TIMEOUT_MS)?,
+            timeout_ms: number(&env, "LITELLM_GATEWAY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)?,
+        })
+    }
+
+    /// Whether the gateway was opened to anyone (`LITELLM_GATEWAY_AUTH=none`).
+    pub fn is_open(&self) -> bool {
+        matches!(self.auth, Auth::Open)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, String> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_env(move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn closed_by_default_and_open_only_when_asked() {
+        let closed = settings(&[]).unwrap();
+        assert_eq!(closed.auth.check(Some("Bearer anything"), None), Err(Refusal::NotConfigured));
+        let open = settings(&[("LITELLM_GATEWAY_AUTH", "none")]).unwrap();
+        assert_eq!(open.auth.check(None, None), Ok(None));
+        assert!(open.is_open());
+        assert!(settings(&[("LITELLM_GATEWAY_AUTH", "off")]).unwrap_err().contains("keys or none"));
+    }
+
+    #[test]
+    fn keys_named_or_plain_in_either_header() {
+        let s = settings(&[("LITELLM_GATEWAY_KEYS", "team-a=sk-aaa, sk-plain ,team-b = sk-bbb")]).unwrap();
+        assert_eq!(s.auth.check(Some("Bearer sk-aaa"), None), Ok(Some("team-a".into())));
+        assert_eq!(s.auth.check(Some("bearer  sk-plain"), None), Ok(Some("key-2".into())));
+        assert_eq!(s.auth.check(None, Some("sk-bbb")), Ok(Some("team-b".into())));
+        for (authorization, api_key) in
+            [(Some("Bearer sk-aa"), None), (Some("Bearer sk-aaaa"), None), (Some("sk-aaa"), None), (None, None)]
+        {
+            assert_eq!(s.auth.check(authorization, api_key), Err(Refusal::WrongKey), "{authorization:?}");
+        }
+        assert!(!format!("{s:?}").contains("sk-aaa"), "Debug hides the keys");
+        assert!(settings(&[("LITELLM_GATEWAY_KEYS", "a=")]).unwrap_err().contains("entry 1"));
+    }
+
+    #[test]
+    fn models_exact_or_by_prefix() {
+        let s = settings(&[("LITELLM_GATEWAY_MODELS", "gpt-4o, claude-*")]).unwrap();
+        assert!(s.models.allows("gpt-4o") && s.models.allows("claude-sonnet-4"));
+        assert!(!s.models.allows("gpt-4o-mini") && !s.models.allows("o3"));
+        assert!(settings(&[]).unwrap().models.allows("anything"));
+    }
+
+    #[test]
+    fn passthrough_never_admits_a_redirect_and_limits_are_numbers() {
+        let s = settings(&[("LITELLM_GATEWAY_PASSTHROUGH", "top_k, metadata")]).unwrap();
+        assert_eq!(s.passthrough, vec!["top_k".to_owned(), "metadata".to_owned()]);
+        for field in NEVER_PASSED {
+            let refused = settings(&[("LITELLM_GATEWAY_PASSTHROUGH", field)]).unwrap_err();
+            assert!(refused.contains(field), "{refused}");
+        }
+        let s = settings(&[]).unwrap();
+        assert_eq!((s.max_body_bytes, s.body_timeout_ms, s.timeout_ms), (4 << 20, 30_000, 600_000));
+        assert!(settings(&[("LITELLM_GATEWAY_MAX_BODY_BYTES", "0")]).is_err());
+        assert!(settings(&[("LITELLM_GATEWAY_BODY_TIMEOUT_MS", "soon")]).unwrap_err().contains("BODY_TIMEOUT"));
+    }
+}
