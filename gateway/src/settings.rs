@@ -2,15 +2,8 @@
 //! (client keys), which models, which extra body fields, and the limits of a request. Pure:
 //! tested natively; `lib.rs` hands it the environment.
 //!
-//! | variable | default | what |
-//! |---|---|---|
-//! | `LITELLM_GATEWAY_KEYS` | none: closed | client keys, comma-separated; `name=key` names a team (a plain key is named `key-N`, its position) |
-//! | `LITELLM_GATEWAY_AUTH` | `keys` | `none` opens the gateway to anyone (the access log says so on every line) |
-//! | `LITELLM_GATEWAY_MODELS` | every model | allowed models, comma-separated; a trailing `*` matches a prefix |
-//! | `LITELLM_GATEWAY_PASSTHROUGH` | none | extra top-level body fields passed upstream (never one of [`NEVER_PASSED`]) |
-//! | `LITELLM_GATEWAY_MAX_BODY_BYTES` | 4 MiB | the largest request body; 413 past it |
-//! | `LITELLM_GATEWAY_BODY_TIMEOUT_MS` | 30 000 | the longest a request body may take to arrive; 408 past it |
-//! | `LITELLM_GATEWAY_TIMEOUT_MS` | 600 000 | a whole request's deadline: the provider's total deadline and the gateway's own for writing the answer |
+//! The variables, their defaults and what a platform must still do are documented in
+//! `docs/gateway.md`; the names and defaults themselves live here, once.
 
 use subtle::ConstantTimeEq;
 

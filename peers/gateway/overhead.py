@@ -4,12 +4,16 @@ one kept-alive connection, same body; prints the latency figures of both and the
 
     python3 peers/gateway/overhead.py GATEWAY_URL UPSTREAM_URL [N]   # N defaults to 200
 
+With GATEWAY_KEY set, the gateway's requests carry `Authorization: Bearer $GATEWAY_KEY` (a
+gateway with client keys); without, none (a gateway opened with LITELLM_GATEWAY_AUTH=none).
+
 Standard library only (http.client), so the client's own cost is the same small one on both
 sides and cancels out of the difference. 10 calls on each side first warm up (not counted).
 """
 
 import http.client
 import json
+import os
 import statistics
 import sys
 import time
@@ -18,10 +22,12 @@ from urllib.parse import urlsplit
 BODY = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello"}]})
 
 
-def measure(url, n):
+def measure(url, n, key=None):
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     headers = {"content-type": "application/json"}
+    if key:
+        headers["authorization"] = f"Bearer {key}"
     times = []
     for i in range(n + 10):
         start = time.perf_counter()
@@ -41,6 +47,7 @@ def measure(url, n):
         "p90_us": round(times[int(0.9 * (n - 1))]),
         "mean_us": round(statistics.fmean(times)),
         "min_us": round(times[0]),
+        "calls_per_s": round(n / (sum(times) / 1e6)),
     }
 
 
@@ -48,7 +55,7 @@ def main():
     if len(sys.argv) not in (3, 4):
         sys.exit("usage: overhead.py GATEWAY_URL UPSTREAM_URL [N]")
     n = int(sys.argv[3]) if len(sys.argv) == 4 else 200
-    gateway = measure(sys.argv[1], n)
+    gateway = measure(sys.argv[1], n, os.environ.get("GATEWAY_KEY"))
     upstream = measure(sys.argv[2], n)
     print(json.dumps({"gateway": gateway, "upstream": upstream}))
     print(f"overhead per call: median {gateway['median_us'] - upstream['median_us']} us, "
