@@ -4,7 +4,7 @@ use crate::config::Settings;
 use crate::domain::{ChatRequest, ChatResponse, ClientConfig, Error};
 use crate::embeddings::{self, EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
 use crate::stream::{self, CompletionStream};
-use crate::{http, request, response};
+use crate::{errors, http, request, response};
 
 /// The provider's name (the seed's `name()`).
 pub const PROVIDER_NAME: &str = "litellm";
@@ -20,15 +20,23 @@ impl Client {
         Ok(Self { settings: Settings::resolve(config, env)? })
     }
 
+    /// Every error that leaves the client: scrubbed of the secrets in every spelling and capped,
+    /// whichever module built it.
+    fn sanitized<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
+        result.map_err(|e| errors::sanitize(e, &self.settings.api_key))
+    }
+
     /// One chat completion: POST `{base}/v1/chat/completions`, the whole answer parsed.
     pub fn generate(&self, chat: &ChatRequest) -> Result<ChatResponse, Error> {
-        let body = request::chat_body(chat, false, self.settings.profile)?;
-        let model = request::wire_model(&chat.model);
-        let path = self.settings.route("chat/completions", model)?;
-        http::send(&self.settings, self.whole(&path, Some(&body)), |answer| {
-            let bytes = answer.body.read_all()?;
-            response::parse(&bytes, model, &self.settings.api_key)
-        })
+        self.sanitized((|| {
+            let body = request::chat_body(chat, false, self.settings.profile)?;
+            let model = request::wire_model(&chat.model);
+            let path = self.settings.route("chat/completions", model)?;
+            http::send(&self.settings, self.whole(&path, Some(&body)), |answer| {
+                let bytes = answer.body.read_all()?;
+                response::parse(&bytes, model, &self.settings.api_key)
+            })
+        })())
     }
 
     /// A request whose JSON answer is read whole, under `max-response-bytes`.
@@ -39,26 +47,30 @@ impl Client {
 
     /// One chat completion as a stream of events.
     pub fn stream(&self, chat: &ChatRequest) -> Result<CompletionStream, Error> {
-        stream::open(&self.settings, chat)
+        self.sanitized(stream::open(&self.settings, chat))
     }
 
     /// Embeddings of the request's inputs: POST `{base}/v1/embeddings`.
     pub fn embed(&self, embed: &EmbeddingsRequest) -> Result<EmbeddingsResponse, Error> {
-        let model = request::wire_model(&embed.model);
-        let body = embeddings::embeddings_body(embed, model)?;
-        let path = self.settings.route("embeddings", model)?;
-        http::send(&self.settings, self.whole(&path, Some(&body)), |answer| {
-            let bytes = answer.body.read_all()?;
-            embeddings::parse_embeddings(&bytes, embed.inputs.len(), model, &self.settings.api_key)
-        })
+        self.sanitized((|| {
+            let model = request::wire_model(&embed.model);
+            let body = embeddings::embeddings_body(embed, model)?;
+            let path = self.settings.route("embeddings", model)?;
+            http::send(&self.settings, self.whole(&path, Some(&body)), |answer| {
+                let bytes = answer.body.read_all()?;
+                embeddings::parse_embeddings(&bytes, embed.inputs.len(), model, &self.settings.api_key)
+            })
+        })())
     }
 
     /// The models the server offers: GET `{base}/v1/models`.
     pub fn list_models(&self) -> Result<Vec<ModelInfo>, Error> {
-        let path = self.settings.route("models", "")?;
-        http::send(&self.settings, self.whole(&path, None), |answer| {
-            let bytes = answer.body.read_all()?;
-            embeddings::parse_models(&bytes, &self.settings.api_key)
-        })
+        self.sanitized((|| {
+            let path = self.settings.route("models", "")?;
+            http::send(&self.settings, self.whole(&path, None), |answer| {
+                let bytes = answer.body.read_all()?;
+                embeddings::parse_models(&bytes, &self.settings.api_key)
+            })
+        })())
     }
 }

@@ -134,7 +134,9 @@ impl Settings {
         if route == "models" {
             return Ok(format!("{prefix}/openai/models?api-version={version}"));
         }
-        let deployment_ok = !wire_model.is_empty()
+        // One path segment: letters, digits, `-`, `_`, `.`, never `.` or `..` alone (which would
+        // leave the deployments path); `/`, `?`, `#` and `%` are refused with everything else.
+        let deployment_ok = !matches!(wire_model, "" | "." | "..")
             && wire_model.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if !deployment_ok {
             return Err(Error::InvalidRequest(format!("{wire_model:?} is not an Azure deployment name")));
@@ -319,7 +321,10 @@ mod tests {
             "/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21"
         );
         assert_eq!(azure.route("models", "").unwrap(), "/openai/models?api-version=2024-10-21");
-        assert!(matches!(azure.route("embeddings", "a/b"), Err(Error::InvalidRequest(_))));
+        for bad in ["a/b", "..", ".", "a?x", "a#x", "a%2e", ""] {
+            assert!(matches!(azure.route("embeddings", bad), Err(Error::InvalidRequest(_))), "{bad}");
+        }
+        assert!(azure.route("chat/completions", "gpt-4.1.mini").is_ok());
         let bad_version = ClientConfig { api_version: Some("1&x=2".into()), ..with(Profile::Azure) };
         assert!(matches!(Settings::resolve(&bad_version, no_env), Err(Error::InvalidRequest(_))));
     }

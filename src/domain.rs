@@ -231,6 +231,25 @@ impl Error {
         }
     }
 
+    /// The same error with `f` applied to each of its texts (messages and codes).
+    pub fn map_texts(self, f: impl Fn(String) -> String) -> Error {
+        let api = |e: ApiError| ApiError { message: f(e.message), code: e.code.map(&f), ..e };
+        let failure = |e: Failure| Failure { message: f(e.message), ..e };
+        match self {
+            Error::InvalidRequest(m) => Error::InvalidRequest(f(m)),
+            Error::Unauthorized(e) => Error::Unauthorized(api(e)),
+            Error::RateLimited(e) => Error::RateLimited(api(e)),
+            Error::ContextLengthExceeded(e) => Error::ContextLengthExceeded(api(e)),
+            Error::ContentFiltered(e) => Error::ContentFiltered(api(e)),
+            Error::QuotaExceeded(e) => Error::QuotaExceeded(api(e)),
+            Error::BadRequest(e) => Error::BadRequest(api(e)),
+            Error::Upstream(e) => Error::Upstream(api(e)),
+            Error::Timeout(e) => Error::Timeout(failure(e)),
+            Error::Transport(e) => Error::Transport(failure(e)),
+            Error::MalformedResponse(m) => Error::MalformedResponse(f(m)),
+        }
+    }
+
     /// The endpoint's error answer, for the cases that carry one.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {

@@ -12,15 +12,116 @@ pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
 const REDACTED: &str = "[redacted]";
 
-/// Removes every occurrence of the key from a text that came from outside.
+/// Removes every secret (the key, long header values) from a text that came from outside, in
+/// every spelling a reader would still recognise: in any letter case, and written with JSON
+/// escapes (`\u0073k-…`, `\/`) or URL percent-escapes (`%73k-…`), also mixed. Written by hand:
+/// no crate matches a needle against a text decoded on the fly while keeping the original's
+/// positions, and this runs on error texts only (capped at `MAX_ERROR_BODY_BYTES`).
 pub fn scrub(text: &str, key: &ApiKey) -> String {
-    let mut text = text.to_string();
-    for secret in key.secrets() {
-        if text.contains(secret) {
-            text = text.replace(secret, REDACTED);
+    let secrets: Vec<Vec<char>> =
+        key.secrets().map(|s| s.chars().map(fold).collect::<Vec<_>>()).filter(|s| !s.is_empty()).collect();
+    if secrets.is_empty() {
+        return text.to_string();
+    }
+    let units = decoded(text);
+    let mut hidden: Vec<(usize, usize)> = Vec::new();
+    for secret in &secrets {
+        let mut i = 0;
+        while i + secret.len() <= units.len() {
+            if units[i..i + secret.len()].iter().zip(secret).all(|((c, _, _), s)| c == s) {
+                hidden.push((units[i].1, units[i + secret.len() - 1].2));
+                i += secret.len();
+            } else {
+                i += 1;
+            }
         }
     }
-    text
+    if hidden.is_empty() {
+        return text.to_string();
+    }
+    hidden.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in hidden {
+        if end <= at {
+            continue;
+        }
+        if start >= at {
+            out.push_str(&text[at..start]);
+            out.push_str(REDACTED);
+        }
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// A character as compared: lower case (its first character when lowering gives several).
+fn fold(c: char) -> char {
+    c.to_lowercase().next().unwrap_or(c)
+}
+
+/// The text as a reader of JSON or of a URL would read it: each character folded, with the byte
+/// range it was written in (one character for `\uXXXX`, `\/`, `\\`, `\"` and `%XX` of ASCII).
+fn decoded(text: &str) -> Vec<(char, usize, usize)> {
+    let bytes = text.as_bytes();
+    let hex = |at: usize, len: usize| {
+        text.get(at..at + len)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    let mut units = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let (c, len) = match bytes[i] {
+            b'\\' => match bytes.get(i + 1) {
+                Some(b'u') => match hex(i + 2, 4).and_then(char::from_u32) {
+                    Some(c) => (c, 6),
+                    None => ('\\', 1),
+                },
+                Some(&b @ (b'/' | b'\\' | b'"')) => (b as char, 2),
+                _ => ('\\', 1),
+            },
+            b'%' => match hex(i + 1, 2).filter(|b| *b < 0x80) {
+                Some(b) => (b as u8 as char, 3),
+                None => ('%', 1),
+            },
+            _ => {
+                let c = text[i..].chars().next().unwrap_or('\u{fffd}');
+                (c, c.len_utf8())
+            }
+        };
+        units.push((fold(c), i, i + len));
+        i += len;
+    }
+    units
+}
+
+/// What a JSON parse error says, without the value serde's message would quote: the kind, what
+/// was expected (the reading type's own words), and where.
+pub fn json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof => "it ends early".to_string(),
+        Category::Syntax => "it is not valid JSON".to_string(),
+        Category::Io => "it could not be read".to_string(),
+        Category::Data => {
+            let text = e.to_string();
+            let text = text.rfind(" at line ").map_or(text.as_str(), |at| &text[..at]);
+            // The expectation is last; anything before it may quote the value.
+            match text.rsplit_once(", expected ") {
+                Some((_, expected)) => format!("a value of the wrong type (expected {expected})"),
+                None => "a value of the wrong type or a missing field".to_string(),
+            }
+        }
+    };
+    format!("{what} at line {}, column {}", e.line(), e.column())
+}
+
+/// Every text of an error scrubbed of the secrets and capped at `MAX_MESSAGE_CHARS`: applied to
+/// whatever leaves the client, whatever built it.
+pub fn sanitize(error: Error, key: &ApiKey) -> Error {
+    error.map_texts(|text| cap(scrub(&text, key)))
 }
 
 /// Cuts a message to `MAX_MESSAGE_CHARS` characters, marking the cut.
@@ -180,6 +281,7 @@ pub fn from_embedded(json: &Value, key: &ApiKey) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Failure;
 
     fn key() -> ApiKey {
         ApiKey::new("sk-secret-123")
@@ -242,6 +344,65 @@ mod tests {
         let e = from_answer(401, echo, None, &key());
         assert!(!format!("{e:?}").contains("sk-secret-123"));
         assert_eq!(api(&e).message, "bad key Bearer [redacted]");
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_in_every_spelling() {
+        let key = ApiKey::new("sk-Test-123");
+        for echoed in [
+            "bad key sk-Test-123.",
+            "bad key SK-TEST-123.",
+            "bad key sk-test-123.",
+            r"bad key \u0073k-Test-123.",
+            r"bad key sk\u002dTEST\u002d123.",
+            "bad key sk%2dtest-123.",
+            "https://sk-test-123.evil.example/ then sk-Test-123",
+        ] {
+            let clean = scrub(echoed, &key);
+            assert!(!clean.to_lowercase().contains("test-123") && clean.contains(REDACTED), "{echoed} -> {clean}");
+            assert!(clean.starts_with(&echoed[..4]), "the rest is kept: {clean}");
+        }
+        assert_eq!(scrub("naïve Ünïcode stays", &key), "naïve Ünïcode stays");
+        assert_eq!(scrub(r"a \u00zz and %zz stay", &key), r"a \u00zz and %zz stay");
+    }
+
+    #[test]
+    fn parse_errors_describe_the_shape_never_the_value() {
+        let e = serde_json::from_str::<Vec<u8>>(r#""sk-Test-123, expected sk-Test-123""#).unwrap_err();
+        let said = json_error(&e);
+        assert!(!said.contains("sk-"), "{said}");
+        assert!(said.contains("expected a sequence") && said.contains("line 1"), "{said}");
+        let e = serde_json::from_str::<Vec<u8>>("[1,").unwrap_err();
+        assert!(json_error(&e).starts_with("it ends early"), "{}", json_error(&e));
+        let e = serde_json::from_str::<Vec<u8>>("[sk-x]").unwrap_err();
+        assert!(json_error(&e).starts_with("it is not valid JSON"));
+    }
+
+    #[test]
+    fn sanitize_scrubs_and_caps_every_case() {
+        let key = ApiKey::new("sk-Test-123");
+        let long = format!("SK-TEST-123 {}", "x".repeat(5000));
+        for error in [
+            Error::MalformedResponse(long.clone()),
+            Error::Transport(Failure { message: long.clone(), attempts: 1 }),
+            Error::Upstream(ApiError {
+                status: 500,
+                message: long.clone(),
+                code: None,
+                retry_after_ms: None,
+                attempts: 1,
+            }),
+        ] {
+            let clean = sanitize(error, &key);
+            let shown = format!("{clean:?}");
+            assert!(!shown.to_lowercase().contains("test-123"), "{shown}");
+            let text = match &clean {
+                Error::MalformedResponse(m) => m.clone(),
+                Error::Transport(f) => f.message.clone(),
+                other => other.api_error().unwrap().message.clone(),
+            };
+            assert_eq!(text.chars().count(), MAX_MESSAGE_CHARS + 1);
+        }
     }
 
     #[test]

@@ -41,20 +41,42 @@ pub fn malformed(why: impl std::fmt::Display) -> Error {
     Error::MalformedResponse(format!("the endpoint's answer is not a chat completion: {why}"))
 }
 
-/// A tool call as the answer gives it; a missing id gets a stable one from its position.
-pub fn tool_call(position: usize, id: Option<String>, function: Option<FunctionDelta>) -> ToolCall {
-    let function = function.unwrap_or_default();
-    ToolCall {
-        id: id.filter(|i| !i.is_empty()).unwrap_or_else(|| format!("generated-call-{position}")),
-        name: function.name.unwrap_or_default(),
-        arguments: function.arguments.unwrap_or_default(),
+/// The longest tool-call id kept (OpenAI's are about 40 characters).
+pub const MAX_TOOL_ID_BYTES: usize = 512;
+/// The longest tool name kept (OpenAI allows 64 characters).
+pub const MAX_TOOL_NAME_BYTES: usize = 256;
+
+/// A tool-call id within [`MAX_TOOL_ID_BYTES`].
+pub fn checked_id(id: String) -> Result<String, Error> {
+    match id.len() <= MAX_TOOL_ID_BYTES {
+        true => Ok(id),
+        false => Err(malformed(format!("a tool-call id is longer than {MAX_TOOL_ID_BYTES} bytes"))),
     }
+}
+
+/// A tool name within [`MAX_TOOL_NAME_BYTES`].
+pub fn checked_name(name: String) -> Result<String, Error> {
+    match name.len() <= MAX_TOOL_NAME_BYTES {
+        true => Ok(name),
+        false => Err(malformed(format!("a tool name is longer than {MAX_TOOL_NAME_BYTES} bytes"))),
+    }
+}
+
+/// A tool call as the answer gives it; a missing id gets a stable one from its position; an id or
+/// a name past its cap is an error.
+pub fn tool_call(position: usize, id: Option<String>, function: Option<FunctionDelta>) -> Result<ToolCall, Error> {
+    let function = function.unwrap_or_default();
+    Ok(ToolCall {
+        id: checked_id(id.filter(|i| !i.is_empty()).unwrap_or_else(|| format!("generated-call-{position}")))?,
+        name: checked_name(function.name.unwrap_or_default())?,
+        arguments: function.arguments.unwrap_or_default(),
+    })
 }
 
 /// Parses a whole non-streamed answer; `requested_model` stands in when the answer names none.
 pub fn parse(body: &[u8], requested_model: &str, key: &ApiKey) -> Result<ChatResponse, Error> {
     let body = crate::text::repaired_json(body);
-    let wire: CompletionBody = serde_json::from_slice(&body).map_err(|e| malformed(format!("{e}")))?;
+    let wire: CompletionBody = serde_json::from_slice(&body).map_err(|e| malformed(errors::json_error(&e)))?;
     if let Some(error) = wire.error.as_ref().filter(|e| !e.is_null()) {
         if wire.choices.as_ref().is_none_or(Vec::is_empty) {
             return Err(errors::from_embedded(error, key));
@@ -68,10 +90,10 @@ pub fn parse(body: &[u8], requested_model: &str, key: &ApiKey) -> Result<ChatRes
         .into_iter()
         .enumerate()
         .map(|(i, c)| tool_call(i, c.id, c.function))
-        .collect();
+        .collect::<Result<_, _>>()?;
     if tool_calls.is_empty() {
         if let Some(legacy) = message.function_call {
-            tool_calls.push(tool_call(0, None, Some(legacy)));
+            tool_calls.push(tool_call(0, None, Some(legacy))?);
         }
     }
     let reasoning = [message.reasoning_content, message.reasoning, message.content.thinking]

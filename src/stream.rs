@@ -69,6 +69,7 @@ pub fn open(settings: &Settings, chat: &ChatRequest) -> Result<CompletionStream,
             Ok(json) if json.get("choices").is_some() => {
                 response::parse(&whole, model, &settings.api_key).map(Opened::Whole)
             }
+            // The content type is the endpoint's text: it is scrubbed with the rest of the error.
             _ => Err(malformed(format!("a stream was asked for, but the answer is {:?}", answer.content_type))),
         }
     })?;
@@ -129,13 +130,14 @@ fn events_of(answer: ChatResponse) -> Vec<StreamEvent> {
 }
 
 impl CompletionStream {
-    /// The next event, reading from the connection only when none is waiting.
+    /// The next event, reading from the connection only when none is waiting. An error is
+    /// scrubbed of the secrets and capped, as every error leaving the client.
     pub fn next_event(&mut self) -> Result<Option<StreamEvent>, Error> {
         let result = self.advance();
         if result.is_err() || self.assembler.finished() {
             self.body = None; // closes the connection
         }
-        result
+        result.map_err(|e| errors::sanitize(e, self.assembler.key()))
     }
 
     /// The next event and every further one already decoded, at most `max` (at least 1).

@@ -7,7 +7,8 @@
 //! * `mock/error-STATUS`: the same error as for chat;
 //! * `mock/embed-no-usage`: the answer has no `usage`;
 //! * `mock/embed-base64`: every embedding is base64 of little-endian `f32`s, whatever the
-//!   request's `encoding_format`.
+//!   request's `encoding_format`;
+//! * `mock/embed-huge`: one embedding of 3.5 million numbers (`hostile.rs`).
 
 use serde_json::{json, Value};
 
@@ -27,6 +28,9 @@ pub(super) fn respond(body: &Value, models: &Models) -> Resp {
     let scenario = models.scenario_name();
     if let Some(resp) = scenario.strip_prefix("error-").and_then(status_error) {
         return resp;
+    }
+    if scenario == "embed-huge" {
+        return super::hostile::huge_embedding();
     }
     let (inputs, dimensions) = match inputs(body).and_then(|i| Ok((i, dimensions(body)?))) {
         Ok(checked) => checked,

@@ -9,7 +9,8 @@
 //!   ones in `streaming.rs`. Unknown `mock/` names behave like `mock/echo`.
 //!
 //! Error, delay and flaky scenarios (`mock/error-*`, `mock/slow-headers-MS`, `mock/flaky-*`,
-//! `mock/stream-500`) apply to streaming and non-streaming requests alike.
+//! `mock/stream-500`), the strict 2026 servers (`thinking.rs`) and a hostile endpoint
+//! (`mock/hostile-*`, `hostile.rs`) apply to streaming and non-streaming requests alike.
 //!
 //! Besides chat, it serves `POST /v1/embeddings` (`embeddings.rs`), `GET /v1/models`
 //! (`routes.rs`; 401 for `Authorization: Bearer sk-bad-key`), the Azure OpenAI flavour of these
@@ -21,6 +22,7 @@ mod call;
 mod embeddings;
 mod flavours;
 mod handlers;
+mod hostile;
 mod request;
 mod routes;
 mod scenarios;

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use super::body::{error_response, json_response, mock_error, response, status_error, with_header, MockBody, Resp};
 use super::call::Call;
 use super::flavours;
+use super::hostile;
 use super::state::lock;
 use super::text::{http_date, word_count};
 use super::thinking;
@@ -35,6 +36,9 @@ pub(super) async fn prelude(call: &Call) -> Option<Resp> {
     }
     if let Some(refused) = thinking::refusal(call) {
         return Some(refused);
+    }
+    if let Some(hostile) = hostile::respond(call) {
+        return Some(hostile);
     }
     error_scenario(call, name.strip_prefix("error-")?)
 }

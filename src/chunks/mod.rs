@@ -2,7 +2,7 @@
 //! come, tool calls assembled by `index` and emitted whole, and one `Finish` at the end.
 
 use crate::domain::{ApiKey, Error, StopReason, StreamEvent, ToolCall, Usage};
-use crate::response::{malformed, stop_reason, tool_call, usage};
+use crate::response::{checked_id, checked_name, malformed, stop_reason, tool_call, usage};
 use crate::sse::SseEvent;
 use crate::wire::{Chunk, FunctionDelta, ToolCallDelta};
 use std::collections::VecDeque;
@@ -49,6 +49,11 @@ impl StreamAssembler {
         }
     }
 
+    /// The secrets to scrub from what the endpoint sends.
+    pub fn key(&self) -> &ApiKey {
+        &self.key
+    }
+
     /// Whether the `Finish` event has been produced.
     pub fn finished(&self) -> bool {
         self.finished
@@ -73,7 +78,8 @@ impl StreamAssembler {
         }
         // One deserializer (from a byte slice) for every JSON the guest reads keeps the component small.
         let data = crate::text::repaired_json(data.as_bytes());
-        let chunk: Chunk = serde_json::from_slice(&data).map_err(|e| malformed(format!("a stream event: {e}")))?;
+        let chunk: Chunk = serde_json::from_slice(&data)
+            .map_err(|e| malformed(format!("a stream event: {}", crate::errors::json_error(&e))))?;
         if let Some(error) = chunk.error.as_ref().filter(|e| !e.is_null()) {
             return Err(crate::errors::from_embedded(error, &self.key));
         }
@@ -173,10 +179,10 @@ impl StreamAssembler {
         };
         let call = &mut self.calls[slot];
         if call.id.is_none() {
-            call.id = delta.id.filter(|i| !i.is_empty());
+            call.id = delta.id.filter(|i| !i.is_empty()).map(checked_id).transpose()?;
         }
         if call.name.is_none() {
-            call.name = function.name.filter(|n| !n.is_empty());
+            call.name = function.name.filter(|n| !n.is_empty()).map(checked_name).transpose()?;
         }
         let arguments = function.arguments.as_deref().unwrap_or("");
         self.argument_bytes += arguments.len();
@@ -191,8 +197,11 @@ impl StreamAssembler {
         self.calls.sort_by_key(|c| c.index);
         for (i, c) in std::mem::take(&mut self.calls).into_iter().enumerate() {
             let function = FunctionDelta { name: c.name, arguments: Some(c.arguments) };
-            let call: ToolCall = tool_call(i, c.id, Some(function));
-            out.push_back(StreamEvent::ToolCall(call));
+            // The id and name were checked as they came.
+            if let Ok(call) = tool_call(i, c.id, Some(function)) {
+                let call: ToolCall = call;
+                out.push_back(StreamEvent::ToolCall(call));
+            }
         }
     }
 }

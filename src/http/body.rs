@@ -17,6 +17,9 @@ pub struct Body {
     _response: IncomingResponse,
     read: u64,
     cap: u64,
+    /// The length the answer announced (`content-length`), within the cap: what `read_all`
+    /// reserves at once instead of growing (and copying) its buffer as chunks come.
+    announced: u64,
     between_bytes_ns: u64,
     deadline: Deadline,
     authority: String,
@@ -28,6 +31,7 @@ impl Body {
     pub(super) fn new(
         response: IncomingResponse,
         cap: Option<u64>,
+        announced: Option<u64>,
         between_bytes_ns: u64,
         deadline: Deadline,
         authority: &str,
@@ -40,6 +44,7 @@ impl Body {
             _response: response,
             read: 0,
             cap: cap.unwrap_or(u64::MAX),
+            announced: announced.unwrap_or(0).min(cap.unwrap_or(0)),
             between_bytes_ns,
             deadline,
             authority: authority.to_string(),
@@ -83,9 +88,9 @@ impl Body {
 
     /// The whole body, up to the cap.
     pub fn read_all(mut self) -> Result<Vec<u8>, Error> {
-        let mut all = Vec::new();
+        let mut all = Vec::with_capacity(self.announced as usize);
         while let Some(chunk) = self.next_chunk()? {
-            if all.is_empty() {
+            if all.capacity() == 0 {
                 all = chunk;
             } else {
                 all.extend_from_slice(&chunk);

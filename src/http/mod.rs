@@ -115,6 +115,11 @@ fn exchange(settings: &Settings, request: &Outgoing<'_>, deadline: Deadline) -> 
     );
     let response = await_head(&future, head_until, deadline, authority)?;
     let status = response.status();
+    if !(100..=599).contains(&status) {
+        // Not an HTTP status: a broken or hostile endpoint, which trying again will not mend.
+        let message = format!("the endpoint answered with status {status}, which is not an HTTP status");
+        return Err((Error::MalformedResponse(message), false));
+    }
     let fields = response.headers();
     let content_length = header(&fields, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
     let content_type = header(&fields, "content-type").unwrap_or_default();
@@ -135,7 +140,7 @@ fn exchange(settings: &Settings, request: &Outgoing<'_>, deadline: Deadline) -> 
         let cap = errors::MAX_ERROR_BODY_BYTES as u64;
         let between_bytes_ns = u64::from(settings.between_bytes_timeout_ms) * NS_PER_MS;
         let mut bytes = Vec::new();
-        if let Ok(mut body) = Body::new(response, None, between_bytes_ns, deadline, authority) {
+        if let Ok(mut body) = Body::new(response, None, None, between_bytes_ns, deadline, authority) {
             while let Ok(Some(chunk)) = body.next_chunk() {
                 bytes.extend_from_slice(&chunk);
                 if bytes.len() as u64 >= cap {
@@ -152,7 +157,8 @@ fn exchange(settings: &Settings, request: &Outgoing<'_>, deadline: Deadline) -> 
         return Err((body::too_large(cap), false));
     }
     let between_bytes_ns = u64::from(settings.between_bytes_timeout_ms) * NS_PER_MS;
-    let body = Body::new(response, body_cap, between_bytes_ns, deadline, authority).map_err(|e| (e, false))?;
+    let body =
+        Body::new(response, body_cap, content_length, between_bytes_ns, deadline, authority).map_err(|e| (e, false))?;
     Ok(Answer { content_type, body })
 }
 

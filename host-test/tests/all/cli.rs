@@ -125,3 +125,21 @@ async fn max_tokens_reaches_a_reasoning_model_and_the_counts_are_shown() {
     let out = cli().args(["chat", "--reasoning-effort", "extreme", "x"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "clap refuses a value outside the contract's");
 }
+
+#[test]
+fn terminal_escapes_from_an_endpoint_are_shown_escaped() {
+    let out = cli().args(["chat", "--model", "litellm:mock/hostile-escapes", "--verbose", "x"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for (name, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        let text = String::from_utf8_lossy(bytes);
+        let raw = text.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t');
+        assert_eq!(raw, None, "{name}: {text:?}");
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(r"hi\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{9b}31mthere"), "{stdout}");
+    assert!(stdout.contains(r"tool call f\u{1b}[2J (call\u{7})"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(r"model: gpt\u{1b}[31m-red"), "{out:?}");
+    // --json was already safe: JSON escapes control characters itself.
+    let out = cli().args(["chat", "--model", "litellm:mock/hostile-escapes", "--json", "x"]).output().unwrap();
+    assert!(!out.stdout.contains(&0x1b), "{out:?}");
+}

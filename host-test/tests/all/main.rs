@@ -10,6 +10,7 @@ mod errors;
 mod faults;
 mod gateway_service;
 mod gateway_wire;
+mod hostile;
 mod peers;
 mod policy;
 mod process;

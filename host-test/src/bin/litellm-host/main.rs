@@ -119,7 +119,8 @@ impl EndpointArgs {
 }
 
 fn failed(e: CallError) -> anyhow::Result<ExitCode> {
-    eprintln!("error: {e}");
+    // The error holds the endpoint's message: shown escaped like any endpoint text.
+    eprintln!("error: {}", json::shown(&e.to_string()));
     Ok(ExitCode::FAILURE)
 }
 
@@ -152,7 +153,7 @@ struct ChatArgs {
     /// Prints the whole response (or each stream event) as JSON.
     #[arg(long)]
     json: bool,
-    /// Prints the stop reason, the usage and the model on stderr.
+    /// Prints the reasoning, the stop reason, the usage and the model on stderr.
     #[arg(long, short)]
     verbose: bool,
     /// The message to send.
@@ -194,7 +195,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Models { endpoint } => {
             let session = endpoint.session().await?;
             match session.host.list_models(&session.tenant, session.config).await {
-                Ok(models) => models.iter().for_each(|m| println!("{}", m.id)),
+                Ok(models) => models.iter().for_each(|m| println!("{}", json::shown(&m.id))),
                 Err(e) => return failed(e),
             }
             Ok(ExitCode::SUCCESS)
@@ -221,7 +222,7 @@ async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
         while let Some(event) = stream.next().await {
             match event {
                 Ok(event) if args.json => writeln!(out, "{}", serde_json::to_string(&json::event(&event))?)?,
-                Ok(StreamEvent::Text(t)) => write!(out, "{t}")?,
+                Ok(StreamEvent::Text(t)) => write!(out, "{}", json::shown(&t))?,
                 Ok(StreamEvent::ToolCall(call)) => writeln!(out, "{}", json::tool_call_line(&call))?,
                 Ok(StreamEvent::Refusal(text)) => {
                     // A refusal streams in pieces: the label once, before the first.
@@ -229,8 +230,10 @@ async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
                         write!(out, "refusal: ")?;
                         refusing = true;
                     }
-                    write!(out, "{text}")?
+                    write!(out, "{}", json::shown(&text))?
                 }
+                // The model's reasoning, with `--verbose`, on stderr beside the answer.
+                Ok(StreamEvent::Reasoning(text)) if args.verbose => eprint!("{}", json::shown(&text)),
                 Ok(StreamEvent::Finish(end)) => {
                     writeln!(out)?;
                     if args.verbose {
@@ -248,12 +251,15 @@ async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
         Ok(answer) if args.json => println!("{}", serde_json::to_string_pretty(&json::response(&answer))?),
         Ok(answer) => {
             if let Some(refusal) = &answer.refusal {
-                println!("refusal: {refusal}");
+                println!("refusal: {}", json::shown(refusal));
             }
             if !answer.content.is_empty() || (answer.tool_calls.is_empty() && answer.refusal.is_none()) {
-                println!("{}", answer.content);
+                println!("{}", json::shown(&answer.content));
             }
             answer.tool_calls.iter().for_each(|call| println!("{}", json::tool_call_line(call)));
+            if let Some(reasoning) = answer.reasoning.as_deref().filter(|_| args.verbose) {
+                eprintln!("reasoning: {}", json::shown(reasoning));
+            }
             if args.verbose {
                 eprintln!("{}", json::summary_line(answer.stop_reason, answer.usage, &answer.model));
             }

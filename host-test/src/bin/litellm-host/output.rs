@@ -3,6 +3,28 @@
 
 use litellm_host::{Response, StopReason, StreamEvent, ToolCall, Usage};
 use serde_json::{json, Value};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// Text from an endpoint as a terminal may show it: C0 and C1 control characters (and DEL) other
+/// than newline and tab are written as `\u{1b}`, so that an answer cannot drive the terminal
+/// (OSC 52 writes the clipboard, CSI moves the cursor, BEL rings). `--json` needs none of this:
+/// JSON escapes them itself.
+pub fn shown(text: &str) -> Cow<'_, str> {
+    let is_control = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_control(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
 
 fn calls(calls: &[ToolCall]) -> Value {
     calls.iter().map(|c| json!({"id": c.id, "name": c.name, "arguments": c.arguments})).collect()
@@ -49,13 +71,26 @@ pub fn event(e: &StreamEvent) -> Value {
     }
 }
 
-/// One line per tool call: `tool call NAME (ID): ARGUMENTS`.
+/// One line per tool call: `tool call NAME (ID): ARGUMENTS`, control characters escaped.
 pub fn tool_call_line(call: &ToolCall) -> String {
-    format!("tool call {} ({}): {}", call.name, call.id, call.arguments)
+    format!("tool call {} ({}): {}", shown(&call.name), shown(&call.id), shown(&call.arguments))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert_eq!(shown("plain\ttext\nline"), "plain\ttext\nline");
+        assert_eq!(shown("\u{1b}]52;c;ZXZpbA==\u{7}"), "\\u{1b}]52;c;ZXZpbA==\\u{7}");
+        assert_eq!(shown("\u{1b}[2J\u{9b}31m\u{7f}"), "\\u{1b}[2J\\u{9b}31m\\u{7f}");
+        assert_eq!(shown("é ✓ 日本"), "é ✓ 日本");
+    }
 }
 
 /// The `--verbose` line: `stop: REASON, usage: IN in, OUT out[, N cached…], model: M`.
 pub fn summary_line(stop: StopReason, usage: Option<Usage>, model: &str) -> String {
     let usage = usage.map_or_else(|| "none".to_string(), |u| u.describe());
-    format!("stop: {}, usage: {usage}, model: {model}", stop.name())
+    format!("stop: {}, usage: {usage}, model: {}", stop.name(), shown(model))
 }
