@@ -76,6 +76,12 @@ pub fn tool_call_line(call: &ToolCall) -> String {
     format!("tool call {} ({}): {}", shown(&call.name), shown(&call.id), shown(&call.arguments))
 }
 
+/// The `--verbose` line: `stop: REASON, usage: IN in, OUT out[, N cached…], model: M`.
+pub fn summary_line(stop: StopReason, usage: Option<Usage>, model: &str) -> String {
+    let usage = usage.map_or_else(|| "none".to_string(), |u| u.describe());
+    format!("stop: {}, usage: {usage}, model: {}", stop.name(), shown(model))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,10 +93,4 @@ mod tests {
         assert_eq!(shown("\u{1b}[2J\u{9b}31m\u{7f}"), "\\u{1b}[2J\\u{9b}31m\\u{7f}");
         assert_eq!(shown("é ✓ 日本"), "é ✓ 日本");
     }
-}
-
-/// The `--verbose` line: `stop: REASON, usage: IN in, OUT out[, N cached…], model: M`.
-pub fn summary_line(stop: StopReason, usage: Option<Usage>, model: &str) -> String {
-    let usage = usage.map_or_else(|| "none".to_string(), |u| u.describe());
-    format!("stop: {}, usage: {usage}, model: {}", stop.name(), shown(model))
 }
