@@ -35,7 +35,7 @@ pub use caller::{
 };
 pub use latency::LatencyRow;
 pub use machine::{backtrace_env, load, machine, revision, Machine};
-pub use memory::{memory, memory_probe, probe_line, vm_rss, MemoryFigure, MemoryMode};
+pub use memory::{idle_memory, memory, memory_probe, probe_line, vm_rss, MemoryFigure, MemoryMode};
 pub use profile::profile_loop;
 pub use size::{component_size, SizeFigure};
 pub use sizes::Sizes;

@@ -6,7 +6,8 @@
 //! unless `--out` is given.
 //!
 //! Internal modes: `--memory-probe VARIANT K` (one memory measurement in this fresh process,
-//! started by the main run) and `--profile-loop N [--variant default|pooling|native] [--model M] [--cache DIR]`
+//! started by the main run), `--idle-memory N` (the RSS of N warm clients after a 7 MiB answer
+//! each) and `--profile-loop N [--variant default|pooling|native] [--model M] [--cache DIR]`
 //! (N end-to-end calls, default pooling and `litellm:mock/big-1kb`, and nothing else: to run under
 //! a profiler).
 
@@ -36,6 +37,11 @@ async fn main() -> anyhow::Result<()> {
         let figure = litellm_bench::memory_probe(variant, live).await?;
         println!("{}", litellm_bench::probe_line(&figure));
         return Ok(());
+    }
+
+    if let Some(n) = value("--idle-memory") {
+        let clients: usize = n.parse().context("--idle-memory N")?;
+        return tokio::spawn(async move { litellm_bench::idle_memory(clients).await }).await.context("panicked")?;
     }
 
     if let Some(n) = value("--profile-loop") {

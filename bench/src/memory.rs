@@ -43,6 +43,36 @@ impl MemoryFigure {
     }
 }
 
+/// RSS of a host whose `clients` warm clients (one tenant each) have each had a 7 MiB answer:
+/// every instance grew its heap for it, and idle instances keep what they grew, up to the host's
+/// [`WarmOptions::max_idle_memory_bytes`](litellm_host::WarmOptions). Prints the figure.
+pub async fn idle_memory(clients: usize) -> anyhow::Result<()> {
+    use litellm_host::{Config, Host, Request, Tenant};
+    let server = MockServer::start().await?;
+    let host = Host::new()?;
+    let config = Config { base_url: Some(server.base_url()), max_retries: Some(0), ..Config::default() };
+    let rss_before = vm_rss()?;
+    let mut kept = Vec::with_capacity(clients);
+    for i in 0..clients {
+        let tenant = Tenant::new(format!("idle-{i}")).allow_origin(&server.base_url());
+        let client = host.warm(&tenant, config.clone());
+        let answer = client.generate(Request::user("litellm:mock/big-7mb", "x")).await?;
+        ensure!(answer.content.len() == 7 << 20, "a 7 MiB answer, not {}", answer.content.len());
+        kept.push(client);
+    }
+    let rss_after = vm_rss()?;
+    println!(
+        "idle memory: {clients} warm clients after a 7 MiB answer each: {} idle instances keep {} MiB of linear memory \
+         (cap {} MiB); process RSS {} MiB -> {} MiB (`cargo run -p litellm-bench --release -- --idle-memory {clients}`)",
+        host.idle_instances(),
+        host.idle_memory_bytes() >> 20,
+        litellm_host::WarmOptions::default().max_idle_memory_bytes >> 20,
+        rss_before >> 20,
+        rss_after >> 20,
+    );
+    Ok(())
+}
+
 /// The resident set size of this process, from `/proc/self/status` (`VmRSS`), in bytes.
 pub fn vm_rss() -> anyhow::Result<u64> {
     let status = std::fs::read_to_string("/proc/self/status").context("reading /proc/self/status")?;

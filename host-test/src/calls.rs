@@ -4,6 +4,7 @@
 use crate::contract::bindings::exports::devsper::llm::provider::Guest as ProviderExports;
 use crate::contract::bindings::LitellmProviderPre;
 use crate::instance::Instance;
+use crate::places::{Places, Tenants};
 use crate::state::TenantState;
 use crate::stream::EventStream;
 use crate::telemetry::{self, Operation};
@@ -11,9 +12,7 @@ use crate::warm::{IdleRegistry, IdleSet, ReturnTo, WarmOptions};
 use crate::{
     CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, ProviderError, Request, Response, Tenant,
 };
-use rustls::RootCertStore;
 use std::sync::Arc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 use wasmtime::component::ResourceAny;
 use wasmtime::{Engine, Store};
@@ -22,44 +21,25 @@ use wasmtime::{Engine, Store};
 pub(crate) struct Core {
     pub(crate) engine: Engine,
     pub(crate) pre: LitellmProviderPre<TenantState>,
-    pub(crate) roots: RootCertStore,
-    /// With pooling, one place per pool slot: a call beyond the pool waits instead of failing.
-    pub(crate) slots: Option<Arc<Semaphore>>,
+    /// What the host keeps per tenant name: connection pools, counts of calls.
+    pub(crate) tenants: Tenants,
+    /// Pool slots, instances and memory across the host: a call beyond them waits instead of failing.
+    pub(crate) places: Places,
     pub(crate) idle: Arc<IdleRegistry>,
     pub(crate) warm: WarmOptions,
 }
-
-/// How long a call waiting for a pool slot waits before it looks for an idle instance to evict.
-const SLOT_RECHECK: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Where a call's instance comes from and goes back to: `None` for a fresh one per call.
 pub(crate) type Warm<'a> = Option<&'a Arc<IdleSet>>;
 
 impl Core {
-    pub(crate) async fn slot(&self) -> Option<OwnedSemaphorePermit> {
-        let slots = self.slots.clone()?;
-        loop {
-            if let Ok(slot) = slots.clone().try_acquire_owned() {
-                return Some(slot);
-            }
-            // Idle warm instances hold pool slots: give the oldest back rather than wait. When
-            // none is idle, wait a little and look again: a warm call ending meanwhile puts its
-            // instance back idle, still holding its slot, and would never wake this waiter.
-            if !self.idle.evict_one() {
-                if let Ok(slot) = tokio::time::timeout(SLOT_RECHECK, slots.clone().acquire_owned()).await {
-                    // Never closed, so acquiring cannot fail.
-                    return slot.ok();
-                }
-            }
-        }
-    }
-
     /// A warm instance when one is idle, else a fresh one.
     async fn instance(&self, tenant: &Tenant, config: &Config, warm: Warm<'_>) -> Result<Instance, CallError> {
         if let Some(instance) = warm.and_then(|set| set.take(&self.warm)) {
             return Ok(instance);
         }
-        Instance::open((&self.engine, &self.pre, &self.roots), tenant, config, self.slot().await).await
+        let place = self.places.take(tenant, &self.idle).await?;
+        Instance::open((&self.engine, &self.pre), tenant, config, (self.tenants.connections(tenant), place)).await
     }
 
     /// Puts a warm instance back after a call; one the sandbox stopped is dropped.
@@ -81,15 +61,19 @@ impl Core {
         ) -> wasmtime::Result<Result<T, ProviderError>>,
     ) -> Result<T, CallError> {
         let span = telemetry::span(tenant, config.profile, operation);
-        let result = async {
-            let _permit = tenant.permit().await;
+        let whole_call = async {
+            let _permit = self.tenants.permit(tenant).await;
             let mut instance = self.instance(tenant, config, warm).await?;
             let result = instance.call(call).await;
             self.release(instance, warm, result.is_err());
             result?.map_err(CallError::Provider)
-        }
-        .instrument(span.clone())
-        .await;
+        };
+        // The tenant's cap on a whole call, whatever the config's own deadline: an instance
+        // still running then is dropped with the future.
+        let result = match tokio::time::timeout(tenant.max_call_duration, whole_call.instrument(span.clone())).await {
+            Ok(result) => result,
+            Err(_) => Err(whole_call_too_long(tenant)),
+        };
         telemetry::record(&span, &result);
         result
     }
@@ -162,8 +146,10 @@ impl Core {
         request: Request,
     ) -> Result<EventStream, CallError> {
         let span = telemetry::span(tenant, config.profile, Operation::Chat { request: &request, stream: true });
-        let result = async {
-            let permit = tenant.permit().await;
+        let cap =
+            WholeCall { ends_at: std::time::Instant::now() + tenant.max_call_duration, cap: tenant.max_call_duration };
+        let opening = async {
+            let permit = core.tenants.permit(tenant).await;
             let mut instance = core.instance(tenant, config, warm.as_ref()).await?;
             let opened =
                 instance.call(async |store, p, client| p.client().call_stream(store, client, &request).await).await;
@@ -175,18 +161,39 @@ impl Core {
                 }
                 Err(e) => Err(e),
             }
-        }
-        .instrument(span.clone())
-        .await;
+        };
+        let result = match tokio::time::timeout(tenant.max_call_duration, opening.instrument(span.clone())).await {
+            Ok(result) => result,
+            Err(_) => Err(whole_call_too_long(tenant)),
+        };
         match result {
             Ok((instance, handle, permit)) => {
                 let back = warm.map(|set| ReturnTo { set, options: core.warm.clone() });
-                Ok(EventStream::new(instance, handle, span, permit, back))
+                Ok(EventStream::new(instance, handle, span, permit, back, cap))
             }
             Err(e) => {
                 telemetry::record_error(&span, &e);
                 Err(e)
             }
         }
+    }
+}
+
+/// The error of a call that ran past its tenant's cap on a whole call.
+fn whole_call_too_long(tenant: &Tenant) -> CallError {
+    WholeCall { ends_at: std::time::Instant::now(), cap: tenant.max_call_duration }.exceeded()
+}
+
+/// A tenant's cap on a whole call, as a stream carries it from its opening to its end.
+pub(crate) struct WholeCall {
+    pub(crate) ends_at: std::time::Instant,
+    pub(crate) cap: std::time::Duration,
+}
+
+impl WholeCall {
+    /// The error once the cap is reached.
+    pub(crate) fn exceeded(&self) -> CallError {
+        let message = format!("the call ran past the tenant's cap of {:?} on a whole call", self.cap);
+        CallError::sandbox(crate::SandboxReason::Deadline, message)
     }
 }

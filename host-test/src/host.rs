@@ -4,6 +4,7 @@
 use crate::calls::Core;
 use crate::contract::bindings::LitellmProviderPre;
 use crate::engine::{self, anyhow_of, PoolingOptions};
+use crate::places::{HostLimits, Places, Tenants};
 use crate::state::TenantState;
 use crate::stream::EventStream;
 use crate::tls::TlsRoots;
@@ -13,7 +14,6 @@ use crate::{
 };
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 use wasmtime::component::Linker;
 
 /// How to set up a [`Host`]. The default loads the component built with this crate, with the
@@ -32,6 +32,8 @@ pub struct HostOptions {
     pub cache_dir: Option<PathBuf>,
     /// How warm clients keep their instances.
     pub warm: WarmOptions,
+    /// Caps across every tenant: instances alive, and the linear memory they reserve.
+    pub limits: HostLimits,
 }
 
 /// The engine and the compiled component, shared by every call and every tenant. Cheap to clone.
@@ -58,9 +60,9 @@ impl Host {
         let pre = linker.instantiate_pre(&component).map_err(anyhow_of)?;
         let pre = LitellmProviderPre::new(pre).map_err(anyhow_of)?;
         engine::spawn_epoch_ticker(&engine);
-        let roots = options.tls.store()?;
-        let slots = options.pooling.map(|p| Arc::new(Semaphore::new(p.max_instances as usize)));
-        let core = Core { engine, pre, roots, slots, idle: Arc::new(IdleRegistry::default()), warm: options.warm };
+        let tenants = Tenants::new(options.tls.store()?);
+        let places = Places::new(options.pooling.map(|p| p.max_instances as usize), &options.limits);
+        let core = Core { engine, pre, tenants, places, idle: Arc::new(IdleRegistry::default()), warm: options.warm };
         Ok(Self { core: Arc::new(core), loaded_from_cache })
     }
 
@@ -77,8 +79,8 @@ impl Host {
 
     /// A fresh store and instance for `tenant`, without calling into it: the cost of isolation.
     pub async fn instantiate(&self, tenant: &Tenant) -> Result<(), CallError> {
-        let _slot = self.core.slot().await;
-        let mut store = crate::instance::store(&self.core.engine, tenant, &self.core.roots);
+        let _place = self.core.places.take(tenant, &self.core.idle).await?;
+        let mut store = crate::instance::store(&self.core.engine, tenant, self.core.tenants.connections(tenant));
         let instantiated = self.core.pre.instantiate_async(&mut store).await;
         instantiated.map(drop).map_err(|e| crate::instance::instantiation_failed(&store, e))
     }
@@ -92,6 +94,11 @@ impl Host {
     /// How many warm instances are idle across the host.
     pub fn idle_instances(&self) -> usize {
         self.core.idle.idle()
+    }
+
+    /// The linear memory the idle warm instances keep across the host, in bytes.
+    pub fn idle_memory_bytes(&self) -> usize {
+        self.core.idle.idle_bytes()
     }
 
     /// The provider's name (`litellm`).

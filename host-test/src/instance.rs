@@ -5,16 +5,16 @@ use crate::contract::bindings::exports::devsper::llm::provider::Guest as Provide
 use crate::contract::bindings::{LitellmProvider, LitellmProviderPre};
 use crate::engine::deadline_ticks;
 use crate::errors::{CallError, SandboxReason};
+use crate::places::Place;
 use crate::state::TenantState;
 use crate::tenant::Tenant;
+use crate::transport::Connections;
 use crate::Config;
-use rustls::RootCertStore;
 use std::time::{Duration, Instant};
-use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::component::ResourceAny;
 use wasmtime::{Engine, Store};
 
-/// One instance with an open client, holding its pool slot (with pooling).
+/// One instance with an open client, holding its places on the host.
 pub(crate) struct Instance {
     store: Store<TenantState>,
     provider: LitellmProvider,
@@ -24,13 +24,13 @@ pub(crate) struct Instance {
     pub(crate) calls: u32,
     /// When its last call ended, for the idle timeout of warm instances.
     pub(crate) last_used: Instant,
-    // Dropped after the store (fields drop in order), so the pool slot is free again by then.
-    _slot: Option<OwnedSemaphorePermit>,
+    // Dropped after the store (fields drop in order), so the places are free again by then.
+    _place: Place,
 }
 
 /// A fresh store for `tenant` with its memory cap and CPU deadline.
-pub(crate) fn store(engine: &Engine, tenant: &Tenant, roots: &RootCertStore) -> Store<TenantState> {
-    let mut store = Store::new(engine, TenantState::new(tenant, roots));
+pub(crate) fn store(engine: &Engine, tenant: &Tenant, connections: Connections) -> Store<TenantState> {
+    let mut store = Store::new(engine, TenantState::new(tenant, connections));
     store.limiter(|state| &mut state.limits);
     store.set_epoch_deadline(deadline_ticks(tenant.call_deadline));
     store.epoch_deadline_trap();
@@ -40,19 +40,24 @@ pub(crate) fn store(engine: &Engine, tenant: &Tenant, roots: &RootCertStore) -> 
 impl Instance {
     /// Instantiates the component for `tenant` and opens a client with `config`.
     pub(crate) async fn open(
-        (engine, pre, roots): (&Engine, &LitellmProviderPre<TenantState>, &RootCertStore),
+        (engine, pre): (&Engine, &LitellmProviderPre<TenantState>),
         tenant: &Tenant,
         config: &Config,
-        slot: Option<OwnedSemaphorePermit>,
+        (connections, place): (Connections, Place),
     ) -> Result<Self, CallError> {
-        let mut store = store(engine, tenant, roots);
+        let mut store = store(engine, tenant, connections);
         let provider = pre.instantiate_async(&mut store).await.map_err(|e| instantiation_failed(&store, e))?;
         let config = config.to_wit();
         let deadline = tenant.call_deadline;
         let opening = provider.devsper_llm_provider().client();
         let outcome = tokio::time::timeout(deadline, opening.call_open(&mut store, &config)).await;
         let client = settle(&store, deadline, outcome)?.map_err(CallError::Provider)?;
-        Ok(Self { store, provider, client, deadline, calls: 0, last_used: Instant::now(), _slot: slot })
+        Ok(Self { store, provider, client, deadline, calls: 0, last_used: Instant::now(), _place: place })
+    }
+
+    /// The linear memory the instance has grown to, in bytes.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.store.data().limits.grown_to
     }
 
     /// Runs one guest call with the tenant's deadline set anew: `call` gets the store, the

@@ -44,6 +44,7 @@ mod host;
 mod instance;
 mod origin;
 mod outgoing;
+mod places;
 mod state;
 mod stream;
 mod telemetry;
@@ -63,8 +64,11 @@ pub use engine::PoolingOptions;
 pub use errors::{CallError, SandboxError, SandboxReason};
 pub use host::{Host, HostOptions};
 pub use origin::origin_of;
+pub use places::HostLimits;
 pub use stream::EventStream;
-pub use tenant::{Tenant, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT};
+pub use tenant::{
+    Tenant, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_CALL_DURATION, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT,
+};
 pub use tls::{CaBundle, TlsRoots};
 pub use warm::WarmOptions;
 pub use warm_client::WarmClient;

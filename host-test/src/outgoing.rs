@@ -4,7 +4,6 @@
 use crate::origin::origin_of_uri;
 use crate::tenant::Tenant;
 use crate::transport::Connections;
-use rustls::RootCertStore;
 use std::future::Future;
 use std::sync::Arc;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
@@ -16,8 +15,8 @@ pub(crate) struct TenantHooks {
 }
 
 impl TenantHooks {
-    pub(crate) fn new(tenant: &Tenant, roots: &RootCertStore) -> Self {
-        Self { allowed_origins: tenant.allowed_origins.clone(), connections: tenant.connections(roots) }
+    pub(crate) fn new(tenant: &Tenant, connections: Connections) -> Self {
+        Self { allowed_origins: tenant.allowed_origins.clone(), connections }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::outgoing::TenantHooks;
 use crate::tenant::Tenant;
-use rustls::RootCertStore;
+use crate::transport::Connections;
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -19,7 +19,7 @@ pub(crate) struct TenantState {
 }
 
 impl TenantState {
-    pub(crate) fn new(tenant: &Tenant, roots: &RootCertStore) -> Self {
+    pub(crate) fn new(tenant: &Tenant, connections: Connections) -> Self {
         let mut wasi = WasiCtx::builder();
         wasi.envs(&tenant.env);
         // The guest needs outgoing HTTP only; no sockets, no name lookups of its own.
@@ -28,7 +28,7 @@ impl TenantState {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: TenantHooks::new(tenant, roots),
+            hooks: TenantHooks::new(tenant, connections),
             limits: MemoryCap::new(tenant.memory_limit),
         }
     }
@@ -40,12 +40,14 @@ pub(crate) struct MemoryCap {
     limits: StoreLimits,
     cap: usize,
     pub(crate) exceeded: bool,
+    /// The linear memory the instance has grown to, in bytes (what an idle warm instance keeps).
+    pub(crate) grown_to: usize,
 }
 
 impl MemoryCap {
     fn new(cap: usize) -> Self {
         let limits = StoreLimitsBuilder::new().memory_size(cap).trap_on_grow_failure(true).instances(4).build();
-        Self { limits, cap, exceeded: false }
+        Self { limits, cap, exceeded: false, grown_to: 0 }
     }
 }
 
@@ -54,7 +56,11 @@ impl ResourceLimiter for MemoryCap {
         if desired > self.cap {
             self.exceeded = true;
         }
-        self.limits.memory_growing(current, desired, maximum)
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.grown_to = self.grown_to.max(desired);
+        }
+        Ok(allowed)
     }
 
     fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {

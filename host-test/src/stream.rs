@@ -1,6 +1,7 @@
 //! A streamed completion as the host hands it out. Events come from the guest in batches
 //! (`next-batch`: one crossing for every event a read brought), and are handed out one by one.
 
+use crate::calls::WholeCall;
 use crate::instance::Instance;
 use crate::telemetry;
 use crate::warm::ReturnTo;
@@ -20,6 +21,8 @@ pub struct EventStream {
     buffered: VecDeque<StreamEvent>,
     span: tracing::Span,
     back: Option<ReturnTo>,
+    /// The tenant's cap on the whole call, counted from the stream's opening.
+    cap: WholeCall,
     // The tenant's place, held as long as the stream is open.
     _permit: OwnedSemaphorePermit,
 }
@@ -31,8 +34,10 @@ impl EventStream {
         span: tracing::Span,
         permit: OwnedSemaphorePermit,
         back: Option<ReturnTo>,
+        cap: WholeCall,
     ) -> Self {
-        Self { instance: Some(instance), handle: Some(handle), buffered: VecDeque::new(), span, back, _permit: permit }
+        let buffered = VecDeque::new();
+        Self { instance: Some(instance), handle: Some(handle), buffered, span, back, cap, _permit: permit }
     }
 
     /// The next event; `None` after the `finish` event or an error.
@@ -42,11 +47,14 @@ impl EventStream {
         }
         let handle = self.handle?;
         let instance = self.instance.as_mut()?;
-        // The deadline applies to each step, so a long stream is not cut for being long.
-        let result = instance
-            .call(async |store, p, _| p.completion_stream().call_next_batch(store, handle, BATCH).await)
-            .await
-            .and_then(|next| next.map_err(CallError::Provider));
+        // The call deadline applies to each step, so a long stream is not cut for being long; the
+        // tenant's cap on the whole call is what bounds its length.
+        let left = self.cap.ends_at.saturating_duration_since(std::time::Instant::now());
+        let step = instance.call(async |store, p, _| p.completion_stream().call_next_batch(store, handle, BATCH).await);
+        let result = match tokio::time::timeout(left, step).await {
+            Ok(result) => result.and_then(|next| next.map_err(CallError::Provider)),
+            Err(_) => Err(self.cap.exceeded()),
+        };
         match result {
             Ok(events) if events.is_empty() => {
                 self.end().await;

@@ -1,16 +1,15 @@
-//! A tenant's policy: its environment, the origins it may reach, its memory cap, call deadline and
-//! concurrency cap, and its own connection pool. [`crate::state`] turns it into one call's store.
+//! A tenant's policy: its environment, the origins it may reach, its memory cap, deadlines and
+//! concurrency cap. [`crate::state`] turns it into one call's store; the host keeps what a tenant
+//! accumulates (its connection pool, its count of calls) under the tenant's name
+//! ([`crate::calls::Tenants`]).
 
 use crate::address::AddressPolicy;
 use crate::origin::origin_of;
-use crate::tls::{client_config, CaBundle};
-use crate::transport::Connections;
-use rustls::RootCertStore;
+use crate::tls::CaBundle;
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The default linear-memory cap of one call's instance.
 pub const DEFAULT_MEMORY_LIMIT: usize = 64 * 1024 * 1024;
@@ -18,10 +17,17 @@ pub const DEFAULT_MEMORY_LIMIT: usize = 64 * 1024 * 1024;
 pub const DEFAULT_CALL_DEADLINE: Duration = Duration::from_secs(120);
 /// The default cap on a tenant's calls (and open streams) at once.
 pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 64;
+/// The default cap on a whole call, a stream from its opening to its end included: above the
+/// component's own default total deadline (600 s), which a config can raise, so that the tenant's
+/// cap is the one that holds.
+pub const DEFAULT_MAX_CALL_DURATION: Duration = Duration::from_secs(900);
 
-/// Who a call runs for, and what it may do. Cheap to clone; clones share the concurrency count
-/// and the connection pool. The pool is made on the tenant's first call, with that host's roots
-/// ([`crate::HostOptions::tls`]): use a tenant with one host (or hosts with the same roots).
+/// Who a call runs for, and what it may do. Cheap to clone.
+///
+/// What a tenant accumulates belongs to its name on a host: every `Tenant` value with the same
+/// name shares, on one host, one count of concurrent calls and one connection pool per transport
+/// setting (CAs, address policy, pinned names); different names never share; each host's own
+/// roots apply to its calls.
 ///
 /// By default a tenant may reach no origin at all: allow each endpoint with [`Tenant::allow_origin`].
 #[derive(Clone)]
@@ -31,12 +37,18 @@ pub struct Tenant {
     pub(crate) allowed_origins: Arc<[String]>,
     pub(crate) memory_limit: usize,
     pub(crate) call_deadline: Duration,
-    max_concurrent_calls: usize,
-    calls: Arc<Semaphore>,
-    cas: CaBundle,
-    address_policy: AddressPolicy,
-    /// Made on the tenant's first call, with that host's roots.
-    connections: Arc<OnceLock<Connections>>,
+    pub(crate) max_call_duration: Duration,
+    pub(crate) max_concurrent_calls: usize,
+    pub(crate) transport: Transport,
+}
+
+/// What a tenant's connections depend on: a pool is kept per tenant name and these.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Transport {
+    pub(crate) cas: CaBundle,
+    pub(crate) address_policy: AddressPolicy,
+    /// Names resolved to fixed addresses instead of asking DNS.
+    pub(crate) pinned: Arc<[(String, IpAddr)]>,
 }
 
 impl Tenant {
@@ -48,11 +60,9 @@ impl Tenant {
             allowed_origins: Arc::from(Vec::new()),
             memory_limit: DEFAULT_MEMORY_LIMIT,
             call_deadline: DEFAULT_CALL_DEADLINE,
+            max_call_duration: DEFAULT_MAX_CALL_DURATION,
             max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
-            calls: Arc::new(Semaphore::new(DEFAULT_MAX_CONCURRENT_CALLS)),
-            cas: CaBundle::default(),
-            address_policy: AddressPolicy::default(),
-            connections: Arc::new(OnceLock::new()),
+            transport: Transport::default(),
         }
     }
 
@@ -79,17 +89,16 @@ impl Tenant {
     /// Trusts these certificate authorities for the tenant's HTTPS connections, beside the
     /// host's roots ([`crate::HostOptions::tls`]), e.g. the CA of the tenant's own vLLM.
     pub fn trust(mut self, bundle: &CaBundle) -> Self {
-        self.cas.extend(bundle);
-        self.connections = Arc::new(OnceLock::new());
+        self.transport.cas.extend(bundle);
         self
     }
 
-    /// Refuses connections to loopback and private networks (127/8, 10/8, 172.16/12,
-    /// 192.168/16, ::1, fc00::/7), checked after name resolution: for platforms whose tenants
-    /// name their own endpoints. Off by default.
+    /// Refuses connections to loopback, unspecified and private networks (127/8, 0/8, 10/8,
+    /// 172.16/12, 192.168/16, the carrier-grade NAT 100.64/10, ::1, ::, fc00::/7, fec0::/10, and
+    /// IPv6 forms that carry such an IPv4 address), checked after name resolution: for platforms
+    /// whose tenants name their own endpoints. Off by default.
     pub fn deny_private_networks(mut self, deny: bool) -> Self {
-        self.address_policy.deny_private_networks = deny;
-        self.connections = Arc::new(OnceLock::new());
+        self.transport.address_policy.deny_private_networks = deny;
         self
     }
 
@@ -97,10 +106,19 @@ impl Tenant {
     /// address (refused for every tenant by default), or a private one under
     /// [`Tenant::deny_private_networks`].
     pub fn allow_address(mut self, ip: IpAddr) -> Self {
-        let mut allowed = self.address_policy.allowed.to_vec();
+        let mut allowed = self.transport.address_policy.allowed.to_vec();
         allowed.push(ip.to_canonical());
-        self.address_policy.allowed = allowed.into();
-        self.connections = Arc::new(OnceLock::new());
+        self.transport.address_policy.allowed = allowed.into();
+        self
+    }
+
+    /// Resolves `name` to `ip` for this tenant instead of asking DNS (as `curl --resolve` does):
+    /// for an endpoint on a private name, or a test. The address policy applies to it like to any
+    /// resolved address.
+    pub fn resolve(mut self, name: &str, ip: IpAddr) -> Self {
+        let mut pinned = self.transport.pinned.to_vec();
+        pinned.push((name.to_ascii_lowercase(), ip));
+        self.transport.pinned = pinned.into();
         self
     }
 
@@ -112,34 +130,29 @@ impl Tenant {
 
     /// Caps how long one call into the guest may take, in wall-clock time: running wasm (stopped
     /// by epoch interruption) or waiting inside a host call (stopped by a timer). Each `next` of a
-    /// stream counts anew.
+    /// stream counts anew; a call waiting for a place on the host waits at most this long.
     pub fn call_deadline(mut self, deadline: Duration) -> Self {
         self.call_deadline = deadline;
         self
     }
 
-    /// Caps the tenant's calls and open streams at once; more wait for a free place. Clones of
-    /// a tenant share its count, so set this before cloning.
+    /// Caps a whole call, a stream from its opening to its end included, whatever the config's
+    /// `total-timeout-ms` says (a config cannot raise it). Default [`DEFAULT_MAX_CALL_DURATION`].
+    pub fn max_call_duration(mut self, duration: Duration) -> Self {
+        self.max_call_duration = duration;
+        self
+    }
+
+    /// Caps the tenant's calls and open streams at once on a host; more wait for a free place.
+    /// The count belongs to the tenant's name: the first call of a name on a host fixes its cap.
     pub fn max_concurrent_calls(mut self, calls: usize) -> Self {
         self.max_concurrent_calls = calls.max(1);
-        self.calls = Arc::new(Semaphore::new(self.max_concurrent_calls));
         self
     }
 
     /// The tenant's name, as it appears in spans.
     pub fn name(&self) -> &str {
         &self.name
-    }
-
-    /// The tenant's connection pool, made on first use with `roots` plus the tenant's own CAs.
-    pub(crate) fn connections(&self, roots: &RootCertStore) -> Connections {
-        let make = || Connections::new(client_config(roots, &self.cas), self.address_policy.clone());
-        self.connections.get_or_init(make).clone()
-    }
-
-    pub(crate) async fn permit(&self) -> OwnedSemaphorePermit {
-        // The semaphore is never closed, so acquiring cannot fail.
-        self.calls.clone().acquire_owned().await.expect("the tenant's semaphore is never closed")
     }
 }
 
@@ -152,9 +165,9 @@ impl fmt::Debug for Tenant {
             .field("allowed_origins", &self.allowed_origins)
             .field("memory_limit", &self.memory_limit)
             .field("call_deadline", &self.call_deadline)
+            .field("max_call_duration", &self.max_call_duration)
             .field("max_concurrent_calls", &self.max_concurrent_calls)
-            .field("cas", &self.cas)
-            .field("address_policy", &self.address_policy)
+            .field("transport", &self.transport)
             .finish()
     }
 }

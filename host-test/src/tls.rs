@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Certificates of authorities to trust, read from PEM.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct CaBundle(Vec<CertificateDer<'static>>);
 
 impl CaBundle {

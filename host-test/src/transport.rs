@@ -43,9 +43,9 @@ tokio::task_local! {
 pub(crate) struct Connections(Client<Connector, WasiBody>);
 
 impl Connections {
-    pub(crate) fn new(tls: Arc<ClientConfig>, policy: AddressPolicy) -> Self {
+    pub(crate) fn new(tls: Arc<ClientConfig>, policy: AddressPolicy, pinned: Arc<[(String, IpAddr)]>) -> Self {
         let policy = Arc::new(policy);
-        let mut http = HttpConnector::new_with_resolver(Resolver(policy.clone()));
+        let mut http = HttpConnector::new_with_resolver(Resolver { policy: policy.clone(), pinned });
         http.set_nodelay(true);
         http.enforce_http(false);
         let https = HttpsConnectorBuilder::new()
@@ -185,9 +185,13 @@ impl tower_service::Service<http::Uri> for Connector {
     }
 }
 
-/// The system resolver, keeping only the addresses the tenant's policy allows.
+/// The tenant's pinned names, else the system resolver, keeping only the addresses the tenant's
+/// policy allows.
 #[derive(Clone)]
-pub(crate) struct Resolver(Arc<AddressPolicy>);
+pub(crate) struct Resolver {
+    policy: Arc<AddressPolicy>,
+    pinned: Arc<[(String, IpAddr)]>,
+}
 
 impl tower_service::Service<Name> for Resolver {
     type Response = std::vec::IntoIter<SocketAddr>;
@@ -199,9 +203,16 @@ impl tower_service::Service<Name> for Resolver {
     }
 
     fn call(&mut self, name: Name) -> Self::Future {
-        let policy = self.0.clone();
+        let policy = self.policy.clone();
+        let pinned: Vec<SocketAddr> = self
+            .pinned
+            .iter()
+            .filter(|(pinned, _)| pinned.eq_ignore_ascii_case(name.as_str()))
+            .map(|(_, ip)| SocketAddr::new(*ip, 0))
+            .collect();
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let found: Vec<SocketAddr> =
+                if pinned.is_empty() { tokio::net::lookup_host((name.as_str(), 0)).await?.collect() } else { pinned };
             let mut denied = None;
             let allowed: Vec<SocketAddr> = found
                 .into_iter()

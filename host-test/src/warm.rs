@@ -2,7 +2,8 @@
 //! instead of a fresh instance per call. One call in an instance at a time; tenants never share
 //! one. The tenant's memory cap and deadline apply to every call; an instance is discarded after
 //! a trap (any sandbox stop), recycled after a number of calls or a time idle, and idle instances
-//! are evicted oldest first when the host-wide cap is reached.
+//! are evicted oldest first when a host-wide cap is reached: their number, or the linear memory
+//! they keep (an instance that parsed a large answer keeps its grown heap while idle).
 
 use crate::instance::Instance;
 use std::collections::VecDeque;
@@ -17,6 +18,9 @@ pub struct WarmOptions {
     pub per_client: usize,
     /// Idle instances kept across the host; past it the one idle longest is dropped.
     pub max_idle: usize,
+    /// The linear memory idle instances may keep across the host, in bytes; past it the ones
+    /// idle longest are dropped.
+    pub max_idle_memory_bytes: usize,
     /// Guest calls an instance serves (a stream's batches count) before it is replaced.
     pub max_calls: u32,
     /// How long an instance may stay idle; an older one is dropped when its client is next used
@@ -26,7 +30,15 @@ pub struct WarmOptions {
 
 impl Default for WarmOptions {
     fn default() -> Self {
-        Self { per_client: 4, max_idle: 1024, max_calls: 10_000, idle_timeout: Duration::from_secs(60) }
+        Self {
+            per_client: 4,
+            max_idle: 1024,
+            // 2 GiB: 1,024 idle instances of the component's usual 2 MiB heap, or about 64 that
+            // grew to a 32 MiB heap on large answers.
+            max_idle_memory_bytes: 2 << 30,
+            max_calls: 10_000,
+            idle_timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -34,9 +46,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// An idle instance and the number that names it in the host's record.
+/// An idle instance, the number that names it in the host's record, and the memory it keeps.
 struct Idle {
     id: u64,
+    bytes: usize,
     instance: Instance,
 }
 
@@ -53,6 +66,7 @@ pub(crate) struct IdleSet {
 pub(crate) struct IdleRegistry {
     returned: Mutex<VecDeque<(Weak<IdleSet>, u64)>>,
     idle: AtomicUsize,
+    idle_bytes: AtomicUsize,
     next_id: AtomicU64,
 }
 
@@ -70,7 +84,7 @@ impl IdleRegistry {
                 at.and_then(|at| idle.remove(at))
             };
             if let Some(evicted) = evicted {
-                self.idle.fetch_sub(1, Ordering::SeqCst);
+                self.forget(&evicted);
                 drop(evicted);
                 return true;
             }
@@ -80,6 +94,17 @@ impl IdleRegistry {
     /// How many instances are idle across the host.
     pub(crate) fn idle(&self) -> usize {
         self.idle.load(Ordering::SeqCst)
+    }
+
+    /// The linear memory idle instances keep across the host, in bytes.
+    pub(crate) fn idle_bytes(&self) -> usize {
+        self.idle_bytes.load(Ordering::SeqCst)
+    }
+
+    /// Counts an instance out of the idle ones.
+    fn forget(&self, idle: &Idle) {
+        self.idle.fetch_sub(1, Ordering::SeqCst);
+        self.idle_bytes.fetch_sub(idle.bytes, Ordering::SeqCst);
     }
 
     /// Records an instance put back. Past twice the idle count (plus a margin) the record is
@@ -101,10 +126,10 @@ impl IdleSet {
     /// The most recently used idle instance that is still fresh enough; stale ones are dropped.
     pub(crate) fn take(&self, options: &WarmOptions) -> Option<Instance> {
         let mut idle = lock(&self.idle);
-        while let Some(Idle { instance, .. }) = idle.pop_back() {
-            self.registry.idle.fetch_sub(1, Ordering::SeqCst);
-            if instance.last_used.elapsed() < options.idle_timeout {
-                return Some(instance);
+        while let Some(taken) = idle.pop_back() {
+            self.registry.forget(&taken);
+            if taken.instance.last_used.elapsed() < options.idle_timeout {
+                return Some(taken.instance);
             }
         }
         None
@@ -117,19 +142,27 @@ impl IdleSet {
         }
         let now = Instant::now();
         let id = self.registry.next_id.fetch_add(1, Ordering::Relaxed);
+        let bytes = instance.memory_bytes();
+        if bytes > options.max_idle_memory_bytes {
+            return; // it alone would be over the cap
+        }
         {
             let mut idle = lock(&self.idle);
             while idle.len() >= options.per_client
                 || idle.front().is_some_and(|i| now.duration_since(i.instance.last_used) >= options.idle_timeout)
             {
-                idle.pop_front();
-                self.registry.idle.fetch_sub(1, Ordering::SeqCst);
+                if let Some(dropped) = idle.pop_front() {
+                    self.registry.forget(&dropped);
+                }
             }
-            idle.push_back(Idle { id, instance });
+            idle.push_back(Idle { id, bytes, instance });
             self.registry.idle.fetch_add(1, Ordering::SeqCst);
+            self.registry.idle_bytes.fetch_add(bytes, Ordering::SeqCst);
         }
         self.registry.note(self, id);
-        while self.registry.idle() > options.max_idle && self.registry.evict_one() {}
+        while (self.registry.idle() > options.max_idle || self.registry.idle_bytes() > options.max_idle_memory_bytes)
+            && self.registry.evict_one()
+        {}
     }
 
     /// How many instances this client keeps idle.
@@ -140,8 +173,9 @@ impl IdleSet {
 
 impl Drop for IdleSet {
     fn drop(&mut self) {
-        let gone = lock(&self.idle).len();
-        self.registry.idle.fetch_sub(gone, Ordering::SeqCst);
+        for gone in lock(&self.idle).iter() {
+            self.registry.forget(gone);
+        }
     }
 }
 

@@ -194,6 +194,7 @@ pub(super) fn respond(call: &Call) -> Resp {
         "json-not-object" => raw("[1,2,3]"),
         "huge" => huge(call),
         "big-1mb" => big(call, 1 << 20),
+        "big-7mb" => big(call, 7 << 20),
         "big-1kb" => big(call, 1024),
         "stalled-body" => stalled(call),
         "reset-body" => reset(call),

@@ -18,6 +18,7 @@ mod sandbox;
 mod streaming;
 mod support;
 mod telemetry;
+mod tenants;
 mod thinking;
 mod tls;
 mod tolerance;

@@ -20,7 +20,7 @@ async fn a_denied_origin_fails_and_the_next_allowed_call_works() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_cap_too_small_stops_the_call_not_the_host() {
     let env = env().await;
-    let small = env.tenant.clone().memory_limit(4 << 20);
+    let small = env.tenant.clone().memory_limit(2 << 20);
     let result = host().generate(&small, env.config(), Request::user("litellm:mock/big-1mb", "x")).await;
     assert_eq!(result.as_ref().err().and_then(|e| e.sandbox_reason()), Some(SandboxReason::MemoryLimit), "{result:?}");
     let answer = host().generate(&small, env.config(), Request::user("litellm:m", "small")).await.unwrap();

@@ -61,7 +61,7 @@ async fn tenants_never_share_a_warm_instance() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sandbox_stop_discards_the_warm_instance() {
     let env = env().await;
-    let small = env.tenant.clone().memory_limit(4 << 20).call_deadline(Duration::from_millis(300));
+    let small = env.tenant.clone().memory_limit(2 << 20).call_deadline(Duration::from_millis(300));
     let warm = host().warm(&small, env.config());
     warm.generate(Request::user("litellm:m", "fill")).await.unwrap();
     assert_eq!(warm.idle_instances(), 1);
