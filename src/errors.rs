@@ -23,16 +23,18 @@ pub fn scrub(text: &str, key: &ApiKey) -> String {
     if secrets.is_empty() {
         return text.to_string();
     }
-    let units = decoded(text);
     let mut hidden: Vec<(usize, usize)> = Vec::new();
-    for secret in &secrets {
-        let mut i = 0;
-        while i + secret.len() <= units.len() {
-            if units[i..i + secret.len()].iter().zip(secret).all(|((c, _, _), s)| c == s) {
-                hidden.push((units[i].1, units[i + secret.len() - 1].2));
-                i += secret.len();
-            } else {
-                i += 1;
+    // As written, and as a reader of escapes reads it (a secret may itself hold a backslash).
+    for units in [decoded(text, false), decoded(text, true)] {
+        for secret in &secrets {
+            let mut i = 0;
+            while i + secret.len() <= units.len() {
+                if units[i..i + secret.len()].iter().zip(secret).all(|((c, _, _), s)| c == s) {
+                    hidden.push((units[i].1, units[i + secret.len() - 1].2));
+                    i += secret.len();
+                } else {
+                    i += 1;
+                }
             }
         }
     }
@@ -61,9 +63,10 @@ fn fold(c: char) -> char {
     c.to_lowercase().next().unwrap_or(c)
 }
 
-/// The text as a reader of JSON or of a URL would read it: each character folded, with the byte
-/// range it was written in (one character for `\uXXXX`, `\/`, `\\`, `\"` and `%XX` of ASCII).
-fn decoded(text: &str) -> Vec<(char, usize, usize)> {
+/// The text's characters, folded, each with the byte range it was written in; with `escapes`, as
+/// a reader of JSON or of a URL reads it (one character for `\uXXXX`, `\/`, `\\`, `\"` and `%XX`
+/// of ASCII).
+fn decoded(text: &str, escapes: bool) -> Vec<(char, usize, usize)> {
     let bytes = text.as_bytes();
     let hex = |at: usize, len: usize| {
         text.get(at..at + len)
@@ -74,6 +77,10 @@ fn decoded(text: &str) -> Vec<(char, usize, usize)> {
     let mut i = 0;
     while i < bytes.len() {
         let (c, len) = match bytes[i] {
+            _ if !escapes => {
+                let c = text[i..].chars().next().unwrap_or('\u{fffd}');
+                (c, c.len_utf8())
+            }
             b'\\' => match bytes.get(i + 1) {
                 Some(b'u') => match hex(i + 2, 4).and_then(char::from_u32) {
                     Some(c) => (c, 6),
