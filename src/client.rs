@@ -4,7 +4,7 @@ use crate::config::Settings;
 use crate::domain::{ChatRequest, ChatResponse, ClientConfig, Error};
 use crate::embeddings::{self, EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
 use crate::stream::{self, CompletionStream};
-use crate::{errors, http, request, response};
+use crate::{errors, http, request, response, retry};
 
 /// The provider's name (the seed's `name()`).
 pub const PROVIDER_NAME: &str = "litellm";
@@ -32,10 +32,8 @@ impl Client {
             let body = request::chat_body(chat, false, self.settings.profile)?;
             let model = request::wire_model(&chat.model);
             let path = self.settings.route("chat/completions", model)?;
-            http::send(&self.settings, self.whole(&path, Some(&body)), |answer| {
-                let bytes = answer.body.read_all()?;
-                response::parse(&bytes, model, &self.settings.api_key)
-            })
+            let bytes = self.read_whole(self.whole(&path, Some(&body)))?;
+            response::parse(&bytes, model, &self.settings.api_key)
         })())
     }
 
@@ -43,6 +41,12 @@ impl Client {
     fn whole<'a>(&self, path: &'a str, body: Option<&'a [u8]>) -> http::Outgoing<'a> {
         let body_cap = Some(u64::from(self.settings.max_response_bytes));
         http::Outgoing { path, body, accept: "application/json", body_cap }
+    }
+
+    /// The answer's body, read whole; an attempt whose body breaks or stalls is retried like one
+    /// that failed before its answer.
+    fn read_whole(&self, outgoing: http::Outgoing<'_>) -> Result<Vec<u8>, Error> {
+        retry::run(&self.settings, |deadline| http::exchange(&self.settings, &outgoing, deadline)?.body.read_all())
     }
 
     /// One chat completion as a stream of events.
@@ -56,10 +60,8 @@ impl Client {
             let model = request::wire_model(&embed.model);
             let body = embeddings::embeddings_body(embed, model)?;
             let path = self.settings.route("embeddings", model)?;
-            http::send(&self.settings, self.whole(&path, Some(&body)), |answer| {
-                let bytes = answer.body.read_all()?;
-                embeddings::parse_embeddings(&bytes, embed.inputs.len(), model, &self.settings.api_key)
-            })
+            let bytes = self.read_whole(self.whole(&path, Some(&body)))?;
+            embeddings::parse_embeddings(&bytes, embed.inputs.len(), model, &self.settings.api_key)
         })())
     }
 
@@ -67,10 +69,8 @@ impl Client {
     pub fn list_models(&self) -> Result<Vec<ModelInfo>, Error> {
         self.sanitized((|| {
             let path = self.settings.route("models", "")?;
-            http::send(&self.settings, self.whole(&path, None), |answer| {
-                let bytes = answer.body.read_all()?;
-                embeddings::parse_models(&bytes, &self.settings.api_key)
-            })
+            let bytes = self.read_whole(self.whole(&path, None))?;
+            embeddings::parse_models(&bytes, &self.settings.api_key)
         })())
     }
 }

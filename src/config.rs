@@ -1,21 +1,28 @@
 //! Resolving a `ClientConfig` (plus the environment) into the settings a client works with.
 
-use crate::domain::{ApiKey, ClientConfig, Error, Profile, TokenLimitField};
+use crate::domain::{ClientConfig, Error, Profile, Secrets, TokenLimitField};
 pub use crate::endpoint::{Endpoint, Scheme};
 
 /// The base URL used when neither the config nor `LITELLM_BASE_URL` names one (the seed's default).
 pub const DEFAULT_BASE_URL: &str = "http://localhost:4000";
+/// The environment's base URL, for a config that names none.
 pub const ENV_BASE_URL: &str = "LITELLM_BASE_URL";
+/// The environment's API key, for a config that names none.
 pub const ENV_API_KEY: &str = "LITELLM_API_KEY";
 /// A profile's name (`litellm`, `openai`, `azure`, `ollama`, `vllm`), for a config that names none.
 pub const ENV_PROFILE: &str = "LITELLM_PROFILE";
 
+/// The longest wait for a connection.
 pub const DEFAULT_CONNECT_TIMEOUT_MS: u32 = 10_000;
+/// The longest wait for the response head after sending.
 pub const DEFAULT_FIRST_BYTE_TIMEOUT_MS: u32 = 60_000;
+/// The longest silence between two parts of a body.
 pub const DEFAULT_BETWEEN_BYTES_TIMEOUT_MS: u32 = 60_000;
+/// The longest a whole call (all attempts, the body included) may take.
 pub const DEFAULT_TOTAL_TIMEOUT_MS: u32 = 600_000;
 /// Like the OpenAI SDKs.
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// The largest non-streamed answer read.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u32 = 8 * 1024 * 1024;
 /// Azure OpenAI's current GA API version.
 pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";
@@ -97,13 +104,13 @@ fn checked_headers(headers: &[(String, String)]) -> Result<Vec<(String, String)>
         let is_token =
             !lower.is_empty() && lower.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         if !is_token {
-            return Err(Error::InvalidRequest(format!("header name {name:?} is not a valid token")));
+            return Err(crate::errors::invalid(format!("header name {name:?} is not a valid token")));
         }
         if RESERVED_HEADERS.contains(&lower.as_str()) {
-            return Err(Error::InvalidRequest(format!("header {name:?} is set by the client itself")));
+            return Err(crate::errors::invalid(format!("header {name:?} is set by the client itself")));
         }
         if value.contains(['\r', '\n', '\0']) {
-            return Err(Error::InvalidRequest(format!("header {name:?} has a line break in its value")));
+            return Err(crate::errors::invalid(format!("header {name:?} has a line break in its value")));
         }
         checked.push((lower, value.clone()));
     }
@@ -139,7 +146,7 @@ impl Settings {
         let deployment_ok = !matches!(wire_model, "" | "." | "..")
             && wire_model.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if !deployment_ok {
-            return Err(Error::InvalidRequest(format!("{wire_model:?} is not an Azure deployment name")));
+            return Err(crate::errors::invalid(format!("{wire_model:?} is not an Azure deployment name")));
         }
         Ok(format!("{prefix}/openai/deployments/{wire_model}/{route}?api-version={version}"))
     }
@@ -148,16 +155,27 @@ impl Settings {
 /// Everything a client needs, defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
+    /// The server flavour.
     pub profile: Profile,
+    /// Where requests go.
     pub endpoint: Endpoint,
-    pub api_key: ApiKey,
+    /// The key and every other secret, for the key's header and for scrubbing.
+    pub api_key: Secrets,
+    /// Extra request headers, names in lower case, checked.
     pub headers: Vec<(String, String)>,
+    /// The Azure `api-version`.
     pub api_version: String,
+    /// The longest wait for a connection, in ms.
     pub connect_timeout_ms: u32,
+    /// The longest wait for the response head, in ms.
     pub first_byte_timeout_ms: u32,
+    /// The longest silence inside a body, in ms.
     pub between_bytes_timeout_ms: u32,
+    /// The longest a whole call may take, in ms.
     pub total_timeout_ms: u32,
+    /// Attempts after the first on retryable failures.
     pub max_retries: u32,
+    /// The largest non-streamed answer read, in bytes.
     pub max_response_bytes: u32,
 }
 
@@ -168,7 +186,7 @@ impl Settings {
         let profile = match (config.profile, env(ENV_PROFILE).filter(|p| !p.trim().is_empty())) {
             (Some(profile), _) => profile,
             (None, Some(name)) => Profile::from_name(name.trim()).ok_or_else(|| {
-                Error::InvalidRequest(format!(
+                crate::errors::invalid(format!(
                     "{ENV_PROFILE} {name:?} is not a profile (litellm, openai, azure, ollama, vllm)"
                 ))
             })?,
@@ -180,18 +198,18 @@ impl Settings {
             .filter(|u| !u.trim().is_empty())
             .or_else(|| env(ENV_BASE_URL).filter(|u| !u.trim().is_empty()))
             .unwrap_or_else(|| profile.default_base_url().to_string());
-        let api_key = config.api_key.clone().or_else(|| env(ENV_API_KEY).map(ApiKey::new)).unwrap_or_default();
+        let api_key = config.api_key.clone().or_else(|| env(ENV_API_KEY).map(Secrets::new)).unwrap_or_default();
         if api_key.expose().contains(['\r', '\n']) {
-            return Err(Error::InvalidRequest("the API key must not contain line breaks".into()));
+            return Err(crate::errors::invalid("the API key must not contain line breaks"));
         }
         let positive = |value: Option<u32>, default: u32, name: &str| match value {
-            Some(0) => Err(Error::InvalidRequest(format!("{name} must be greater than 0"))),
+            Some(0) => Err(crate::errors::invalid(format!("{name} must be greater than 0"))),
             Some(v) => Ok(v),
             None => Ok(default),
         };
         let api_version = config.api_version.clone().unwrap_or_else(|| DEFAULT_AZURE_API_VERSION.to_string());
         if api_version.is_empty() || !api_version.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
-            return Err(Error::InvalidRequest(format!("api-version {api_version:?} is not a version")));
+            return Err(crate::errors::invalid(format!("api-version {api_version:?} is not a version")));
         }
         let headers = checked_headers(&config.headers)?;
         let api_key = api_key.hiding(headers.iter().map(|(_, value)| value.as_str()));
@@ -247,7 +265,7 @@ mod tests {
 
         let config = ClientConfig {
             base_url: Some("http://cfg:2".into()),
-            api_key: Some(ApiKey::new("")),
+            api_key: Some(Secrets::new("")),
             ..Default::default()
         };
         let s = Settings::resolve(&config, env).unwrap();
@@ -292,7 +310,7 @@ mod tests {
     fn rejects_zero_limits_and_broken_keys() {
         let zero = ClientConfig { total_timeout_ms: Some(0), ..Default::default() };
         assert!(matches!(Settings::resolve(&zero, no_env), Err(Error::InvalidRequest(_))));
-        let key = ClientConfig { api_key: Some(ApiKey::new("a\r\nX-Evil: 1")), ..Default::default() };
+        let key = ClientConfig { api_key: Some(Secrets::new("a\r\nX-Evil: 1")), ..Default::default() };
         match Settings::resolve(&key, no_env) {
             Err(Error::InvalidRequest(msg)) => assert!(!msg.contains("Evil")),
             other => panic!("{other:?}"),
@@ -302,7 +320,7 @@ mod tests {
     #[test]
     fn profiles_set_defaults_routes_and_the_key_header() {
         let with =
-            |profile| ClientConfig { profile: Some(profile), api_key: Some(ApiKey::new("k")), ..Default::default() };
+            |profile| ClientConfig { profile: Some(profile), api_key: Some(Secrets::new("k")), ..Default::default() };
         let ollama = Settings::resolve(&with(Profile::Ollama), no_env).unwrap();
         assert_eq!(ollama.endpoint.authority, "localhost:11434");
         assert_eq!(ollama.route("chat/completions", "llama3").unwrap(), "/v1/chat/completions");

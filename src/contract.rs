@@ -14,7 +14,7 @@ pub fn config_in(c: wit::Config) -> domain::ClientConfig {
             wit::Profile::Vllm => domain::Profile::Vllm,
         }),
         base_url: c.base_url,
-        api_key: c.api_key.map(domain::ApiKey::new),
+        api_key: c.api_key.map(domain::Secrets::new),
         connect_timeout_ms: c.connect_timeout_ms,
         first_byte_timeout_ms: c.first_byte_timeout_ms,
         between_bytes_timeout_ms: c.between_bytes_timeout_ms,
@@ -181,6 +181,7 @@ pub fn error_out(e: domain::Error) -> wit::Error {
         retry_after_ms: a.retry_after_ms,
         attempts: a.attempts,
     };
+    // Whether to retry is the provider's own decision, already taken: the contract has no room for it.
     let failure = |f: domain::Failure| wit::Failure { message: f.message, attempts: f.attempts };
     match e {
         domain::Error::InvalidRequest(m) => wit::Error::InvalidRequest(m),

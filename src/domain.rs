@@ -6,17 +6,24 @@ use std::fmt;
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
+    /// Instructions for the model; sent as OpenAI role `system`.
     System,
+    /// The end user.
     User,
+    /// The model, in an earlier turn.
     Assistant,
+    /// The result of a tool call; needs `tool-call-id` (without one it is sent as `user`).
     Tool,
 }
 
 /// A function the model may call; `parameters` is JSON Schema text.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ToolDef {
+    /// The function's name, as the model will call it.
     pub name: String,
+    /// What the function does, for the model.
     pub description: Option<String>,
+    /// The arguments' JSON Schema, as JSON text; must be a JSON object.
     pub parameters: String,
     /// OpenAI's `strict`: the arguments must follow the schema exactly.
     pub strict: Option<bool>,
@@ -25,28 +32,40 @@ pub struct ToolDef {
 /// A call of a tool by the model; `arguments` is JSON text as the model wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolCall {
+    /// The id the endpoint gave the call; a tool result names it in `tool-call-id`.
     pub id: String,
+    /// The tool's name.
     pub name: String,
+    /// The arguments as JSON text, exactly as the model wrote them (it may be invalid JSON).
     pub arguments: String,
 }
 
 /// A part of a user message beyond its text.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContentPart {
+    /// More text.
     Text(String),
+    /// An image (`image_url`).
     Image {
+        /// An `https:` or `data:` URL.
         url: String,
+        /// `low`, `high` or `auto`.
         detail: Option<String>,
     },
     /// A file as a `data:` URL or a server's file id (exactly one of them).
     File {
+        /// The content as a `data:` URL.
         data: Option<String>,
+        /// The id of a file uploaded before.
         file_id: Option<String>,
+        /// The file's name.
         filename: Option<String>,
     },
     /// Base64 audio and its format (`wav`, `mp3`).
     InputAudio {
+        /// Base64 audio.
         data: String,
+        /// `wav`, `mp3`…
         format: String,
     },
 }
@@ -54,10 +73,15 @@ pub enum ContentPart {
 /// One message of the conversation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
+    /// Who wrote it.
     pub role: Role,
+    /// Its text; may be empty for an assistant message that only calls tools.
     pub content: String,
+    /// Further parts (user messages only), sent with the text as OpenAI's array of parts.
     pub parts: Vec<ContentPart>,
+    /// The tools an assistant message called (empty for other roles).
     pub tool_calls: Vec<ToolCall>,
+    /// For a `tool` message: the id of the call it answers.
     pub tool_call_id: Option<String>,
     /// An assistant turn's reasoning, handed back where the profile takes it.
     pub reasoning: Option<String>,
@@ -80,60 +104,99 @@ impl Message {
 /// How much a reasoning model should think: OpenAI's `reasoning_effort` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReasoningEffort {
+    /// No reasoning.
     None,
+    /// As little as the model can.
     Minimal,
+    /// Little.
     Low,
+    /// The usual default.
     Medium,
+    /// Much.
     High,
+    /// More than `high`.
     Xhigh,
+    /// As much as the model can (OpenAI's newest value; DeepSeek V4's highest).
     Max,
 }
 
 /// The body field that carries the token cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenLimitField {
+    /// `max_tokens`: every server but OpenAI's reasoning models (GPT-5-class, o-series), which reject it.
     MaxTokens,
+    /// `max_completion_tokens`: OpenAI's current name, which every OpenAI model takes.
     MaxCompletionTokens,
 }
 
 /// Which tool the model must call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ToolChoice {
+    /// The model decides (the servers' default when tools are given).
     Auto,
+    /// No tool.
     None,
+    /// At least one tool.
     Required,
+    /// This tool, by name.
     Named(String),
 }
 
 /// The form of the answer; a JSON Schema is JSON text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResponseFormat {
+    /// Free text (the default).
     Text,
+    /// Any JSON object.
     JsonObject,
-    JsonSchema { name: String, schema: String, strict: Option<bool> },
+    /// JSON that follows a schema.
+    JsonSchema {
+        /// The schema's name.
+        name: String,
+        /// The schema, as JSON text.
+        schema: String,
+        /// Whether the server must follow it exactly.
+        strict: Option<bool>,
+    },
 }
 
 /// A chat completion request: the fields of devsper-core's `LlmRequest`, then OpenAI's sampling
 /// and format parameters.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChatRequest {
+    /// The model; a `litellm:` prefix is stripped before it is sent.
     pub model: String,
+    /// The conversation, oldest first; must not be empty.
     pub messages: Vec<Message>,
+    /// The tools the model may call; empty for none.
     pub tools: Vec<ToolDef>,
+    /// The most tokens to generate (reasoning tokens included, on servers that count them).
     pub max_tokens: Option<u32>,
     /// The field `max_tokens` goes as; none: the profile's.
     pub max_tokens_field: Option<TokenLimitField>,
+    /// Sampling temperature, 0 to 2.
     pub temperature: Option<f32>,
+    /// A system prompt, sent as the first message.
     pub system: Option<String>,
+    /// Nucleus sampling, 0 to 1.
     pub top_p: Option<f32>,
+    /// Up to 4 stop sequences; one is sent as a string, more as a list.
     pub stop: Vec<String>,
+    /// A seed for reproducible sampling, where the server supports it.
     pub seed: Option<i64>,
+    /// An end-user id for the server's abuse monitoring.
     pub user: Option<String>,
+    /// Presence penalty, -2 to 2.
     pub presence_penalty: Option<f32>,
+    /// Frequency penalty, -2 to 2.
     pub frequency_penalty: Option<f32>,
+    /// The form of the answer.
     pub response_format: Option<ResponseFormat>,
+    /// Which tool the model must call.
     pub tool_choice: Option<ToolChoice>,
+    /// Whether the model may call several tools in one turn.
     pub parallel_tool_calls: Option<bool>,
+    /// How much a reasoning model should think, sent as `reasoning_effort`.
     pub reasoning_effort: Option<ReasoningEffort>,
     /// A JSON object (text) merged into the body last.
     pub extra_body: Option<String>,
@@ -142,31 +205,47 @@ pub struct ChatRequest {
 /// Why the model stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopReason {
+    /// It finished its answer (`stop`, or no finish reason).
     EndTurn,
+    /// It called one or more tools (`tool_calls`, `function_call`).
     ToolUse,
+    /// It reached `max-tokens` (`length`).
     MaxTokens,
+    /// It met a stop sequence.
     StopSequence,
+    /// The endpoint's content filter cut the answer (`content_filter`).
     ContentFilter,
 }
 
 /// Tokens counted by the endpoint; the optional counts are `None` when it did not send them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {
+    /// Prompt tokens (`prompt_tokens`), cached ones included.
     pub input_tokens: u32,
+    /// Generated tokens (`completion_tokens`), as the server counts them.
     pub output_tokens: u32,
+    /// Of the input tokens, those read from the server's prompt cache.
     pub cached_input_tokens: Option<u32>,
+    /// Input tokens written to the prompt cache.
     pub cache_write_input_tokens: Option<u32>,
+    /// Tokens the model spent reasoning (`completion_tokens_details.reasoning_tokens`).
     pub reasoning_tokens: Option<u32>,
 }
 
 /// A chat completion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatResponse {
+    /// The answer's text; empty when the model only called tools.
     pub content: String,
+    /// The tools the model called, in order.
     pub tool_calls: Vec<ToolCall>,
+    /// Token counts; `none` when the endpoint sent none.
     pub usage: Option<Usage>,
+    /// The model that answered, as the endpoint named it.
     pub model: String,
+    /// Why the model stopped.
     pub stop_reason: StopReason,
+    /// Reasoning text, when the endpoint sent some.
     pub reasoning: Option<String>,
     /// The model's refusal (OpenAI structured outputs), when it refused.
     pub refusal: Option<String>,
@@ -175,43 +254,76 @@ pub struct ChatResponse {
 /// One event of a streamed completion.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
+    /// More answer text.
     Text(String),
+    /// More reasoning text.
     Reasoning(String),
+    /// More of the model's refusal (OpenAI's `refusal` deltas).
     Refusal(String),
+    /// A complete tool call, assembled from its deltas.
     ToolCall(ToolCall),
-    Finish { stop_reason: StopReason, usage: Option<Usage>, model: String },
+    /// The end of the answer; `next` returns `none` after it.
+    Finish {
+        /// Why the model stopped.
+        stop_reason: StopReason,
+        /// Token counts, when the endpoint sent them.
+        usage: Option<Usage>,
+        /// The model that answered.
+        model: String,
+    },
 }
 
 /// An error answer from the endpoint, already scrubbed of the key and capped in length.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
+    /// The HTTP status.
     pub status: u16,
+    /// The endpoint's own message, scrubbed and capped at 1000 characters.
     pub message: String,
+    /// The endpoint's error code or type, when it gave one.
     pub code: Option<String>,
+    /// How long the endpoint asked to wait (`Retry-After`, `retry-after-ms`), in ms.
     pub retry_after_ms: Option<u64>,
+    /// How many attempts were made, this one included.
     pub attempts: u32,
 }
 
 /// A failure without an error answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
+    /// What went wrong, for a person.
     pub message: String,
+    /// How many attempts were made, this one included.
     pub attempts: u32,
+    /// Whether trying again may help (a refused connection may; a host's denial, a rejected
+    /// certificate or the total deadline will not). The provider's own: not part of the contract.
+    pub retryable: bool,
 }
 
 /// Why a call failed; one case per case of the contract's `error` variant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
+    /// The caller's input is wrong; found before any network use.
     InvalidRequest(String),
+    /// The endpoint refused the key (401, 403).
     Unauthorized(ApiError),
+    /// Too many requests (429) after all retries.
     RateLimited(ApiError),
+    /// The prompt is longer than the model's context (`context_length_exceeded`).
     ContextLengthExceeded(ApiError),
+    /// The endpoint's content policy refused the request (`content_filter`, `content_policy_violation`).
     ContentFiltered(ApiError),
+    /// The account's quota or budget is spent (`insufficient_quota`, 402).
     QuotaExceeded(ApiError),
+    /// The endpoint rejected the request (other 4xx), or redirected it (3xx, never followed).
     BadRequest(ApiError),
+    /// The endpoint failed (5xx) after all retries.
     Upstream(ApiError),
+    /// A deadline passed: connect, first byte, between bytes or total.
     Timeout(Failure),
+    /// No exchange happened: connection refused or reset, DNS, TLS, or denied by the host.
     Transport(Failure),
+    /// The endpoint answered 2xx with something that is not a chat completion, or too large.
     MalformedResponse(String),
 }
 
@@ -250,6 +362,23 @@ impl Error {
         }
     }
 
+    /// Whether trying again may help: the one decision the retry loop asks (the OpenAI SDKs'
+    /// policy): 408, 409, 429 (not a spent quota), 5xx, and the timeouts and connection failures
+    /// that say so.
+    pub fn retryable(&self) -> bool {
+        match self {
+            Error::RateLimited(_) | Error::Upstream(_) => true,
+            Error::BadRequest(e) => matches!(e.status, 408 | 409),
+            Error::Timeout(f) | Error::Transport(f) => f.retryable,
+            Error::InvalidRequest(_)
+            | Error::Unauthorized(_)
+            | Error::ContextLengthExceeded(_)
+            | Error::ContentFiltered(_)
+            | Error::QuotaExceeded(_)
+            | Error::MalformedResponse(_) => false,
+        }
+    }
+
     /// The endpoint's error answer, for the cases that carry one.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
@@ -282,17 +411,18 @@ impl Error {
     }
 }
 
-/// The API key: shown as `***` by `Debug`, so that no log of a config can leak it. It also
-/// carries the other secrets of the config (extra header values, which may hold tokens), so that
-/// scrubbing what a server echoes removes them too.
+/// Every secret of a client: the API key, and the extra header values long enough to be tokens.
+/// Shown as `***` by `Debug`, so that no log of a config can leak them; scrubbing what a server
+/// echoes removes all of them.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct ApiKey(String, Vec<String>);
+pub struct Secrets(String, Vec<String>);
 
 /// Header values shorter than this are not scrubbed: too short to be a token, and replacing them
 /// would mangle ordinary words of a message.
 const MIN_HIDDEN_LEN: usize = 8;
 
-impl ApiKey {
+impl Secrets {
+    /// The API key alone (empty: none).
     pub fn new(key: impl Into<String>) -> Self {
         Self(key.into(), Vec::new())
     }
@@ -305,6 +435,7 @@ impl ApiKey {
     pub fn secrets(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.0.as_str()).chain(self.1.iter().map(String::as_str)).filter(|s| !s.is_empty())
     }
+    /// Whether there is no API key.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -314,36 +445,52 @@ impl ApiKey {
     }
 }
 
-impl fmt::Debug for ApiKey {
+impl fmt::Debug for Secrets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() { "ApiKey(none)" } else { "ApiKey(***)" })
+        f.write_str(if self.0.is_empty() { "Secrets(none)" } else { "Secrets(***)" })
     }
 }
 
 /// The flavour of OpenAI-compatible server.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Profile {
+    /// A LiteLLM proxy, or any other OpenAI-compatible server (the default).
     #[default]
     Litellm,
+    /// OpenAI: `https://api.openai.com`, `max_completion_tokens`, no reasoning sent back.
     Openai,
+    /// Azure OpenAI: the `api-key` header, the model as the deployment.
     Azure,
+    /// Ollama: base URL `http://localhost:11434`; no key needed.
     Ollama,
+    /// vLLM: base URL `http://localhost:8000`; no key needed.
     Vllm,
 }
 
 /// The caller's configuration as the contract passes it; every `None` takes its default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientConfig {
+    /// The server flavour; default `LITELLM_PROFILE`, else `litellm`.
     pub profile: Option<Profile>,
+    /// The endpoint; default `LITELLM_BASE_URL`, else the profile's.
     pub base_url: Option<String>,
-    pub api_key: Option<ApiKey>,
+    /// The key; default `LITELLM_API_KEY`, else none.
+    pub api_key: Option<Secrets>,
+    /// The longest wait for a connection, in ms. Default 10000.
     pub connect_timeout_ms: Option<u32>,
+    /// The longest wait for the response head after sending, in ms. Default 60000.
     pub first_byte_timeout_ms: Option<u32>,
+    /// The longest silence between two parts of the body, in ms. Default 60000.
     pub between_bytes_timeout_ms: Option<u32>,
+    /// The longest a whole call (all attempts, the body included) may take, in ms. Default 600000.
     pub total_timeout_ms: Option<u32>,
+    /// Attempts after the first on 408, 409, 429, 5xx and connection failures. Default 2.
     pub max_retries: Option<u32>,
+    /// The largest non-streamed response body read, in bytes.
     pub max_response_bytes: Option<u32>,
+    /// Extra request headers (never the transport's or the key's).
     pub headers: Vec<(String, String)>,
+    /// The Azure `api-version` query parameter. Default `2024-10-21`.
     pub api_version: Option<String>,
 }
 
@@ -353,17 +500,40 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_key() {
-        let config = ClientConfig { api_key: Some(ApiKey::new("sk-very-secret")), ..Default::default() };
+        let config = ClientConfig { api_key: Some(Secrets::new("sk-very-secret")), ..Default::default() };
         let shown = format!("{config:?}");
         assert!(!shown.contains("sk-very-secret"), "{shown}");
-        assert!(shown.contains("ApiKey(***)"));
+        assert!(shown.contains("Secrets(***)"));
     }
 
     #[test]
     fn attempts_are_set_on_every_networked_error() {
-        let mut e = Error::Transport(Failure { message: "refused".into(), attempts: 1 });
+        let mut e = Error::Transport(Failure { message: "refused".into(), attempts: 1, retryable: true });
         e.set_attempts(3);
-        assert_eq!(e, Error::Transport(Failure { message: "refused".into(), attempts: 3 }));
+        assert_eq!(e, Error::Transport(Failure { message: "refused".into(), attempts: 3, retryable: true }));
         assert_eq!(e.kind(), "transport");
+    }
+
+    #[test]
+    fn which_errors_are_retried() {
+        let api = |status| ApiError { status, message: String::new(), code: None, retry_after_ms: None, attempts: 1 };
+        let failure = |retryable| Failure { message: String::new(), attempts: 1, retryable };
+        for (error, retried) in [
+            (Error::RateLimited(api(429)), true),
+            (Error::Upstream(api(503)), true),
+            (Error::BadRequest(api(408)), true),
+            (Error::BadRequest(api(409)), true),
+            (Error::Transport(failure(true)), true),
+            (Error::Timeout(failure(true)), true),
+            (Error::Transport(failure(false)), false),
+            (Error::Timeout(failure(false)), false),
+            (Error::BadRequest(api(400)), false),
+            (Error::QuotaExceeded(api(429)), false),
+            (Error::Unauthorized(api(401)), false),
+            (Error::MalformedResponse(String::new()), false),
+            (Error::InvalidRequest(String::new()), false),
+        ] {
+            assert_eq!(error.retryable(), retried, "{error:?}");
+        }
     }
 }

@@ -1,9 +1,9 @@
 //! The embeddings (`/v1/embeddings`) and model-listing (`/v1/models`) endpoints: request bodies and
 //! tolerant parsing of their answers.
 
-use crate::domain::{ApiKey, Error, Usage};
+use crate::domain::{Error, Secrets, Usage};
 use crate::errors;
-use crate::response::malformed;
+use crate::errors::malformed;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -11,25 +11,35 @@ use serde_json::Value;
 /// An embeddings request.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EmbeddingsRequest {
+    /// The model; a `litellm:` prefix is stripped.
     pub model: String,
+    /// The texts to embed, at least one.
     pub inputs: Vec<String>,
+    /// The size of each vector, where the model supports it.
     pub dimensions: Option<u32>,
+    /// An end-user id.
     pub user: Option<String>,
 }
 
 /// One vector per input, in input order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmbeddingsResponse {
+    /// One vector per input, in input order.
     pub embeddings: Vec<Vec<f32>>,
+    /// The model that answered.
     pub model: String,
+    /// Token counts, when the server sent them.
     pub usage: Option<Usage>,
 }
 
 /// A model the server offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelInfo {
+    /// Its id, as requests name it.
     pub id: String,
+    /// Who owns it, when the server says.
     pub owned_by: Option<String>,
+    /// When it was created, in Unix seconds, when the server says.
     pub created: Option<u64>,
 }
 
@@ -114,13 +124,13 @@ struct ModelItem {
 /// The body for `/v1/embeddings`; `wire_model` is the model without its prefix.
 pub fn embeddings_body(request: &EmbeddingsRequest, wire_model: &str) -> Result<Vec<u8>, Error> {
     if wire_model.trim().is_empty() {
-        return Err(Error::InvalidRequest("the model is empty".into()));
+        return Err(crate::errors::invalid("the model is empty"));
     }
     if request.inputs.is_empty() {
-        return Err(Error::InvalidRequest("there are no inputs to embed".into()));
+        return Err(crate::errors::invalid("there are no inputs to embed"));
     }
     if request.dimensions == Some(0) {
-        return Err(Error::InvalidRequest("dimensions must be greater than 0".into()));
+        return Err(crate::errors::invalid("dimensions must be greater than 0"));
     }
     let body = EmbeddingsBody {
         model: wire_model,
@@ -128,10 +138,10 @@ pub fn embeddings_body(request: &EmbeddingsRequest, wire_model: &str) -> Result<
         dimensions: request.dimensions,
         user: request.user.as_deref(),
     };
-    serde_json::to_vec(&body).map_err(|e| Error::InvalidRequest(format!("cannot encode the request: {e}")))
+    serde_json::to_vec(&body).map_err(|e| crate::errors::invalid(format!("cannot encode the request: {e}")))
 }
 
-fn embedded_error(error: Option<&Value>, key: &ApiKey) -> Option<Error> {
+fn embedded_error(error: Option<&Value>, key: &Secrets) -> Option<Error> {
     error.filter(|e| !e.is_null()).map(|e| errors::from_embedded(e, key))
 }
 
@@ -157,7 +167,7 @@ pub fn parse_embeddings(
     body: &[u8],
     inputs: usize,
     requested_model: &str,
-    key: &ApiKey,
+    key: &Secrets,
 ) -> Result<EmbeddingsResponse, Error> {
     let answer: EmbeddingsAnswer = serde_json::from_slice(body).map_err(|e| malformed(errors::json_error(&e)))?;
     if let Some(error) = embedded_error(answer.error.as_ref(), key) {
@@ -175,7 +185,7 @@ pub fn parse_embeddings(
 }
 
 /// Parses a model list; entries without an id are skipped.
-pub fn parse_models(body: &[u8], key: &ApiKey) -> Result<Vec<ModelInfo>, Error> {
+pub fn parse_models(body: &[u8], key: &Secrets) -> Result<Vec<ModelInfo>, Error> {
     let answer: ModelsAnswer = serde_json::from_slice(body).map_err(|e| malformed(errors::json_error(&e)))?;
     if let Some(error) = embedded_error(answer.error.as_ref(), key) {
         return Err(error);
@@ -210,7 +220,7 @@ mod tests {
             r#"{{"data":[{{"index":1,"embedding":"{b64}"}},{{"index":0,"embedding":[0.25,1]}}],"model":"e3",
                "usage":{{"prompt_tokens":4,"total_tokens":4}}}}"#
         );
-        let r = parse_embeddings(body.as_bytes(), 2, "asked", &ApiKey::default()).unwrap();
+        let r = parse_embeddings(body.as_bytes(), 2, "asked", &Secrets::default()).unwrap();
         assert_eq!(r.embeddings, vec![vec![0.25, 1.0], vec![1.5, 2.0]]);
         assert_eq!((r.model.as_str(), r.usage), ("e3", Some(Usage { input_tokens: 4, ..Usage::default() })));
         for bad in
@@ -218,7 +228,7 @@ mod tests {
         {
             assert!(
                 matches!(
-                    parse_embeddings(bad.as_bytes(), 1, "m", &ApiKey::default()),
+                    parse_embeddings(bad.as_bytes(), 1, "m", &Secrets::default()),
                     Err(Error::MalformedResponse(_))
                 ),
                 "{bad}"
@@ -230,7 +240,7 @@ mod tests {
     fn models_tolerate_missing_fields() {
         let body =
             br#"{"object":"list","data":[{"id":"a","owned_by":"me","created":1},{"id":"b"},{"object":"model"}]}"#;
-        let models = parse_models(body, &ApiKey::default()).unwrap();
+        let models = parse_models(body, &Secrets::default()).unwrap();
         assert_eq!(
             models,
             vec![
@@ -238,7 +248,7 @@ mod tests {
                 ModelInfo { id: "b".into(), owned_by: None, created: None },
             ]
         );
-        let e = parse_models(br#"{"error":{"message":"no","code":"401"}}"#, &ApiKey::default()).unwrap_err();
+        let e = parse_models(br#"{"error":{"message":"no","code":"401"}}"#, &Secrets::default()).unwrap_err();
         assert_eq!(e.kind(), "unauthorized");
     }
 }

@@ -6,14 +6,18 @@ use crate::domain::Error;
 /// `http` or `https`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
+    /// Plain HTTP.
     Http,
+    /// HTTP over TLS.
     Https,
 }
 
 /// Where requests go: `{scheme}://{authority}{path_prefix}/v1/...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
+    /// `http` or `https`.
     pub scheme: Scheme,
+    /// `host[:port]`.
     pub authority: String,
     /// Empty, or a path starting with `/` and not ending with `/`; one trailing `/v1` is removed.
     pub path_prefix: String,
@@ -25,7 +29,7 @@ impl Endpoint {
         // Only the scheme and host part is echoed: a rejected URL may hold a credential in its
         // userinfo or query, and the message reaches logs and, through a gateway, its clients.
         let shown: String = base_url.trim().split(['?', '#', '@']).next().unwrap_or("").chars().take(100).collect();
-        let invalid = |why: &str| Error::InvalidRequest(format!("base URL {shown:?}…: {why}"));
+        let invalid = |why: &str| crate::errors::invalid(format!("base URL {shown:?}…: {why}"));
         let trimmed = base_url.trim();
         let (scheme, rest) = if let Some(rest) = strip_prefix_ignore_case(trimmed, "http://") {
             (Scheme::Http, rest)

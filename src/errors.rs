@@ -1,7 +1,9 @@
-//! Turning an endpoint's error answer into a typed error: the status, the server's own message
-//! (OpenAI, LiteLLM, vLLM and Ollama shapes), capped and scrubbed of the key.
+//! Every error the provider makes is made here: an endpoint's error answer as a typed error (the
+//! status, the server's own message in the OpenAI, LiteLLM, vLLM and Ollama shapes, capped and
+//! scrubbed of the key), failures without an answer (whether retrying may help decided where
+//! they are made), malformed answers, and the sanitizing every error gets before it leaves.
 
-use crate::domain::{ApiError, ApiKey, Error};
+use crate::domain::{ApiError, Error, Failure, Secrets};
 use serde_json::Value;
 use std::time::{Duration, SystemTime};
 
@@ -17,7 +19,7 @@ const REDACTED: &str = "[redacted]";
 /// escapes (`\u0073k-…`, `\/`) or URL percent-escapes (`%73k-…`), also mixed. Written by hand:
 /// no crate matches a needle against a text decoded on the fly while keeping the original's
 /// positions, and this runs on error texts only (capped at `MAX_ERROR_BODY_BYTES`).
-pub fn scrub(text: &str, key: &ApiKey) -> String {
+pub fn scrub(text: &str, key: &Secrets) -> String {
     let secrets: Vec<Vec<char>> =
         key.secrets().map(|s| s.chars().map(fold).collect::<Vec<_>>()).filter(|s| !s.is_empty()).collect();
     if secrets.is_empty() {
@@ -125,9 +127,41 @@ pub fn json_error(e: &serde_json::Error) -> String {
     format!("{what} at line {}, column {}", e.line(), e.column())
 }
 
+/// A failure that trying again may mend: a refused or reset connection, a stalled read.
+pub fn transient(message: impl Into<String>) -> Failure {
+    Failure { message: message.into(), attempts: 1, retryable: true }
+}
+
+/// A failure that trying again will not mend: a host's denial, a rejected certificate, a
+/// deadline that has passed.
+pub fn lasting(message: impl Into<String>) -> Failure {
+    Failure { message: message.into(), attempts: 1, retryable: false }
+}
+
+/// `what` timed out; once the call's total deadline has passed, no attempt is left.
+pub fn timeout(what: &str, total_deadline_passed: bool) -> Error {
+    let message = format!("{what} timed out");
+    Error::Timeout(if total_deadline_passed { lasting(message) } else { transient(message) })
+}
+
+/// The caller's input is wrong: found before any network use.
+pub fn invalid(message: impl Into<String>) -> Error {
+    Error::InvalidRequest(message.into())
+}
+
+/// An answer that is not what was asked for.
+pub fn malformed(why: impl std::fmt::Display) -> Error {
+    Error::MalformedResponse(format!("the endpoint's answer is not a chat completion: {why}"))
+}
+
+/// A body past its cap.
+pub fn too_large(cap: u64) -> Error {
+    Error::MalformedResponse(format!("the response is larger than max-response-bytes ({cap} bytes)"))
+}
+
 /// Every text of an error scrubbed of the secrets and capped at `MAX_MESSAGE_CHARS`: applied to
 /// whatever leaves the client, whatever built it.
-pub fn sanitize(error: Error, key: &ApiKey) -> Error {
+pub fn sanitize(error: Error, key: &Secrets) -> Error {
     error.map_texts(|text| cap(scrub(&text, key)))
 }
 
@@ -218,7 +252,7 @@ pub fn classify(
     message: String,
     code: Option<String>,
     retry_after_ms: Option<u64>,
-    key: &ApiKey,
+    key: &Secrets,
 ) -> Error {
     let code_and_message = format!("{} {message}", code.as_deref().unwrap_or(""));
     let error = ApiError {
@@ -254,7 +288,7 @@ pub fn classify(
 }
 
 /// The typed error for an error answer's status, headers and (capped) body.
-pub fn from_answer(status: u16, body: &[u8], retry_after_ms: Option<u64>, key: &ApiKey) -> Error {
+pub fn from_answer(status: u16, body: &[u8], retry_after_ms: Option<u64>, key: &Secrets) -> Error {
     let (message, code) = message_and_code(body);
     classify(status, message, code, retry_after_ms, key)
 }
@@ -279,7 +313,7 @@ pub fn redirect(status: u16, location: Option<&str>) -> Error {
 
 /// The typed error for an error object inside a 2xx body or a stream: its numeric code, when it
 /// has one, stands for the status.
-pub fn from_embedded(json: &Value, key: &ApiKey) -> Error {
+pub fn from_embedded(json: &Value, key: &Secrets) -> Error {
     let (message, code) = from_json(json).unwrap_or_else(|| (json.to_string(), None));
     let status = embedded_status(json).unwrap_or(500);
     classify(status, message, code, None, key)
@@ -288,10 +322,9 @@ pub fn from_embedded(json: &Value, key: &ApiKey) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Failure;
 
-    fn key() -> ApiKey {
-        ApiKey::new("sk-secret-123")
+    fn key() -> Secrets {
+        Secrets::new("sk-secret-123")
     }
 
     fn api(e: &Error) -> &ApiError {
@@ -343,7 +376,7 @@ mod tests {
         let long = format!(r#"{{"error":{{"message":"{}"}}}}"#, "x".repeat(5000));
         let e = from_answer(400, long.as_bytes(), None, &key());
         assert_eq!(api(&e).message.chars().count(), MAX_MESSAGE_CHARS + 1);
-        let hiding = ApiKey::new("sk-secret-123").hiding(["gateway-token-456", "short"]);
+        let hiding = Secrets::new("sk-secret-123").hiding(["gateway-token-456", "short"]);
         let echoed = br#"{"error":{"message":"token gateway-token-456 and short words stay"}}"#;
         let e = from_answer(403, echoed, None, &hiding);
         assert_eq!(api(&e).message, "token [redacted] and short words stay");
@@ -355,7 +388,7 @@ mod tests {
 
     #[test]
     fn secrets_are_scrubbed_in_every_spelling() {
-        let key = ApiKey::new("sk-Test-123");
+        let key = Secrets::new("sk-Test-123");
         for echoed in [
             "bad key sk-Test-123.",
             "bad key SK-TEST-123.",
@@ -387,11 +420,11 @@ mod tests {
 
     #[test]
     fn sanitize_scrubs_and_caps_every_case() {
-        let key = ApiKey::new("sk-Test-123");
+        let key = Secrets::new("sk-Test-123");
         let long = format!("SK-TEST-123 {}", "x".repeat(5000));
         for error in [
             Error::MalformedResponse(long.clone()),
-            Error::Transport(Failure { message: long.clone(), attempts: 1 }),
+            Error::Transport(transient(long.clone())),
             Error::Upstream(ApiError {
                 status: 500,
                 message: long.clone(),

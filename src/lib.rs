@@ -4,24 +4,29 @@
 //! This file is the contract glue, the only code that touches the generated bindings: it maps the
 //! WIT types to the plain Rust ones in [`domain`] and back. Everything else compiles and is tested
 //! natively; `export!` only runs for `wasm32`.
+//!
+//! The rlib exposes the pure layer the bench, the property tests and the fuzz targets drive
+//! natively: the plain types ([`domain`]), settings ([`config`]), request bodies ([`request`]),
+//! answer parsing ([`response`], [`chunks`], [`sse`], [`embeddings`]) and errors ([`errors`]).
+#![deny(missing_docs)]
 
 pub mod chunks;
-pub mod client;
+mod client;
 pub mod config;
 mod contract;
 pub mod domain;
 pub mod embeddings;
-pub mod endpoint;
+mod endpoint;
 pub mod errors;
-pub mod http;
+mod http;
+mod json_repair;
 pub mod request;
 pub mod response;
-pub mod retry;
+mod retry;
 pub mod sse;
-pub mod stream;
-pub mod text;
-pub mod validate;
-pub mod wire;
+mod stream;
+mod validate;
+mod wire;
 
 mod bindings {
     wit_bindgen::generate!({ world: "litellm-provider", path: "wit" });

@@ -204,7 +204,7 @@ pub fn chat_body(request: &ChatRequest, stream: bool, profile: Profile) -> Resul
         parallel_tool_calls: request.parallel_tool_calls,
         reasoning_effort: request.reasoning_effort.map(reasoning_effort),
     };
-    let encode_failed = |e: serde_json::Error| Error::InvalidRequest(format!("cannot encode the request: {e}"));
+    let encode_failed = |e: serde_json::Error| crate::errors::invalid(format!("cannot encode the request: {e}"));
     let Some(extra) = &request.extra_body else {
         return serde_json::to_vec(&body).map_err(encode_failed);
     };

@@ -1,7 +1,7 @@
 //! Turning a 2xx chat-completion body into a `ChatResponse`, or a typed error: never a panic.
 
-use crate::domain::{ApiKey, ChatResponse, Error, StopReason, ToolCall, Usage};
-use crate::errors;
+use crate::domain::{ChatResponse, Error, Secrets, StopReason, ToolCall, Usage};
+use crate::errors::{self, malformed};
 use crate::wire::{CompletionBody, FunctionDelta, WireUsage};
 
 /// OpenAI's finish reasons; an absent or unknown one is an ordinary end of turn (as in the seed).
@@ -37,10 +37,6 @@ pub fn usage(wire: Option<WireUsage>) -> Option<Usage> {
     })
 }
 
-pub fn malformed(why: impl std::fmt::Display) -> Error {
-    Error::MalformedResponse(format!("the endpoint's answer is not a chat completion: {why}"))
-}
-
 /// The longest tool-call id kept (OpenAI's are about 40 characters).
 pub const MAX_TOOL_ID_BYTES: usize = 512;
 /// The longest tool name kept (OpenAI allows 64 characters).
@@ -74,8 +70,8 @@ pub fn tool_call(position: usize, id: Option<String>, function: Option<FunctionD
 }
 
 /// Parses a whole non-streamed answer; `requested_model` stands in when the answer names none.
-pub fn parse(body: &[u8], requested_model: &str, key: &ApiKey) -> Result<ChatResponse, Error> {
-    let body = crate::text::repaired_json(body);
+pub fn parse(body: &[u8], requested_model: &str, key: &Secrets) -> Result<ChatResponse, Error> {
+    let body = crate::json_repair::repaired_json(body);
     let wire: CompletionBody = serde_json::from_slice(&body).map_err(|e| malformed(errors::json_error(&e)))?;
     if let Some(error) = wire.error.as_ref().filter(|e| !e.is_null()) {
         if wire.choices.as_ref().is_none_or(Vec::is_empty) {
@@ -116,7 +112,7 @@ mod tests {
     use super::*;
 
     fn ok(body: &str) -> ChatResponse {
-        parse(body.as_bytes(), "asked", &ApiKey::default()).unwrap()
+        parse(body.as_bytes(), "asked", &Secrets::default()).unwrap()
     }
 
     #[test]
@@ -203,10 +199,10 @@ mod tests {
     #[test]
     fn broken_bodies_are_typed_errors() {
         for body in [&b""[..], b"{", b"[1,2]", b"null", b"{\"choices\":[]}", b"{\"choices\":5}", &[0xff, 0xfe]] {
-            let got = parse(body, "m", &ApiKey::default());
+            let got = parse(body, "m", &Secrets::default());
             assert!(matches!(got, Err(Error::MalformedResponse(_))), "{body:?}: {got:?}");
         }
-        let e = parse(br#"{"error":{"message":"over","code":"429"}}"#, "m", &ApiKey::default());
+        let e = parse(br#"{"error":{"message":"over","code":"429"}}"#, "m", &Secrets::default());
         assert_eq!(e.unwrap_err().kind(), "rate-limited");
     }
 }

@@ -1,17 +1,35 @@
-//! When to try a failed call again, and how long to wait first (the OpenAI SDKs' policy).
+//! Trying a failed call again: the loop, and how long to wait first (the OpenAI SDKs' policy).
+//! Whether an error may be retried is the error's own ([`Error::retryable`]).
 
+use crate::config::Settings;
 use crate::domain::Error;
+use crate::http::{self, Deadline};
 
 const INITIAL_DELAY_MS: u64 = 500;
 const MAX_DELAY_MS: u64 = 8_000;
 
-/// Whether a failure may go away on its own: 408, 409, 429 (not a spent quota), 5xx, timeouts and
-/// connection failures. The HTTP module decides separately for failures the host caused (denied).
-pub fn is_retryable(error: &Error) -> bool {
-    match error {
-        Error::RateLimited(_) | Error::Upstream(_) | Error::Timeout(_) | Error::Transport(_) => true,
-        Error::BadRequest(e) => matches!(e.status, 408 | 409),
-        _ => false,
+/// Runs `attempt` (given the call's total deadline) until it succeeds, fails in a way that
+/// retrying will not mend ([`Error::retryable`]), the settings' retries are spent, or the next
+/// wait would pass the deadline; the error says how many attempts were made.
+pub fn run<T>(settings: &Settings, mut attempt: impl FnMut(Deadline) -> Result<T, Error>) -> Result<T, Error> {
+    let deadline = Deadline::after_ms(settings.total_timeout_ms);
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let mut error = match attempt(deadline) {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        error.set_attempts(attempts);
+        if !error.retryable() || attempts > settings.max_retries {
+            return Err(error);
+        }
+        let asked = error.api_error().and_then(|e| e.retry_after_ms);
+        let delay_ns = delay_ms(attempts, asked, http::random_u64()).saturating_mul(1_000_000);
+        if delay_ns >= deadline.remaining_ns() {
+            return Err(error);
+        }
+        http::pause(delay_ns);
     }
 }
 
@@ -30,11 +48,6 @@ pub fn delay_ms(failures: u32, retry_after_ms: Option<u64>, random: u64) -> u64 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ApiError, Failure};
-
-    fn api(status: u16) -> ApiError {
-        ApiError { status, message: String::new(), code: None, retry_after_ms: None, attempts: 1 }
-    }
 
     #[test]
     fn backoff_doubles_with_jitter_and_honours_the_server() {
@@ -47,17 +60,5 @@ mod tests {
             let d = delay_ms(1, None, r);
             assert!((375..=500).contains(&d), "{d}");
         }
-    }
-
-    #[test]
-    fn which_errors_are_retried() {
-        assert!(is_retryable(&Error::RateLimited(api(429))));
-        assert!(is_retryable(&Error::Upstream(api(503))));
-        assert!(is_retryable(&Error::BadRequest(api(408))));
-        assert!(is_retryable(&Error::Transport(Failure { message: String::new(), attempts: 1 })));
-        assert!(!is_retryable(&Error::BadRequest(api(400))));
-        assert!(!is_retryable(&Error::QuotaExceeded(api(429))));
-        assert!(!is_retryable(&Error::Unauthorized(api(401))));
-        assert!(!is_retryable(&Error::MalformedResponse(String::new())));
     }
 }

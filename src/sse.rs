@@ -23,6 +23,7 @@ pub struct SseParser {
 }
 
 impl SseParser {
+    /// A parser with nothing read yet.
     pub fn new() -> Self {
         Self::default()
     }

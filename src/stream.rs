@@ -10,10 +10,10 @@
 use crate::chunks::StreamAssembler;
 use crate::config::Settings;
 use crate::domain::{ChatRequest, ChatResponse, Error, StreamEvent};
+use crate::errors::malformed;
 use crate::http::{self, Body};
-use crate::response::malformed;
 use crate::sse::{SseEvent, SseParser};
-use crate::{errors, request, response};
+use crate::{errors, request, response, retry};
 use std::collections::VecDeque;
 
 /// The largest single server-sent event (or unfinished line) a stream may hold.
@@ -45,7 +45,8 @@ pub fn open(settings: &Settings, chat: &ChatRequest) -> Result<CompletionStream,
     let model = request::wire_model(&chat.model);
     let path = settings.route("chat/completions", model)?;
     let outgoing = http::Outgoing { path: &path, body: Some(&body), accept: "text/event-stream", body_cap: None };
-    let opened = http::send(settings, outgoing, |answer| {
+    let opened = retry::run(settings, |deadline| {
+        let answer = http::exchange(settings, &outgoing, deadline)?;
         let mut body = answer.body;
         if answer.content_type.to_ascii_lowercase().starts_with("text/event-stream") {
             return Ok(Opened::Events(body, Vec::new()));
@@ -62,7 +63,7 @@ pub fn open(settings: &Settings, chat: &ChatRequest) -> Result<CompletionStream,
             return Ok(Opened::Events(body, head));
         }
         let whole = read_whole(body, head, settings.max_response_bytes)?;
-        match serde_json::from_slice::<serde_json::Value>(&crate::text::repaired_json(&whole)) {
+        match serde_json::from_slice::<serde_json::Value>(&crate::json_repair::repaired_json(&whole)) {
             Ok(json) if json.get("error").is_some_and(|e| !e.is_null()) => {
                 Err(errors::from_embedded(&json, &settings.api_key))
             }

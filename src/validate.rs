@@ -2,14 +2,11 @@
 //! names what is wrong.
 
 use crate::domain::{ChatRequest, ContentPart, Error, ResponseFormat, Role, ToolChoice};
+use crate::errors::invalid;
 use serde_json::{Map, Value};
 
 /// Body fields `extra-body` may not replace: they carry the request's meaning.
 const PROTECTED_FIELDS: &[&str] = &["model", "messages", "stream", "stream_options"];
-
-fn invalid(message: impl Into<String>) -> Error {
-    Error::InvalidRequest(message.into())
-}
 
 /// A JSON object given as text.
 pub fn json_object(text: &str, what: &str) -> Result<Map<String, Value>, Error> {

@@ -1,7 +1,7 @@
 //! Properties of the pure modules, checked natively with proptest on a fixed number of cases.
 
 use litellm_provider::config::{Endpoint, Settings};
-use litellm_provider::domain::{ApiKey, ChatRequest, ClientConfig, Message, Profile, Role, ToolCall, ToolDef};
+use litellm_provider::domain::{ChatRequest, ClientConfig, Message, Profile, Role, Secrets, ToolCall, ToolDef};
 use litellm_provider::sse::{SseEvent, SseParser};
 use litellm_provider::{errors, request, response};
 use proptest::prelude::*;
@@ -182,13 +182,13 @@ proptest! {
     /// `response::parse` never panics on arbitrary bytes.
     #[test]
     fn parse_survives_any_bytes(body in prop::collection::vec(any::<u8>(), 0..512)) {
-        let _ = response::parse(&body, "asked", &ApiKey::new("sk-prop"));
+        let _ = response::parse(&body, "asked", &Secrets::new("sk-prop"));
     }
 
     /// `response::parse` never panics on arbitrary JSON, alone or at a completion's usual places.
     #[test]
     fn parse_survives_any_json(v in json_value()) {
-        let key = ApiKey::new("sk-prop");
+        let key = Secrets::new("sk-prop");
         for body in [
             v.clone(),
             serde_json::json!({ "choices": [v.clone()], "usage": v.clone(), "model": v.clone() }),
@@ -221,7 +221,7 @@ proptest! {
     fn scrub_leaves_no_key(key in "\\PC{1,16}", pieces in prop::collection::vec("\\PC{0,8}", 0..6)) {
         prop_assume!(!key.contains(['[', ']']) && !"redacted".contains(key.as_str()));
         let text = pieces.join(&key);
-        prop_assert!(!errors::scrub(&text, &ApiKey::new(key.as_str())).contains(&key));
+        prop_assert!(!errors::scrub(&text, &Secrets::new(key.as_str())).contains(&key));
     }
 
     /// `Endpoint::parse` never panics; a parsed endpoint's chat path is `/…/v1/chat/completions`.

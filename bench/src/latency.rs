@@ -11,7 +11,7 @@ use anyhow::ensure;
 use crate::caller::{Caller, Variant};
 use crate::stats::Stats;
 use crate::workload::{stream_model, MODEL_1KB, MODEL_1MB};
-use crate::{Bench, Sizes};
+use crate::{Bench, Counts};
 
 /// One row of latencies.
 #[derive(Debug, Clone)]
@@ -58,7 +58,7 @@ async fn once(caller: &Caller, work: &Work) -> anyhow::Result<Sample> {
 
 impl Bench {
     /// Latency rows: end-to-end, instantiation, streaming.
-    pub async fn latencies(&self, sizes: &Sizes) -> anyhow::Result<Vec<LatencyRow>> {
+    pub async fn latencies(&self, sizes: &Counts) -> anyhow::Result<Vec<LatencyRow>> {
         let all = Variant::ALL;
         let mut rows = Vec::new();
         let mut push = |what: &str, variants: &[Variant], samples: Vec<Vec<Sample>>, first| {

@@ -7,6 +7,7 @@
 //! Every latency is the median and p90 over N calls after a warm-up.
 
 pub mod caller;
+pub mod counts;
 pub mod latency;
 pub mod machine;
 pub mod memory;
@@ -15,7 +16,6 @@ pub mod profile;
 pub mod report;
 pub mod seed;
 pub mod size;
-pub mod sizes;
 pub mod stats;
 pub mod throughput;
 pub mod variant;
@@ -33,19 +33,19 @@ pub use caller::{
     component_file, config_for, default_options, pooling_options, tenant_for, Caller, CallerStream, Event, StreamTimes,
     Variant,
 };
+pub use counts::Counts;
 pub use latency::LatencyRow;
 pub use machine::{backtrace_env, load, machine, revision, Machine};
 pub use memory::{idle_memory, memory, memory_probe, probe_line, vm_rss, MemoryFigure, MemoryMode};
 pub use profile::profile_loop;
 pub use size::{component_size, SizeFigure};
-pub use sizes::Sizes;
 pub use throughput::ThroughputRow;
 pub use workload::{native_request, stream_model, MODEL_1KB, MODEL_1MB, MODEL_HELD_STREAM, PROMPT};
 
 /// Everything one run measured.
 #[derive(Debug, Clone)]
 pub struct Results {
-    pub sizes: Sizes,
+    pub sizes: Counts,
     pub machine: Machine,
     /// Compiling the component and setting up each host, once.
     pub setup: Vec<(String, Duration)>,
@@ -132,7 +132,7 @@ impl Bench {
 }
 
 /// Runs every measurement.
-pub async fn run(sizes: Sizes, command: &str, memory_mode: MemoryMode) -> anyhow::Result<Results> {
+pub async fn run(sizes: Counts, command: &str, memory_mode: MemoryMode) -> anyhow::Result<Results> {
     let started = Instant::now();
     let mut machine = machine(command);
     let bench = Bench::start().await?;

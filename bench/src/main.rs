@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use litellm_bench::{report, MemoryMode, Sizes, Variant};
+use litellm_bench::{report, Counts, MemoryMode, Variant};
 
 /// The intro of a new `BENCHMARKS.md`; an existing file keeps its own.
 const INTRO: &str = "# Benchmarks\n\nReproduce with `cargo run -p litellm-bench --release` (see `bench/`).";
@@ -62,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let quick = flag("--quick");
-    let sizes = if quick { Sizes::quick() } else { Sizes::full() };
+    let sizes = if quick { Counts::quick() } else { Counts::full() };
     let command =
         if quick { "cargo run -p litellm-bench --release -- --quick" } else { "cargo run -p litellm-bench --release" };
     let exe = std::env::current_exe().context("finding this executable")?;

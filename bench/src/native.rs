@@ -15,7 +15,7 @@ use anyhow::{anyhow, Context};
 use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
 use litellm_provider::chunks::StreamAssembler;
-use litellm_provider::domain::{ApiKey, ChatRequest, ChatResponse, Error, Profile, StreamEvent};
+use litellm_provider::domain::{ChatRequest, ChatResponse, Error, Profile, Secrets, StreamEvent};
 use litellm_provider::sse::SseEvent;
 use litellm_provider::{errors, request, response};
 
@@ -27,7 +27,7 @@ const MAX_RESPONSE_BYTES: usize = 8 << 20;
 pub struct NativeClient {
     http: reqwest::Client,
     url: String,
-    key: ApiKey,
+    key: Secrets,
     ca_pem: Option<String>,
 }
 
@@ -52,7 +52,7 @@ impl NativeClient {
         }
         let http = builder.build().context("building the reqwest client")?;
         let ca_pem = ca_pem.map(str::to_string);
-        Ok(Self { http, url: format!("{base}/v1/chat/completions"), key: ApiKey::new(api_key), ca_pem })
+        Ok(Self { http, url: format!("{base}/v1/chat/completions"), key: Secrets::new(api_key), ca_pem })
     }
 
     /// A client of its own (its own connection pool) for the same endpoint.

@@ -13,14 +13,14 @@ use crate::caller::Variant;
 use crate::latency::LatencyRow;
 use crate::stats::Stats;
 use crate::workload::MODEL_1KB;
-use crate::Sizes;
+use crate::Counts;
 
 /// The release build of the example in this workspace's target dir.
 const BUILT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/examples/seed_bench");
 
 /// The two rows. The example is `$SEED_BENCH` when set, else built (or found up to date) first,
 /// so that a stale build is never measured.
-pub fn rows(base_url: &str, sizes: &Sizes) -> anyhow::Result<Vec<LatencyRow>> {
+pub fn rows(base_url: &str, sizes: &Counts) -> anyhow::Result<Vec<LatencyRow>> {
     let path = match std::env::var_os("SEED_BENCH") {
         Some(path) => PathBuf::from(path),
         None => {

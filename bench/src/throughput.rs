@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use crate::caller::{Caller, Variant};
 use crate::stats::Stats;
 use crate::workload::MODEL_1KB;
-use crate::{Bench, Sizes};
+use crate::{Bench, Counts};
 
 /// One row of the throughput table.
 #[derive(Debug, Clone)]
@@ -24,7 +24,7 @@ pub struct ThroughputRow {
 
 impl Bench {
     /// Throughput of `generate` (1 KiB) with several concurrent callers.
-    pub async fn throughput(&self, sizes: &Sizes) -> anyhow::Result<Vec<ThroughputRow>> {
+    pub async fn throughput(&self, sizes: &Counts) -> anyhow::Result<Vec<ThroughputRow>> {
         let variants = [Variant::Pooling, Variant::Warm, Variant::Native];
         let mut rows = Vec::new();
         for &callers in &sizes.callers {

@@ -1,11 +1,11 @@
-//! Runs every measurement once with the smallest counts (`Sizes::tiny`), in this process: the
+//! Runs every measurement once with the smallest counts (`Counts::tiny`), in this process: the
 //! compile-and-run coverage of the bench for `cargo test --workspace`. The figures mean nothing.
 
-use litellm_bench::{report, MemoryMode, Sizes, Variant};
+use litellm_bench::{report, MemoryMode, Counts, Variant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tiny_run_measures_everything() {
-    let sizes = Sizes::tiny();
+    let sizes = Counts::tiny();
     let results = litellm_bench::run(sizes.clone(), "cargo test", MemoryMode::InProcess).await.expect("the tiny run");
     // 1 KiB, 1 MiB, first and last stream event: every variant; instantiation: 2.
     assert_eq!(results.latency.len(), 4 * Variant::ALL.len() + 2);

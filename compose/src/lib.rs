@@ -24,7 +24,8 @@ pub const AGENT: &str = env!("LITELLM_AGENT_WASM");
 /// The gateway alone, before composition (it imports `devsper:llm/provider@0.3.0`).
 pub const GATEWAY: &str = env!("LITELLM_GATEWAY_WASM");
 
-/// The provider component that was plugged into both (the same build as `litellm-host`'s).
+/// The provider component that was plugged into both: this crate's own guest build of it (the
+/// same source and profile as `litellm-host`'s, built in this crate's build directory).
 pub const PROVIDER: &str = env!("LITELLM_PROVIDER_WASM");
 
 /// Every file by a short name, for `litellm-compose NAME`.

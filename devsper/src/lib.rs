@@ -45,6 +45,11 @@
 //! message capped at 1000 characters and the key scrubbed from it.
 #![deny(missing_docs)]
 
+// The Rust snippets of docs/devsper.md are compiled as doctests, so that a stale example fails.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/devsper.md")]
+struct DevsperDoc;
+
 use async_trait::async_trait;
 use devsper_core::{LlmProvider, LlmRequest, LlmResponse};
 use litellm_host::{Config, Host, Tenant, WarmClient};

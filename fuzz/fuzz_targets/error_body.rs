@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use litellm_provider::domain::ApiKey;
+use litellm_provider::domain::Secrets;
 use litellm_provider::errors;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -18,7 +18,7 @@ fuzz_target!(|input: (u16, Option<u64>, Vec<u8>, Vec<Vec<u8>>)| {
     }
     // The body is the parts joined by the key: with two parts or more it holds the key.
     let body = parts.join(key.as_bytes());
-    let error = errors::from_answer(status, &body, retry_after_ms, &ApiKey::new(key.as_str()));
+    let error = errors::from_answer(status, &body, retry_after_ms, &Secrets::new(key.as_str()));
     let shown = format!("{error:?}");
     assert!(!shown.contains(&key), "the key leaked: {shown}");
 });

@@ -2,9 +2,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use litellm_provider::domain::ApiKey;
+use litellm_provider::domain::Secrets;
 use litellm_provider::response;
 
 fuzz_target!(|body: &[u8]| {
-    let _ = response::parse(body, "asked", &ApiKey::new("sk-fuzz-key"));
+    let _ = response::parse(body, "asked", &Secrets::new("sk-fuzz-key"));
 });

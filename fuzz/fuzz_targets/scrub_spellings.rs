@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use litellm_provider::domain::{ApiKey, Error, Failure};
+use litellm_provider::domain::{Secrets, Error, Failure};
 use litellm_provider::errors;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -28,7 +28,7 @@ fuzz_target!(|input: (Vec<u8>, Vec<u8>, Vec<String>)| {
         })
         .collect();
     let text = parts.join(&spelled);
-    let clean = errors::sanitize(Error::Transport(Failure { message: text, attempts: 1 }), &ApiKey::new(key.as_str()));
+    let clean = errors::sanitize(Error::Transport(Failure { message: text, attempts: 1 }), &Secrets::new(key.as_str()));
     let Error::Transport(failure) = clean else { unreachable!() };
     if parts.len() >= 2 {
         assert!(!failure.message.to_lowercase().contains(&key.to_lowercase()), "{:?}", failure.message);

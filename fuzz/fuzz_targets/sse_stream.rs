@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use litellm_provider::chunks::StreamAssembler;
-use litellm_provider::domain::ApiKey;
+use litellm_provider::domain::Secrets;
 use litellm_provider::sse::SseParser;
 use std::collections::VecDeque;
 
@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(split, whole, "the events depend on how the bytes were split");
 
     // After an error the assembler is as it was before the event, so going on stays reachable.
-    let mut assembler = StreamAssembler::new("asked", ApiKey::new("sk-fuzz-key"));
+    let mut assembler = StreamAssembler::new("asked", Secrets::new("sk-fuzz-key"));
     let mut out = VecDeque::new();
     for event in &split {
         let _ = assembler.on_event(event, &mut out);

@@ -1,5 +1,8 @@
-//! The one path of every call, fresh or warm: an instance (taken from a warm client or stood up),
-//! one guest call, its errors typed, the instance put back or dropped, all inside the call's span.
+//! The one path of every call, fresh or warm: a [`Caller`] (the host's shared state, a tenant, a
+//! config, and where its instance comes from and goes back) takes an instance, makes one guest
+//! call, types its errors, puts the instance back or drops it, all inside the call's span and
+//! under the tenant's cap on a whole call. [`crate::Host`] makes a fresh caller per call;
+//! [`crate::WarmClient`] keeps one.
 
 use crate::contract::bindings::exports::devsper::llm::provider::Guest as ProviderExports;
 use crate::contract::bindings::LitellmProviderPre;
@@ -13,162 +16,183 @@ use crate::{
     CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, ProviderError, Request, Response, Tenant,
 };
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tracing::Instrument;
 use wasmtime::component::ResourceAny;
 use wasmtime::{Engine, Store};
 
-/// What every call of a host shares.
-pub(crate) struct Core {
-    pub(crate) engine: Engine,
-    pub(crate) pre: LitellmProviderPre<TenantState>,
-    /// What the host keeps per tenant name: connection pools, counts of calls.
-    pub(crate) tenants: Tenants,
-    /// Pool slots, instances and memory across the host: a call beyond them waits instead of failing.
-    pub(crate) places: Places,
-    pub(crate) idle: Arc<IdleRegistry>,
-    pub(crate) warm: WarmOptions,
+/// What every call of a host shares: the compiled component, what the host keeps per tenant
+/// name, its places, and its idle warm instances.
+pub(crate) struct HostCore {
+    engine: Engine,
+    pre: LitellmProviderPre<TenantState>,
+    tenants: Tenants,
+    places: Places,
+    idle: Arc<IdleRegistry>,
+    warm: WarmOptions,
 }
 
-/// Where a call's instance comes from and goes back to: `None` for a fresh one per call.
-pub(crate) type Warm<'a> = Option<&'a Arc<IdleSet>>;
+impl HostCore {
+    pub(crate) fn new(
+        engine: Engine,
+        pre: LitellmProviderPre<TenantState>,
+        tenants: Tenants,
+        places: Places,
+        warm: WarmOptions,
+    ) -> Self {
+        Self { engine, pre, tenants, places, idle: Arc::new(IdleRegistry::default()), warm }
+    }
 
-impl Core {
+    /// The names of the component's imports.
+    pub(crate) fn component_imports(&self) -> Vec<String> {
+        let component = self.pre.instance_pre().component();
+        component.component_type().imports(&self.engine).map(|(name, _)| name.to_string()).collect()
+    }
+
+    /// How many warm instances are idle, and the linear memory they keep.
+    pub(crate) fn idle(&self) -> &IdleRegistry {
+        &self.idle
+    }
+
+    /// A fresh store and instance for `tenant`, without calling into it: the cost of isolation.
+    pub(crate) async fn instantiate(&self, tenant: &Tenant) -> Result<(), CallError> {
+        let _place = self.places.take(tenant, &self.idle).await?;
+        let mut store = crate::instance::store(&self.engine, tenant, self.tenants.connections(tenant));
+        let instantiated = self.pre.instantiate_async(&mut store).await;
+        instantiated.map(drop).map_err(|e| crate::instance::instantiation_failed(&store, e))
+    }
+}
+
+/// What a call needs: the host, the tenant and its config, and for a warm client the set its
+/// instances come from and go back to (`None`: a fresh instance per call).
+#[derive(Clone)]
+pub(crate) struct Caller {
+    core: Arc<HostCore>,
+    tenant: Tenant,
+    config: Config,
+    warm: Option<Arc<IdleSet>>,
+}
+
+impl Caller {
+    /// A caller whose every call stands up a fresh instance.
+    pub(crate) fn fresh(core: &Arc<HostCore>, tenant: &Tenant, config: Config) -> Self {
+        Self { core: core.clone(), tenant: tenant.clone(), config, warm: None }
+    }
+
+    /// A caller that keeps its instances between calls.
+    pub(crate) fn warm(core: &Arc<HostCore>, tenant: &Tenant, config: Config) -> Self {
+        let warm = Some(Arc::new(IdleSet::new(core.idle.clone())));
+        Self { core: core.clone(), tenant: tenant.clone(), config, warm }
+    }
+
+    /// How many of this caller's instances are idle now.
+    pub(crate) fn idle_instances(&self) -> usize {
+        self.warm.as_ref().map_or(0, |set| set.len())
+    }
+
     /// A warm instance when one is idle, else a fresh one.
-    async fn instance(&self, tenant: &Tenant, config: &Config, warm: Warm<'_>) -> Result<Instance, CallError> {
-        if let Some(instance) = warm.and_then(|set| set.take(&self.warm)) {
+    async fn instance(&self) -> Result<Instance, CallError> {
+        let core = &self.core;
+        if let Some(instance) = self.warm.as_ref().and_then(|set| set.take(&core.warm)) {
             return Ok(instance);
         }
-        let place = self.places.take(tenant, &self.idle).await?;
-        Instance::open((&self.engine, &self.pre), tenant, config, (self.tenants.connections(tenant), place)).await
+        let place = core.places.take(&self.tenant, &core.idle).await?;
+        let connections = core.tenants.connections(&self.tenant);
+        Instance::open(&core.engine, &core.pre, &self.tenant, &self.config, connections, place).await
     }
 
     /// Puts a warm instance back after a call; one the sandbox stopped is dropped.
-    fn release(&self, instance: Instance, warm: Warm<'_>, stopped: bool) {
-        if let (Some(set), false) = (warm, stopped) {
-            set.put_back(instance, &self.warm);
+    fn release(&self, instance: Instance, stopped: bool) {
+        if let (Some(set), false) = (&self.warm, stopped) {
+            set.put_back(instance, &self.core.warm);
         }
     }
 
-    /// The one path of a call: its instance, one guest call, its errors typed, all in its span.
+    /// The one path of a call: its instance, one guest call, its errors typed, all in its span,
+    /// within the tenant's cap on a whole call.
     async fn once<T: telemetry::Answer>(
         &self,
         operation: Operation<'_>,
-        (tenant, config, warm): (&Tenant, &Config, Warm<'_>),
         call: impl AsyncFnOnce(
             &mut Store<TenantState>,
             &ProviderExports,
             ResourceAny,
         ) -> wasmtime::Result<Result<T, ProviderError>>,
     ) -> Result<T, CallError> {
-        let span = telemetry::span(tenant, config.profile, operation);
+        let span = telemetry::span(&self.tenant, self.config.profile, operation);
         let whole_call = async {
-            let _permit = self.tenants.permit(tenant).await;
-            let mut instance = self.instance(tenant, config, warm).await?;
+            let _permit = self.core.tenants.permit(&self.tenant).await;
+            let mut instance = self.instance().await?;
             let result = instance.call(call).await;
-            self.release(instance, warm, result.is_err());
+            self.release(instance, result.is_err());
             result?.map_err(CallError::Provider)
         };
         // The tenant's cap on a whole call, whatever the config's own deadline: an instance
         // still running then is dropped with the future.
-        let result = match tokio::time::timeout(tenant.max_call_duration, whole_call.instrument(span.clone())).await {
+        let cap = WholeCall::starting_now(&self.tenant);
+        let result = match tokio::time::timeout(cap.cap, whole_call.instrument(span.clone())).await {
             Ok(result) => result,
-            Err(_) => Err(whole_call_too_long(tenant)),
+            Err(_) => Err(cap.exceeded()),
         };
         telemetry::record(&span, &result);
         result
     }
 
-    pub(crate) async fn name(&self, tenant: &Tenant, config: &Config, warm: Warm<'_>) -> Result<String, CallError> {
-        self.once(Operation::Name, (tenant, config, warm), async |store, p, client| {
-            p.client().call_name(store, client).await.map(Ok)
-        })
-        .await
+    pub(crate) async fn name(&self) -> Result<String, CallError> {
+        self.once(Operation::Name, async |store, p, client| p.client().call_name(store, client).await.map(Ok)).await
     }
 
-    pub(crate) async fn supports_model(
-        &self,
-        tenant: &Tenant,
-        config: &Config,
-        warm: Warm<'_>,
-        model: &str,
-    ) -> Result<bool, CallError> {
-        self.once(Operation::SupportsModel(model), (tenant, config, warm), async |store, p, client| {
+    pub(crate) async fn supports_model(&self, model: &str) -> Result<bool, CallError> {
+        self.once(Operation::SupportsModel(model), async |store, p, client| {
             p.client().call_supports_model(store, client, model).await.map(Ok)
         })
         .await
     }
 
-    pub(crate) async fn generate(
-        &self,
-        tenant: &Tenant,
-        config: &Config,
-        warm: Warm<'_>,
-        request: Request,
-    ) -> Result<Response, CallError> {
+    pub(crate) async fn generate(&self, request: Request) -> Result<Response, CallError> {
         let operation = Operation::Chat { request: &request, stream: false };
-        self.once(operation, (tenant, config, warm), async |store, p, client| {
-            p.client().call_generate(store, client, &request).await
-        })
-        .await
+        self.once(operation, async |store, p, client| p.client().call_generate(store, client, &request).await).await
     }
 
-    pub(crate) async fn embed(
-        &self,
-        tenant: &Tenant,
-        config: &Config,
-        warm: Warm<'_>,
-        request: EmbeddingsRequest,
-    ) -> Result<EmbeddingsResponse, CallError> {
-        self.once(Operation::Embeddings(&request), (tenant, config, warm), async |store, p, client| {
+    pub(crate) async fn embed(&self, request: EmbeddingsRequest) -> Result<EmbeddingsResponse, CallError> {
+        self.once(Operation::Embeddings(&request), async |store, p, client| {
             p.client().call_embed(store, client, &request).await
         })
         .await
     }
 
-    pub(crate) async fn list_models(
-        &self,
-        tenant: &Tenant,
-        config: &Config,
-        warm: Warm<'_>,
-    ) -> Result<Vec<ModelInfo>, CallError> {
-        self.once(Operation::ListModels, (tenant, config, warm), async |store, p, client| {
-            p.client().call_list_models(store, client).await
-        })
-        .await
+    pub(crate) async fn list_models(&self) -> Result<Vec<ModelInfo>, CallError> {
+        self.once(Operation::ListModels, async |store, p, client| p.client().call_list_models(store, client).await)
+            .await
     }
 
-    /// A streamed completion; with `warm`, the instance goes back to it when the stream ends.
-    pub(crate) async fn stream(
-        core: &Arc<Core>,
-        tenant: &Tenant,
-        config: &Config,
-        warm: Option<Arc<IdleSet>>,
-        request: Request,
-    ) -> Result<EventStream, CallError> {
-        let span = telemetry::span(tenant, config.profile, Operation::Chat { request: &request, stream: true });
-        let cap =
-            WholeCall { ends_at: std::time::Instant::now() + tenant.max_call_duration, cap: tenant.max_call_duration };
+    /// A streamed completion; a warm caller's instance goes back to it when the stream ends. The
+    /// tenant's cap on a whole call counts from now to the stream's end.
+    pub(crate) async fn stream(&self, request: Request) -> Result<EventStream, CallError> {
+        let span =
+            telemetry::span(&self.tenant, self.config.profile, Operation::Chat { request: &request, stream: true });
+        let cap = WholeCall::starting_now(&self.tenant);
         let opening = async {
-            let permit = core.tenants.permit(tenant).await;
-            let mut instance = core.instance(tenant, config, warm.as_ref()).await?;
+            let permit = self.core.tenants.permit(&self.tenant).await;
+            let mut instance = self.instance().await?;
             let opened =
                 instance.call(async |store, p, client| p.client().call_stream(store, client, &request).await).await;
             match opened {
                 Ok(Ok(handle)) => Ok((instance, handle, permit)),
                 Ok(Err(e)) => {
-                    core.release(instance, warm.as_ref(), false);
+                    self.release(instance, false);
                     Err(CallError::Provider(e))
                 }
                 Err(e) => Err(e),
             }
         };
-        let result = match tokio::time::timeout(tenant.max_call_duration, opening.instrument(span.clone())).await {
+        let result = match tokio::time::timeout(cap.cap, opening.instrument(span.clone())).await {
             Ok(result) => result,
-            Err(_) => Err(whole_call_too_long(tenant)),
+            Err(_) => Err(cap.exceeded()),
         };
         match result {
             Ok((instance, handle, permit)) => {
-                let back = warm.map(|set| ReturnTo { set, options: core.warm.clone() });
+                let back = self.warm.clone().map(|set| ReturnTo { set, options: self.core.warm.clone() });
                 Ok(EventStream::new(instance, handle, span, permit, back, cap))
             }
             Err(e) => {
@@ -179,18 +203,17 @@ impl Core {
     }
 }
 
-/// The error of a call that ran past its tenant's cap on a whole call.
-fn whole_call_too_long(tenant: &Tenant) -> CallError {
-    WholeCall { ends_at: std::time::Instant::now(), cap: tenant.max_call_duration }.exceeded()
-}
-
 /// A tenant's cap on a whole call, as a stream carries it from its opening to its end.
 pub(crate) struct WholeCall {
-    pub(crate) ends_at: std::time::Instant,
-    pub(crate) cap: std::time::Duration,
+    pub(crate) ends_at: Instant,
+    pub(crate) cap: Duration,
 }
 
 impl WholeCall {
+    fn starting_now(tenant: &Tenant) -> Self {
+        WholeCall { ends_at: Instant::now() + tenant.max_call_duration, cap: tenant.max_call_duration }
+    }
+
     /// The error once the cap is reached.
     pub(crate) fn exceeded(&self) -> CallError {
         let message = format!("the call ran past the tenant's cap of {:?} on a whole call", self.cap);

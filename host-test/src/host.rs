@@ -1,14 +1,14 @@
 //! The host: the engine and the component compiled once; each call in a fresh instance, or in a
 //! tenant's warm instance ([`Host::warm`]).
 
-use crate::calls::Core;
+use crate::calls::{Caller, HostCore};
 use crate::contract::bindings::LitellmProviderPre;
 use crate::engine::{self, anyhow_of, PoolingOptions};
 use crate::places::{HostLimits, Places, Tenants};
 use crate::state::TenantState;
 use crate::stream::EventStream;
 use crate::tls::TlsRoots;
-use crate::warm::{IdleRegistry, WarmOptions};
+use crate::warm::WarmOptions;
 use crate::{
     CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, Request, Response, Tenant, COMPONENT_PATH,
 };
@@ -39,7 +39,7 @@ pub struct HostOptions {
 /// The engine and the compiled component, shared by every call and every tenant. Cheap to clone.
 #[derive(Clone)]
 pub struct Host {
-    core: Arc<Core>,
+    core: Arc<HostCore>,
     loaded_from_cache: bool,
 }
 
@@ -62,7 +62,7 @@ impl Host {
         engine::spawn_epoch_ticker(&engine);
         let tenants = Tenants::new(options.tls.store()?);
         let places = Places::new(options.pooling.map(|p| p.max_instances as usize), &options.limits);
-        let core = Core { engine, pre, tenants, places, idle: Arc::new(IdleRegistry::default()), warm: options.warm };
+        let core = HostCore::new(engine, pre, tenants, places, options.warm);
         Ok(Self { core: Arc::new(core), loaded_from_cache })
     }
 
@@ -73,47 +73,43 @@ impl Host {
 
     /// The names of the component's imports (every one a standard `wasi:*` interface).
     pub fn component_imports(&self) -> Vec<String> {
-        let component = self.core.pre.instance_pre().component();
-        component.component_type().imports(&self.core.engine).map(|(name, _)| name.to_string()).collect()
+        self.core.component_imports()
     }
 
     /// A fresh store and instance for `tenant`, without calling into it: the cost of isolation.
     pub async fn instantiate(&self, tenant: &Tenant) -> Result<(), CallError> {
-        let _place = self.core.places.take(tenant, &self.core.idle).await?;
-        let mut store = crate::instance::store(&self.core.engine, tenant, self.core.tenants.connections(tenant));
-        let instantiated = self.core.pre.instantiate_async(&mut store).await;
-        instantiated.map(drop).map_err(|e| crate::instance::instantiation_failed(&store, e))
+        self.core.instantiate(tenant).await
     }
 
     /// A warm client for `tenant` and `config`: its calls reuse the tenant's instances (see
     /// [`WarmOptions`]) instead of standing up a fresh one each time.
     pub fn warm(&self, tenant: &Tenant, config: Config) -> crate::WarmClient {
-        crate::WarmClient::new(self.core.clone(), tenant.clone(), config)
+        crate::WarmClient::new(Caller::warm(&self.core, tenant, config))
     }
 
     /// How many warm instances are idle across the host.
     pub fn idle_instances(&self) -> usize {
-        self.core.idle.idle()
+        self.core.idle().idle()
     }
 
     /// The linear memory the idle warm instances keep across the host, in bytes.
     pub fn idle_memory_bytes(&self) -> usize {
-        self.core.idle.idle_bytes()
+        self.core.idle().idle_bytes()
     }
 
     /// The provider's name (`litellm`).
     pub async fn provider_name(&self, tenant: &Tenant, config: Config) -> Result<String, CallError> {
-        self.core.name(tenant, &config, None).await
+        Caller::fresh(&self.core, tenant, config).name().await
     }
 
     /// Whether the provider takes `model` (it starts with `litellm:`).
     pub async fn supports_model(&self, tenant: &Tenant, config: Config, model: &str) -> Result<bool, CallError> {
-        self.core.supports_model(tenant, &config, None, model).await
+        Caller::fresh(&self.core, tenant, config).supports_model(model).await
     }
 
     /// One chat completion for `tenant`, in a fresh instance.
     pub async fn generate(&self, tenant: &Tenant, config: Config, request: Request) -> Result<Response, CallError> {
-        self.core.generate(tenant, &config, None, request).await
+        Caller::fresh(&self.core, tenant, config).generate(request).await
     }
 
     /// Embeddings of the request's inputs, for `tenant`.
@@ -123,16 +119,16 @@ impl Host {
         config: Config,
         request: EmbeddingsRequest,
     ) -> Result<EmbeddingsResponse, CallError> {
-        self.core.embed(tenant, &config, None, request).await
+        Caller::fresh(&self.core, tenant, config).embed(request).await
     }
 
     /// The models the endpoint offers, for `tenant`.
     pub async fn list_models(&self, tenant: &Tenant, config: Config) -> Result<Vec<ModelInfo>, CallError> {
-        self.core.list_models(tenant, &config, None).await
+        Caller::fresh(&self.core, tenant, config).list_models().await
     }
 
     /// One streamed chat completion for `tenant`; its instance lives as long as the stream.
     pub async fn stream(&self, tenant: &Tenant, config: Config, request: Request) -> Result<EventStream, CallError> {
-        Core::stream(&self.core, tenant, &config, None, request).await
+        Caller::fresh(&self.core, tenant, config).stream(request).await
     }
 }

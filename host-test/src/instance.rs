@@ -1,10 +1,10 @@
 //! One instance's life: a fresh `Store` with the tenant's state, the component instantiated from
 //! the `InstancePre`, a `client` opened in it, and every guest call run under the tenant's deadline.
 
+use crate::call_error::{CallError, SandboxReason};
 use crate::contract::bindings::exports::devsper::llm::provider::Guest as ProviderExports;
 use crate::contract::bindings::{LitellmProvider, LitellmProviderPre};
 use crate::engine::deadline_ticks;
-use crate::errors::{CallError, SandboxReason};
 use crate::places::Place;
 use crate::state::TenantState;
 use crate::tenant::Tenant;
@@ -40,10 +40,12 @@ pub(crate) fn store(engine: &Engine, tenant: &Tenant, connections: Connections) 
 impl Instance {
     /// Instantiates the component for `tenant` and opens a client with `config`.
     pub(crate) async fn open(
-        (engine, pre): (&Engine, &LitellmProviderPre<TenantState>),
+        engine: &Engine,
+        pre: &LitellmProviderPre<TenantState>,
         tenant: &Tenant,
         config: &Config,
-        (connections, place): (Connections, Place),
+        connections: Connections,
+        place: Place,
     ) -> Result<Self, CallError> {
         let mut store = store(engine, tenant, connections);
         let provider = pre.instantiate_async(&mut store).await.map_err(|e| instantiation_failed(&store, e))?;

@@ -1,9 +1,10 @@
 //! `litellm-host`: runs the `litellm-provider` component for many tenants in one process, each
 //! call in its own sandbox.
 //!
-//! The engine and the component are compiled once ([`Host::new`]); every call gets a fresh
-//! `Store` and instance from an `InstancePre`, with the calling [`Tenant`]'s environment, allowed
-//! origins, memory cap and deadline, and the tenant's own keep-alive connections.
+//! The engine and the component are compiled once ([`Host::new`]); a call through [`Host`] gets a
+//! fresh `Store` and instance from an `InstancePre`, and a [`WarmClient`] ([`Host::warm`]) keeps
+//! its tenant's instances between calls; either way with the calling [`Tenant`]'s environment,
+//! allowed origins, memory cap and deadlines, and the tenant's own keep-alive connections.
 //!
 //! With default features off this crate is the library alone: no CLI, no mock server. The mock
 //! a test can use is the `litellm-mock` crate.
@@ -35,11 +36,11 @@
 #![deny(missing_docs)]
 
 mod address;
+mod call_error;
 mod calls;
 mod config;
 mod contract;
 mod engine;
-mod errors;
 mod host;
 mod instance;
 mod origin;
@@ -54,6 +55,7 @@ mod transport;
 mod warm;
 mod warm_client;
 
+pub use call_error::{CallError, SandboxError, SandboxReason};
 pub use config::{Config, Secret};
 pub use contract::{
     ApiError, ContentPart, EmbeddingsRequest, EmbeddingsResponse, Failure, FilePart, ImageUrl, InputAudio, JsonSchema,
@@ -61,7 +63,6 @@ pub use contract::{
     StreamEnd, StreamEvent, TokenLimitField, ToolCall, ToolChoice, ToolDef, Usage,
 };
 pub use engine::PoolingOptions;
-pub use errors::{CallError, SandboxError, SandboxReason};
 pub use host::{Host, HostOptions};
 pub use origin::origin_of;
 pub use places::HostLimits;
@@ -72,6 +73,12 @@ pub use tenant::{
 pub use tls::{CaBundle, TlsRoots};
 pub use warm::WarmOptions;
 pub use warm_client::WarmClient;
+
+// The Rust snippets of the pages about this crate are compiled as doctests, so that a stale
+// example fails the build.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/embedding.md")]
+struct EmbeddingDoc;
 
 /// The component built by this crate's `build.rs`.
 pub const COMPONENT_PATH: &str = env!("LITELLM_PROVIDER_WASM");

@@ -9,7 +9,7 @@
 //! tenant's memory cap out of the host-wide linear-memory budget ([`HostLimits`]). A call waits
 //! for them at most its tenant's call deadline, giving idle warm instances back first.
 
-use crate::errors::{CallError, SandboxReason};
+use crate::call_error::{CallError, SandboxReason};
 use crate::tenant::{Tenant, Transport};
 use crate::tls::client_config;
 use crate::transport::Connections;

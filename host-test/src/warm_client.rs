@@ -1,11 +1,7 @@
 //! The public face of warm instances: a tenant's client whose calls reuse its instances.
 
-use crate::calls::Core;
-use crate::warm::IdleSet;
-use crate::{
-    CallError, Config, EmbeddingsRequest, EmbeddingsResponse, EventStream, ModelInfo, Request, Response, Tenant,
-};
-use std::sync::Arc;
+use crate::calls::Caller;
+use crate::{CallError, EmbeddingsRequest, EmbeddingsResponse, EventStream, ModelInfo, Request, Response};
 
 /// A tenant's warm client, from [`crate::Host::warm`]: the same calls as [`crate::Host`], in
 /// instances kept between calls (the tenant's memory cap and deadline apply to each call).
@@ -18,45 +14,41 @@ use std::sync::Arc;
 /// must start from nothing.
 #[derive(Clone)]
 pub struct WarmClient {
-    core: Arc<Core>,
-    tenant: Tenant,
-    config: Config,
-    idle: Arc<IdleSet>,
+    caller: Caller,
 }
 
 impl WarmClient {
-    pub(crate) fn new(core: Arc<Core>, tenant: Tenant, config: Config) -> Self {
-        let idle = Arc::new(IdleSet::new(core.idle.clone()));
-        Self { core, tenant, config, idle }
+    pub(crate) fn new(caller: Caller) -> Self {
+        Self { caller }
     }
 
     /// How many of this client's instances are idle now.
     pub fn idle_instances(&self) -> usize {
-        self.idle.len()
+        self.caller.idle_instances()
     }
 
     /// One chat completion.
     pub async fn generate(&self, request: Request) -> Result<Response, CallError> {
-        self.core.generate(&self.tenant, &self.config, Some(&self.idle), request).await
+        self.caller.generate(request).await
     }
 
     /// One streamed chat completion; the instance comes back when the stream has ended.
     pub async fn stream(&self, request: Request) -> Result<EventStream, CallError> {
-        Core::stream(&self.core, &self.tenant, &self.config, Some(self.idle.clone()), request).await
+        self.caller.stream(request).await
     }
 
     /// Embeddings of the request's inputs.
     pub async fn embed(&self, request: EmbeddingsRequest) -> Result<EmbeddingsResponse, CallError> {
-        self.core.embed(&self.tenant, &self.config, Some(&self.idle), request).await
+        self.caller.embed(request).await
     }
 
     /// The models the endpoint offers.
     pub async fn list_models(&self) -> Result<Vec<ModelInfo>, CallError> {
-        self.core.list_models(&self.tenant, &self.config, Some(&self.idle)).await
+        self.caller.list_models().await
     }
 
     /// The provider's name (`litellm`).
     pub async fn provider_name(&self) -> Result<String, CallError> {
-        self.core.name(&self.tenant, &self.config, Some(&self.idle)).await
+        self.caller.name().await
     }
 }

@@ -16,6 +16,8 @@
 //! (`routes.rs`; 401 for `Authorization: Bearer sk-bad-key`), the Azure OpenAI flavour of these
 //! routes under `/openai/` (`azure.rs`) and `GET /health`. The `/v1` prefix is optional.
 
+#![deny(missing_docs)]
+
 mod azure;
 mod body;
 mod call;

@@ -1,8 +1,9 @@
 //! Turning a completion stream's events into `StreamEvent`s: text and reasoning deltas as they
 //! come, tool calls assembled by `index` and emitted whole, and one `Finish` at the end.
 
-use crate::domain::{ApiKey, Error, StopReason, StreamEvent, ToolCall, Usage};
-use crate::response::{checked_id, checked_name, malformed, stop_reason, tool_call, usage};
+use crate::domain::{Error, Secrets, StopReason, StreamEvent, ToolCall, Usage};
+use crate::errors::malformed;
+use crate::response::{checked_id, checked_name, stop_reason, tool_call, usage};
 use crate::sse::SseEvent;
 use crate::wire::{Chunk, FunctionDelta, ToolCallDelta};
 use std::collections::VecDeque;
@@ -23,7 +24,7 @@ struct PartialCall {
 
 /// The state of one streamed completion.
 pub struct StreamAssembler {
-    key: ApiKey,
+    key: Secrets,
     model: String,
     calls: Vec<PartialCall>,
     stop: Option<StopReason>,
@@ -36,7 +37,7 @@ pub struct StreamAssembler {
 
 impl StreamAssembler {
     /// `requested_model` stands in when no chunk names the model.
-    pub fn new(requested_model: &str, key: ApiKey) -> Self {
+    pub fn new(requested_model: &str, key: Secrets) -> Self {
         Self {
             key,
             model: requested_model.to_string(),
@@ -50,7 +51,7 @@ impl StreamAssembler {
     }
 
     /// The secrets to scrub from what the endpoint sends.
-    pub fn key(&self) -> &ApiKey {
+    pub fn key(&self) -> &Secrets {
         &self.key
     }
 
@@ -77,7 +78,7 @@ impl StreamAssembler {
             return Ok(());
         }
         // One deserializer (from a byte slice) for every JSON the guest reads keeps the component small.
-        let data = crate::text::repaired_json(data.as_bytes());
+        let data = crate::json_repair::repaired_json(data.as_bytes());
         let chunk: Chunk = serde_json::from_slice(&data)
             .map_err(|e| malformed(format!("a stream event: {}", crate::errors::json_error(&e))))?;
         if let Some(error) = chunk.error.as_ref().filter(|e| !e.is_null()) {

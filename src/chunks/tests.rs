@@ -3,7 +3,7 @@
 use super::*;
 
 fn run(datas: &[&str]) -> (Vec<StreamEvent>, Result<(), Error>) {
-    let mut a = StreamAssembler::new("asked", ApiKey::new("sk-k"));
+    let mut a = StreamAssembler::new("asked", Secrets::new("sk-k"));
     let mut out = VecDeque::new();
     for d in datas {
         let ev = SseEvent { event: String::new(), data: d.to_string() };
@@ -75,7 +75,7 @@ fn errors_and_truncation() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(run(&["{nope"]).1, Err(Error::MalformedResponse(_))));
-    let mut a = StreamAssembler::new("m", ApiKey::default());
+    let mut a = StreamAssembler::new("m", Secrets::default());
     let ev = SseEvent { event: "error".into(), data: r#"{"error":{"message":"x"}}"#.into() };
     assert_eq!(a.on_event(&ev, &mut VecDeque::new()).unwrap_err().kind(), "upstream");
 }

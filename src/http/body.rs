@@ -1,8 +1,9 @@
 //! Reading a response body incrementally, under the size cap and the deadlines.
 
 use super::codes::from_code;
-use super::{failure, timeout, wait, Deadline};
+use super::{wait, Deadline};
 use crate::domain::Error;
+use crate::errors::{self, lasting, transient};
 use wasi::clocks::monotonic_clock;
 use wasi::http::types::{IncomingBody, IncomingResponse};
 use wasi::io::streams::{InputStream, StreamError};
@@ -36,8 +37,8 @@ impl Body {
         deadline: Deadline,
         authority: &str,
     ) -> Result<Self, Error> {
-        let incoming = response.consume().map_err(|_| Error::Transport(failure("the body was taken".into())))?;
-        let stream = incoming.stream().map_err(|_| Error::Transport(failure("no body stream".into())))?;
+        let incoming = response.consume().map_err(|_| Error::Transport(lasting("the body was taken")))?;
+        let stream = incoming.stream().map_err(|_| Error::Transport(lasting("no body stream")))?;
         Ok(Self {
             stream,
             _body: incoming,
@@ -59,25 +60,22 @@ impl Body {
                 Ok(bytes) if bytes.is_empty() => {
                     let until = self.deadline.0.min(last_progress.saturating_add(self.between_bytes_ns));
                     if !wait(&self.stream.subscribe(), until) {
-                        let which = if until == self.deadline.0 {
-                            "the call (total deadline)"
-                        } else {
-                            "the body (between bytes)"
-                        };
-                        return Err(timeout(which));
+                        let total = until == self.deadline.0;
+                        let which = if total { "the call (total deadline)" } else { "the body (between bytes)" };
+                        return Err(errors::timeout(which, total));
                     }
                 }
                 Ok(bytes) => {
                     self.read += bytes.len() as u64;
                     if self.read > self.cap {
-                        return Err(too_large(self.cap));
+                        return Err(errors::too_large(self.cap));
                     }
                     return Ok(Some(bytes));
                 }
                 Err(StreamError::Closed) => return Ok(None),
                 Err(StreamError::LastOperationFailed(e)) => {
                     let error = match wasi::http::types::http_error_code(&e) {
-                        Some(code) => from_code(code, &self.authority).0,
+                        Some(code) => from_code(code, &self.authority),
                         None => io_error(&e.to_debug_string()),
                     };
                     return Err(error);
@@ -106,14 +104,10 @@ pub(super) fn io_error(debug: &str) -> Error {
     let line: String = debug.lines().next().unwrap_or("").trim().chars().take(200).collect();
     let message = format!("reading the body: {line}");
     if line.contains("timeout") || line.contains("timed out") {
-        Error::Timeout(failure(message))
+        Error::Timeout(transient(message))
     } else {
-        Error::Transport(failure(message))
+        Error::Transport(transient(message))
     }
-}
-
-pub(super) fn too_large(cap: u64) -> Error {
-    Error::MalformedResponse(format!("the response is larger than max-response-bytes ({cap} bytes)"))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Host error codes (`wasi:http/types.error-code`) as typed errors.
 
-use super::failure;
 use crate::domain::Error;
+use crate::errors::{lasting, transient};
 use wasi::http::types::ErrorCode;
 
 /// The WIT name of a host error code (its `Debug` form would cost the component kilobytes).
@@ -34,37 +34,36 @@ pub(super) fn code_name(code: &ErrorCode) -> &'static str {
     }
 }
 
-/// A failure reported by the host, and whether trying again may help.
-pub(super) fn from_code(code: ErrorCode, authority: &str) -> (Error, bool) {
+/// A failure reported by the host, typed; whether trying again may help is decided here.
+pub(super) fn from_code(code: ErrorCode, authority: &str) -> Error {
     match code {
         ErrorCode::DnsTimeout
         | ErrorCode::ConnectionTimeout
         | ErrorCode::ConnectionReadTimeout
         | ErrorCode::ConnectionWriteTimeout
         | ErrorCode::HttpResponseTimeout => {
-            (Error::Timeout(failure(format!("{} talking to {authority}", code_name(&code)))), true)
+            Error::Timeout(transient(format!("{} talking to {authority}", code_name(&code))))
         }
         ErrorCode::HttpRequestDenied => {
-            let message = format!("the host denied the request to {authority} (HTTP-request-denied)");
-            (Error::Transport(failure(message)), false)
+            Error::Transport(lasting(format!("the host denied the request to {authority} (HTTP-request-denied)")))
         }
-        ErrorCode::DestinationIpProhibited => {
-            let message = format!("the host prohibits the address {authority} resolves to (destination-IP-prohibited)");
-            (Error::Transport(failure(message)), false)
-        }
+        ErrorCode::DestinationIpProhibited => Error::Transport(lasting(format!(
+            "the host prohibits the address {authority} resolves to (destination-IP-prohibited)"
+        ))),
         // Trying again cannot make a certificate acceptable.
         ErrorCode::TlsCertificateError => {
-            (Error::Transport(failure(format!("TLS certificate error talking to {authority}"))), false)
+            Error::Transport(lasting(format!("TLS certificate error talking to {authority}")))
         }
         ErrorCode::InternalError(Some(message)) => {
             let certificate = message.starts_with("TLS certificate");
             let message: String = message.chars().take(300).collect();
-            (Error::Transport(failure(format!("{message} (talking to {authority})"))), !certificate)
+            let message = format!("{message} (talking to {authority})");
+            Error::Transport(if certificate { lasting(message) } else { transient(message) })
         }
-        ErrorCode::HttpResponseBodySize(_) => (Error::MalformedResponse(code_name(&code).to_string()), false),
+        ErrorCode::HttpResponseBodySize(_) => crate::errors::malformed(code_name(&code)),
         ErrorCode::HttpRequestUriInvalid | ErrorCode::ConfigurationError => {
-            (Error::Transport(failure(format!("{} for {authority}", code_name(&code)))), false)
+            Error::Transport(lasting(format!("{} for {authority}", code_name(&code))))
         }
-        other => (Error::Transport(failure(format!("{} talking to {authority}", code_name(&other)))), true),
+        other => Error::Transport(transient(format!("{} talking to {authority}", code_name(&other)))),
     }
 }

@@ -3,7 +3,7 @@
 
 /// How much to measure.
 #[derive(Debug, Clone)]
-pub struct Sizes {
+pub struct Counts {
     /// The name of the mode in the report (`full`, `quick`).
     pub mode: &'static str,
     /// Calls before each measurement, per variant.
@@ -28,7 +28,7 @@ pub struct Sizes {
     pub live_instances: usize,
 }
 
-impl Sizes {
+impl Counts {
     /// The published figures.
     pub fn full() -> Self {
         Self {
