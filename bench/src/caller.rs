@@ -20,12 +20,12 @@ pub fn pooling_options() -> HostOptions {
     if let Some(bytes) = std::env::var("BENCH_KEEP_RESIDENT").ok().and_then(|b| b.parse().ok()) {
         pooling.keep_resident_bytes = bytes;
     }
-    HostOptions { pooling: Some(pooling), ..default_options() }
+    default_options().pooling(pooling)
 }
 
 /// An on-demand host: wasmtime's default allocator.
 pub fn default_options() -> HostOptions {
-    HostOptions { component_path: Some(component_file().0.into()), ..HostOptions::default() }
+    HostOptions::default().component_path(component_file().0)
 }
 
 /// The component every component variant loads, and how it was made: the host's own
@@ -84,7 +84,10 @@ impl Caller {
         match variant.host_options() {
             None => Self::native(base_url, None),
             Some(options) => {
-                let host = Host::with_options(HostOptions { cache_dir, ..options })?;
+                let host = Host::with_options(match cache_dir {
+                    Some(dir) => options.cache_dir(dir),
+                    None => options,
+                })?;
                 Ok(Self::component(Arc::new(host), tenant, base_url, variant.warm(), None))
             }
         }

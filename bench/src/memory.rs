@@ -50,7 +50,7 @@ pub async fn idle_memory(clients: usize) -> anyhow::Result<()> {
     use litellm_host::{Config, Host, Request, Tenant};
     let server = MockServer::start().await?;
     let host = Host::new()?;
-    let config = Config { base_url: Some(server.base_url()), max_retries: Some(0), ..Config::default() };
+    let config = Config::default().base_url(server.base_url()).max_retries(0);
     let rss_before = vm_rss()?;
     let mut kept = Vec::with_capacity(clients);
     for i in 0..clients {

@@ -1,7 +1,7 @@
 //! Runs every measurement once with the smallest counts (`Counts::tiny`), in this process: the
 //! compile-and-run coverage of the bench for `cargo test --workspace`. The figures mean nothing.
 
-use litellm_bench::{report, MemoryMode, Counts, Variant};
+use litellm_bench::{report, Counts, MemoryMode, Variant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tiny_run_measures_everything() {

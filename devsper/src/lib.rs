@@ -91,11 +91,8 @@ impl WasmLiteLlmProvider {
         let base_url = base_url.into();
         let api_key = api_key.into();
         let tenant = Tenant::new(TENANT_NAME).allow_origin(&base_url);
-        let config = Config {
-            base_url: Some(base_url),
-            api_key: (!api_key.is_empty()).then(|| api_key.into()),
-            ..Config::default()
-        };
+        let config = Config::for_url(base_url);
+        let config = if api_key.is_empty() { config } else { config.api_key(api_key) };
         let calls = shared_host().map(|host| host.warm(&tenant, config.clone()));
         Self { calls, tenant, config }
     }

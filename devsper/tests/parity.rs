@@ -364,7 +364,7 @@ async fn difference_the_token_cap_reaches_an_openai_reasoning_model() {
     assert!(format!("{refused:#}").contains("max_completion_tokens"), "{refused:#}");
     let host = litellm_devsper::shared_host().expect("the host starts");
     let tenant = Tenant::new("gpt5").allow_origin(&mock.base_url());
-    let config = Config { profile: Some(litellm_host::Profile::Openai), ..Config::for_url(mock.base_url()) };
+    let config = Config::for_url(mock.base_url()).profile(litellm_host::Profile::Openai);
     mock.take_requests();
     let ours = WasmLiteLlmProvider::with_host(host, tenant, config).generate(req).await.unwrap();
     assert_eq!(ours.content, "You said: Hello");

@@ -23,7 +23,7 @@ async fn main() -> anyhow::Result<()> {
         .max_concurrent_calls(8);
     let globex = Tenant::new("globex").env("LITELLM_API_KEY", "sk-globex"); // may reach nothing
 
-    let config = Config { base_url: Some(base_url), ..Config::default() };
+    let config = Config::default().base_url(base_url);
     let answer = host.generate(&acme, config.clone(), Request::user("litellm:gpt-4o", "Hello")).await?;
     println!("acme: {}", answer.content);
     assert_eq!(answer.content, "You said: Hello");

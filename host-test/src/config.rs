@@ -37,6 +37,7 @@ impl fmt::Debug for Secret {
 /// How the component reaches the endpoint. Every `None` takes the component's default: the
 /// component owns them (see the contract's `config` record), the host restates none.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Config {
     /// The server flavour; default `litellm`.
     pub profile: Option<Profile>,

@@ -19,6 +19,7 @@ const TABLES_PER_COMPONENT: u32 = 4;
 /// The pooling allocator's size: instances are taken from pre-reserved slots, which makes a fresh
 /// instance several times cheaper to stand up.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PoolingOptions {
     /// The most instances alive at once (live calls and open streams, all tenants together).
     pub max_instances: u32,

@@ -19,6 +19,7 @@ use wasmtime::component::Linker;
 /// How to set up a [`Host`]. The default loads the component built with this crate, with the
 /// on-demand allocator and no compilation cache.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct HostOptions {
     /// The component file; default [`COMPONENT_PATH`].
     pub component_path: Option<PathBuf>,

@@ -36,6 +36,7 @@
 #![deny(missing_docs)]
 
 mod address;
+mod builder;
 mod call_error;
 mod calls;
 mod config;

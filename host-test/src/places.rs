@@ -29,6 +29,7 @@ const RECHECK: Duration = Duration::from_millis(10);
 
 /// Host-wide caps across every tenant, with or without the pooling allocator.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct HostLimits {
     /// The most instances alive at once (calls, open streams and idle warm instances).
     pub max_instances: usize,

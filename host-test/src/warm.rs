@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 /// How a host keeps warm instances for [`crate::Host::warm`].
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct WarmOptions {
     /// Idle instances kept per warm client (more concurrent calls get fresh ones, returned after).
     pub per_client: usize,

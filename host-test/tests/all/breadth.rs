@@ -3,8 +3,8 @@
 
 use crate::support::{api_error, env, host, provider_error};
 use litellm_host::{
-    Config, ContentPart, EmbeddingsRequest, ImageUrl, JsonSchema, Profile, ProviderError, Request, ResponseFormat,
-    ToolChoice, ToolDef,
+    ContentPart, EmbeddingsRequest, ImageUrl, JsonSchema, Profile, ProviderError, Request, ResponseFormat, ToolChoice,
+    ToolDef,
 };
 use serde_json::json;
 
@@ -31,7 +31,7 @@ async fn every_parameter_has_its_exact_wire_form() {
     request.tool_choice = Some(ToolChoice::Named("f".into()));
     request.parallel_tool_calls = Some(false);
     request.extra_body = Some(r#"{"top_k": 40, "metadata": {"team": "x"}}"#.into());
-    let config = Config { headers: vec![("OpenAI-Organization".into(), "org-9".into())], ..env.config() };
+    let config = env.config().headers(vec![("OpenAI-Organization".into(), "org-9".into())]);
     env.call(config, request).await.unwrap();
     let r = &env.mock.requests()[0];
     assert_eq!(r.header("openai-organization"), Some("org-9"));
@@ -81,7 +81,7 @@ async fn bad_parameters_and_headers_are_invalid_requests() {
     for request in [hot, extra] {
         assert!(matches!(provider_error(env.call(env.config(), request).await), ProviderError::InvalidRequest(_)));
     }
-    let config = Config { headers: vec![("Authorization".into(), "Bearer stolen".into())], ..env.config() };
+    let config = env.config().headers(vec![("Authorization".into(), "Bearer stolen".into())]);
     let e = provider_error(env.call(config, Request::user("litellm:m", "x")).await);
     assert!(matches!(e, ProviderError::InvalidRequest(ref m) if m.contains("Authorization")), "{e:?}");
     assert!(env.mock.requests().is_empty());
@@ -124,7 +124,7 @@ async fn embeddings_in_batches_floats_or_base64() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn models_are_listed_with_a_get() {
     let env = env().await;
-    let config = Config { api_key: Some("sk-list".into()), ..env.config() };
+    let config = env.config().api_key("sk-list");
     let models = host().list_models(&env.tenant, config).await.unwrap();
     let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, ["gpt-4o", "text-embedding-3-small", "mock/echo"]);
@@ -133,7 +133,7 @@ async fn models_are_listed_with_a_get() {
     assert_eq!((r.method.as_str(), r.path.as_str()), ("GET", "/v1/models"));
     assert_eq!(r.header("authorization"), Some("Bearer sk-list"));
     assert!(r.raw_body.is_empty() && r.header("content-type").is_none());
-    let bad = Config { api_key: Some("sk-bad-key".into()), ..env.config() };
+    let bad = env.config().api_key("sk-bad-key");
     let e = provider_error(host().list_models(&env.tenant, bad).await);
     assert_eq!(e.kind(), "unauthorized");
     assert!(!format!("{e:?}").contains("sk-bad-key"));
@@ -142,12 +142,12 @@ async fn models_are_listed_with_a_get() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn azure_profile_uses_deployments_api_version_and_api_key() {
     let env = env().await;
-    let config = Config { profile: Some(Profile::Azure), api_key: Some("az-key".into()), ..env.config() };
+    let config = env.config().profile(Profile::Azure).api_key("az-key");
     let answer = env.call(config.clone(), Request::user("litellm:gpt-4o-prod", "Hi Azure")).await.unwrap();
     assert_eq!(answer.content, "You said: Hi Azure");
     host().embed(&env.tenant, config.clone(), embeddings("litellm:embed-prod", &["x"])).await.unwrap();
     host().list_models(&env.tenant, config.clone()).await.unwrap();
-    let versioned = Config { api_version: Some("2025-01-01-preview".into()), ..config };
+    let versioned = config.api_version("2025-01-01-preview");
     env.call(versioned, Request::user("litellm:gpt-4o-prod", "v")).await.unwrap();
     let requests = env.mock.requests();
     let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
@@ -169,8 +169,13 @@ async fn azure_profile_uses_deployments_api_version_and_api_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_ollama_and_vllm_profiles() {
     let env = env().await;
-    let profile =
-        |p: Profile, key: Option<&str>| Config { profile: Some(p), api_key: key.map(Into::into), ..env.config() };
+    let profile = |p: Profile, key: Option<&str>| {
+        let config = env.config().profile(p);
+        match key {
+            Some(key) => config.api_key(key),
+            None => config,
+        }
+    };
     env.call(profile(Profile::Openai, Some("sk-oa")), Request::user("gpt-4o", "a")).await.unwrap();
     env.call(profile(Profile::Ollama, None), Request::user("llama3.2", "b")).await.unwrap();
     env.call(profile(Profile::Vllm, None), Request::user("Qwen/Qwen2.5-7B", "c")).await.unwrap();

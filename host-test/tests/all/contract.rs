@@ -44,10 +44,10 @@ async fn name_and_supported_models() {
 async fn unusable_config_is_an_invalid_request_at_open() {
     let tenant = Tenant::new("t");
     for base_url in ["ftp://example", "localhost:4000", "http://h?q=1"] {
-        let config = Config { base_url: Some(base_url.into()), ..Config::default() };
+        let config = Config::default().base_url(base_url);
         let e = provider_error(host().provider_name(&tenant, config).await);
         assert!(matches!(e, ProviderError::InvalidRequest(ref m) if m.contains("base URL")), "{base_url}: {e:?}");
     }
-    let zero = Config { total_timeout_ms: Some(0), ..Config::default() };
+    let zero = Config::default().total_timeout_ms(0);
     assert!(matches!(provider_error(host().provider_name(&tenant, zero).await), ProviderError::InvalidRequest(_)));
 }

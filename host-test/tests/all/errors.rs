@@ -65,7 +65,7 @@ async fn connection_refused_and_denied_hosts_are_transport_errors() {
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let tenant = Tenant::new("t").allow_origin(&url);
-    let config = Config { base_url: Some(url.clone()), max_retries: Some(0), ..Config::default() };
+    let config = Config::default().base_url(url.clone()).max_retries(0);
     let e = provider_error(host().generate(&tenant, config.clone(), Request::user("litellm:m", "x")).await);
     assert!(matches!(e, ProviderError::Transport(ref f) if f.message.contains("connection-refused")), "{e:?}");
 
@@ -85,7 +85,7 @@ async fn connection_refused_and_denied_hosts_are_transport_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_recover_and_count_attempts() {
     let env = env().await;
-    let config = Config { max_retries: Some(2), ..env.config() };
+    let config = env.config().max_retries(2);
     let answer = env.call(config.clone(), Request::user("litellm:mock/flaky429-2-a", "again")).await.unwrap();
     assert_eq!(answer.content, "You said: again");
     assert_eq!(env.mock.requests_for("mock/flaky429-2-a").len(), 3);

@@ -45,69 +45,56 @@ fn cases() -> Vec<Case> {
         case("mock/wrong-content-type", "malformed-response", 3000),
         case("mock/non-utf8", "ok", 3000),
         case("mock/reset-body", "transport", 3000),
-        Case {
-            config: |c| Config { first_byte_timeout_ms: Some(300), ..c },
-            ..case("mock/slow-headers-5000", "timeout", 3000)
-        },
-        Case {
-            config: |c| Config { between_bytes_timeout_ms: Some(300), ..c },
-            ..case("mock/stalled-body", "timeout", 3000)
-        },
-        Case { config: |c| Config { total_timeout_ms: Some(400), ..c }, ..case("mock/stalled-body", "timeout", 3000) },
+        Case { config: |c| c.first_byte_timeout_ms(300), ..case("mock/slow-headers-5000", "timeout", 3000) },
+        Case { config: |c| c.between_bytes_timeout_ms(300), ..case("mock/stalled-body", "timeout", 3000) },
+        Case { config: |c| c.total_timeout_ms(400), ..case("mock/stalled-body", "timeout", 3000) },
         // A body over the cap is cut off, whether announced (content-length) or chunked.
         case("mock/huge", "malformed-response", 8000),
-        Case {
-            config: |c| Config { max_response_bytes: Some(512 << 10), ..c },
-            ..case("mock/big-1mb", "malformed-response", 3000)
-        },
+        Case { config: |c| c.max_response_bytes(512 << 10), ..case("mock/big-1mb", "malformed-response", 3000) },
         // Retries: honouring Retry-After in seconds, as an HTTP date, and retry-after-ms.
         Case {
-            config: |c| Config { max_retries: Some(1), ..c },
+            config: |c| c.max_retries(1),
             attempts: 2,
             at_least: Duration::from_millis(950),
             ..case("mock/error-429", "rate-limited", 4000)
         },
         Case {
-            config: |c| Config { max_retries: Some(1), ..c },
+            config: |c| c.max_retries(1),
             attempts: 2,
             at_least: Duration::from_millis(900),
             ..case("mock/error-429-date", "rate-limited", 5000)
         },
         Case {
-            config: |c| Config { max_retries: Some(3), ..c },
+            config: |c| c.max_retries(3),
             attempts: 4,
             at_least: Duration::from_millis(450),
             ..case("mock/error-429-ms", "rate-limited", 4000)
         },
         Case {
-            config: |c| Config { max_retries: Some(2), ..c },
+            config: |c| c.max_retries(2),
             at_least: Duration::from_millis(375 + 750),
             ..case("mock/flaky-2-matrix", "ok", 5000)
         },
         // A wait longer than the total deadline allows is not started: the error comes at once.
         Case {
-            config: |c| Config { max_retries: Some(5), total_timeout_ms: Some(700), ..c },
+            config: |c| c.max_retries(5).total_timeout_ms(700),
             attempts: 1,
             ..case("mock/error-429", "rate-limited", 950)
         },
         // Streams.
-        Case {
-            stream: true,
-            config: |c| Config { total_timeout_ms: Some(300), ..c },
-            ..case("mock/stream-endless", "timeout", 3000)
-        },
+        Case { stream: true, config: |c| c.total_timeout_ms(300), ..case("mock/stream-endless", "timeout", 3000) },
         Case { stream: true, ..case("mock/stream-truncated", "malformed-response", 3000) },
         Case { stream: true, ..case("mock/stream-error-midway", "upstream", 3000) },
         Case { stream: true, ..case("mock/stream-not-sse", "ok", 3000) },
         Case { stream: true, ..case("mock/reset-body", "transport", 3000) },
         Case {
             stream: true,
-            config: |c| Config { between_bytes_timeout_ms: Some(300), ..c },
+            config: |c| c.between_bytes_timeout_ms(300),
             ..case("mock/stalled-body", "timeout", 3000)
         },
         Case {
             stream: true,
-            config: |c| Config { max_retries: Some(1), ..c },
+            config: |c| c.max_retries(1),
             attempts: 2,
             at_least: Duration::from_millis(950),
             ..case("mock/error-429", "rate-limited", 4000)
@@ -119,7 +106,7 @@ fn cases() -> Vec<Case> {
         case("mock/hostile-choices-key", "malformed-response", 3000),
         case("mock/hostile-redirect-key-host", "bad-request", 3000),
         Case {
-            config: |c| Config { max_retries: Some(2), ..c },
+            config: |c| c.max_retries(2),
             attempts: 1,
             ..case("mock/hostile-status-999", "malformed-response", 3000)
         },

@@ -15,7 +15,7 @@ fn leaks(shown: &str) -> bool {
 }
 
 fn keyed(env: &crate::support::Env) -> Config {
-    Config { api_key: Some(KEY.into()), max_retries: Some(0), ..env.config() }
+    env.config().api_key(KEY).max_retries(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,7 +53,7 @@ async fn the_key_never_comes_back_in_any_spelling() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_status_that_is_no_http_status_is_a_malformed_answer_never_retried() {
     let env = env().await;
-    let config = Config { max_retries: Some(2), ..env.config() };
+    let config = env.config().max_retries(2);
     let e = provider_error(env.call(config, Request::user("litellm:mock/hostile-status-999", "x")).await);
     assert!(matches!(&e, ProviderError::MalformedResponse(m) if m.contains("999")), "{e:?}");
     assert_eq!(env.mock.requests().len(), 1, "not retried");
@@ -63,7 +63,7 @@ async fn a_status_that_is_no_http_status_is_a_malformed_answer_never_retried() {
 async fn an_azure_deployment_cannot_leave_its_path() {
     let env = env().await;
     for model in ["litellm:..", "litellm:.", "litellm:a%2f..", "litellm:gpt?x=1"] {
-        let config = Config { profile: Some(Profile::Azure), api_key: Some("k".into()), ..env.config() };
+        let config = env.config().profile(Profile::Azure).api_key("k");
         let e = provider_error(env.call(config, Request::user(model, "x")).await);
         assert!(matches!(&e, ProviderError::InvalidRequest(m) if m.contains("Azure deployment")), "{model}: {e:?}");
     }

@@ -123,7 +123,7 @@ async fn litellm_proxy() {
     assert!(matches!(answer.stop_reason, StopReason::EndTurn | StopReason::ToolUse), "{answer:?}");
 
     // A wrong key: a real 401 (from custom_auth.py), and the key in no part of the error.
-    let wrong = Config { api_key: Some("sk-wrong-peer-key".into()), max_retries: Some(0), ..Config::default() };
+    let wrong = Config::default().api_key("sk-wrong-peer-key").max_retries(0);
     let e = provider_error(host().generate(&tenant, wrong, Request::user("litellm:peer-chat", "Hello")).await);
     assert!(matches!(e, ProviderError::Unauthorized(_)), "{e:?}");
     let a = api_error(&e);
@@ -133,7 +133,7 @@ async fn litellm_proxy() {
 
     // No key at all (a tenant without LITELLM_API_KEY): no header is sent, and the proxy says 401.
     let keyless = Tenant::new("peers-litellm-keyless").allow_origin(&base).env("LITELLM_BASE_URL", &base);
-    let no_retries = Config { max_retries: Some(0), ..Config::default() };
+    let no_retries = Config::default().max_retries(0);
     let e =
         provider_error(host().generate(&keyless, no_retries.clone(), Request::user("litellm:peer-chat", "x")).await);
     assert!(matches!(&e, ProviderError::Unauthorized(a) if a.status == 401), "{e:?}");
@@ -170,7 +170,7 @@ async fn llama_cpp_real_model() {
     eprintln!("llama.cpp: ready after {ready:?}");
     let base = format!("http://127.0.0.1:{port}");
     let tenant = Tenant::new("peers-llama").allow_origin(&base);
-    let config = Config { base_url: Some(base.clone()), max_retries: Some(0), ..Config::default() };
+    let config = Config::default().base_url(base.clone()).max_retries(0);
     let ask = |prompt: &str| {
         let mut request = Request::user(format!("litellm:{LLAMA_MODEL}"), prompt);
         request.max_tokens = Some(16);

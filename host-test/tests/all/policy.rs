@@ -14,7 +14,7 @@ async fn private_networks_are_refused_after_resolution_when_the_tenant_asks() {
     let env = env().await;
     // `localhost` is a name: the allowlist lets it through, the resolved 127.0.0.1 is refused.
     let url = format!("http://localhost:{}", env.mock.addr().port());
-    let config = Config { max_retries: Some(2), ..Config::for_url(&url) };
+    let config = Config::for_url(&url).max_retries(2);
     let strict = Tenant::new("strict").allow_origin(&url).deny_private_networks(true);
     let e = provider_error(host().generate(&strict, config.clone(), Request::user("litellm:m", "x")).await);
     assert!(prohibited(&e), "{e:?}");
@@ -32,7 +32,7 @@ async fn metadata_addresses_are_refused_even_when_the_origin_is_allowed() {
     // Refused before any packet leaves: the connector checks the address first.
     let url = "http://169.254.169.254";
     let tenant = Tenant::new("metadata").allow_origin(url);
-    let config = Config { max_retries: Some(2), ..Config::for_url(url) };
+    let config = Config::for_url(url).max_retries(2);
     let e = provider_error(host().generate(&tenant, config, Request::user("litellm:m", "x")).await);
     assert!(prohibited(&e), "{e:?}");
 }

@@ -3,7 +3,7 @@
 
 use crate::support::{env, host, provider_error};
 use futures::future::join_all;
-use litellm_host::{Config, Host, HostOptions, PoolingOptions, ProviderError, Request, SandboxReason, Tenant};
+use litellm_host::{Host, HostOptions, PoolingOptions, ProviderError, Request, SandboxReason, Tenant};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,11 +83,7 @@ async fn a_tenant_waits_at_its_concurrency_cap() {
 async fn a_thousand_calls_across_a_hundred_tenants_with_pooling() {
     let env = env().await;
     let pooled = Arc::new(
-        Host::with_options(HostOptions {
-            pooling: Some(PoolingOptions { max_instances: 200, ..Default::default() }),
-            ..Default::default()
-        })
-        .unwrap(),
+        Host::with_options(HostOptions::default().pooling(PoolingOptions::default().max_instances(200))).unwrap(),
     );
     let tenants: Vec<Tenant> = (0..100)
         .map(|i| {
@@ -96,7 +92,7 @@ async fn a_thousand_calls_across_a_hundred_tenants_with_pooling() {
                 .env("LITELLM_API_KEY", format!("sk-tenant-{i}"))
         })
         .collect();
-    let config = Config { max_retries: Some(0), ..env.config() };
+    let config = env.config().max_retries(0);
     let calls = (0..1000).map(|n| {
         let (host, tenant, config) = (pooled.clone(), tenants[n % 100].clone(), config.clone());
         tokio::spawn(async move {
@@ -118,7 +114,7 @@ async fn a_thousand_calls_across_a_hundred_tenants_with_pooling() {
 async fn the_compiled_component_is_cached_on_disk() {
     let env = env().await;
     let dir = std::env::temp_dir().join(format!("litellm-host-cache-{}", std::process::id()));
-    let options = HostOptions { cache_dir: Some(dir.clone()), ..Default::default() };
+    let options = HostOptions::default().cache_dir(dir.clone());
     let first = Host::with_options(options.clone()).unwrap();
     let second = Host::with_options(options).unwrap();
     assert!(!first.loaded_from_cache() && second.loaded_from_cache());

@@ -2,7 +2,7 @@
 //! framing oddities, errors mid-stream, and no whole-body buffering.
 
 use crate::support::{collect, env, finish, host, provider_error, text};
-use litellm_host::{CallError, Config, ProviderError, Request, StopReason, StreamEvent, Usage};
+use litellm_host::{CallError, ProviderError, Request, StopReason, StreamEvent, Usage};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,7 +142,7 @@ async fn dropping_a_stream_closes_its_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_stream_ends_at_the_total_deadline() {
     let env = env().await;
-    let config = Config { total_timeout_ms: Some(300), ..env.config() };
+    let config = env.config().total_timeout_ms(300);
     let (events, error) = collect(&env, config, "litellm:mock/stream-endless").await;
     assert!(!events.is_empty());
     assert!(matches!(error, Some(CallError::Provider(ProviderError::Timeout(_)))), "{error:?}");

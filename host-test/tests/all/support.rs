@@ -26,7 +26,7 @@ pub async fn env() -> Env {
 impl Env {
     /// The mock's URL, no retries (tests of retries ask for them).
     pub fn config(&self) -> Config {
-        Config { base_url: Some(self.mock.base_url()), max_retries: Some(0), ..Config::default() }
+        Config::for_url(self.mock.base_url()).max_retries(0)
     }
 
     pub async fn generate(&self, model: &str) -> Result<Response, CallError> {

@@ -2,7 +2,7 @@
 //! provider name and cache and reasoning counts, the tenant and the error type.
 
 use crate::support::{env, host};
-use litellm_host::{Config, Profile, Request};
+use litellm_host::{Profile, Request};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tracing::field::{Field, Visit};
@@ -88,7 +88,7 @@ async fn spans_carry_the_cached_and_reasoning_counts_and_the_provider() {
     let env = env().await;
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
-    let config = Config { profile: Some(Profile::Openai), ..env.config() };
+    let config = env.config().profile(Profile::Openai);
     let answer =
         host().generate(&env.tenant, config, Request::user("litellm:mock/openai-reasoning", "Hi")).await.unwrap();
     let usage = answer.usage.unwrap();

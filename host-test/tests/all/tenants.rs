@@ -23,10 +23,9 @@ fn sandbox(result: Result<impl std::fmt::Debug, CallError>) -> (SandboxReason, S
 async fn a_hosts_roots_apply_to_its_calls_whichever_host_came_first() {
     let mock = MockServer::start_tls(TlsOptions::default()).await.unwrap();
     let ca = CaBundle::from_pem(mock.ca_pem().unwrap().as_bytes()).unwrap();
-    let trusting =
-        Host::with_options(HostOptions { tls: TlsRoots::default().with(&ca), ..HostOptions::default() }).unwrap();
+    let trusting = Host::with_options(HostOptions::default().tls(TlsRoots::default().with(&ca))).unwrap();
     let tenant = Tenant::new("roots").allow_origin(&mock.base_url());
-    let config = Config { max_retries: Some(0), ..Config::for_url(mock.base_url()) };
+    let config = Config::for_url(mock.base_url()).max_retries(0);
     let answer = trusting.generate(&tenant, config.clone(), Request::user("litellm:m", "A")).await.unwrap();
     assert_eq!(answer.content, "You said: A");
     // The same tenant value through a host that does not trust the CA: refused, not the first
@@ -54,8 +53,8 @@ async fn the_same_name_shares_its_count_and_other_names_never_do() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_wide_caps_hold_across_tenants_and_a_wait_ends_at_the_deadline() {
     let env = env().await;
-    let limits = HostLimits { max_instances: 1, ..HostLimits::default() };
-    let small = Host::with_options(HostOptions { limits, ..HostOptions::default() }).unwrap();
+    let limits = HostLimits::default().max_instances(1);
+    let small = Host::with_options(HostOptions::default().limits(limits)).unwrap();
     let a = Tenant::new("a").allow_origin(&env.mock.base_url());
     let stream = small.stream(&a, env.config(), Request::user("litellm:m", "x")).await.unwrap();
     let b = Tenant::new("b").allow_origin(&env.mock.base_url()).call_deadline(Duration::from_millis(200));
@@ -68,8 +67,8 @@ async fn host_wide_caps_hold_across_tenants_and_a_wait_ends_at_the_deadline() {
     assert!(small.generate(&b, env.config(), Request::user("litellm:m", "z")).await.is_ok(), "the place is back");
 
     // Memory: each instance reserves its tenant's cap out of the host's budget.
-    let limits = HostLimits { max_linear_memory_bytes: 96 << 20, ..HostLimits::default() };
-    let budget = Host::with_options(HostOptions { limits, ..HostOptions::default() }).unwrap();
+    let limits = HostLimits::default().max_linear_memory_bytes(96 << 20);
+    let budget = Host::with_options(HostOptions::default().limits(limits)).unwrap();
     let stream = budget.stream(&a, env.config(), Request::user("litellm:m", "x")).await.unwrap();
     let (reason, _) = sandbox(budget.generate(&b, env.config(), Request::user("litellm:m", "y")).await);
     assert_eq!(reason, SandboxReason::Deadline, "64 + 64 MiB do not fit in 96");
@@ -84,7 +83,7 @@ async fn no_config_can_raise_the_tenants_cap_on_a_whole_call() {
     let tenant = env.tenant.clone().max_call_duration(Duration::from_millis(400));
     // A config that asks for 49 days; the stream goes on for ever, each step well within the
     // call deadline.
-    let config = Config { total_timeout_ms: Some(u32::MAX), between_bytes_timeout_ms: Some(u32::MAX), ..env.config() };
+    let config = env.config().total_timeout_ms(u32::MAX).between_bytes_timeout_ms(u32::MAX);
     let started = Instant::now();
     let mut stream =
         host().stream(&tenant, config.clone(), Request::user("litellm:mock/stream-endless", "x")).await.unwrap();
@@ -107,8 +106,8 @@ async fn idle_warm_instances_keep_at_most_the_hosts_idle_memory() {
     let env = env().await;
     let tenant = env.tenant.clone();
     let kept = |bytes: usize| {
-        let warm = WarmOptions { max_idle_memory_bytes: bytes, ..WarmOptions::default() };
-        Host::with_options(HostOptions { warm, ..HostOptions::default() }).unwrap()
+        let warm = WarmOptions::default().max_idle_memory_bytes(bytes);
+        Host::with_options(HostOptions::default().warm(warm)).unwrap()
     };
     // An answer of 1 MiB grows an instance's heap past 2 MiB: with room for 64 MiB it is kept...
     let roomy = kept(64 << 20);
@@ -148,7 +147,7 @@ async fn a_name_that_resolves_to_any_refused_class_is_refused() {
         let ip: IpAddr = address.parse().unwrap();
         let tenant =
             Tenant::new("pinned").allow_origin(&url).resolve("endpoint.test", ip).deny_private_networks(strict);
-        let config = Config { max_retries: Some(2), ..Config::for_url(&url) };
+        let config = Config::for_url(&url).max_retries(2);
         let e = provider_error(host().generate(&tenant, config, Request::user("litellm:m", "x")).await);
         let refused = matches!(&e, ProviderError::Transport(f) if f.message.contains("prohibits") && f.attempts == 1);
         assert!(refused, "{address} ({class}): {e:?}");

@@ -12,7 +12,7 @@ use litellm_mock::DEEPSEEK_REASONING;
 use serde_json::json;
 
 fn with_profile(env: &crate::support::Env, profile: Profile) -> Config {
-    Config { profile: Some(profile), ..env.config() }
+    env.config().profile(profile)
 }
 
 fn capped(model: &str) -> Request {

@@ -15,7 +15,7 @@ async fn tls_mock(options: TlsOptions) -> (MockServer, CaBundle) {
 }
 
 fn config(base_url: &str) -> Config {
-    Config { api_key: Some(KEY.into()), max_retries: Some(2), ..Config::for_url(base_url) }
+    Config::for_url(base_url).api_key(KEY).max_retries(2)
 }
 
 /// The transport failure of a call that could not get a trusted connection.
@@ -109,7 +109,7 @@ async fn a_server_that_never_speaks_tls_meets_the_connect_timeout() {
     });
     let url = format!("https://127.0.0.1:{port}");
     let tenant = Tenant::new("silent").allow_origin(&url);
-    let config = Config { connect_timeout_ms: Some(300), max_retries: Some(0), ..Config::for_url(&url) };
+    let config = Config::for_url(&url).connect_timeout_ms(300).max_retries(0);
     let started = Instant::now();
     let e = provider_error(host().generate(&tenant, config, Request::user("litellm:m", "x")).await);
     let elapsed = started.elapsed();
@@ -130,8 +130,7 @@ async fn a_stream_over_tls() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hosts_roots_serve_every_tenant() {
     let (mock, ca) = tls_mock(TlsOptions::default()).await;
-    let host =
-        Host::with_options(HostOptions { tls: TlsRoots::default().with(&ca), ..HostOptions::default() }).unwrap();
+    let host = Host::with_options(HostOptions::default().tls(TlsRoots::default().with(&ca))).unwrap();
     let tenant = Tenant::new("no-own-ca").allow_origin(&mock.base_url());
     let answer = host.generate(&tenant, config(&mock.base_url()), Request::user("litellm:m", "host CA")).await.unwrap();
     assert_eq!(answer.content, "You said: host CA");

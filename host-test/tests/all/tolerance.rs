@@ -2,7 +2,7 @@
 //! JSON answer to a stream request, SSE under a JSON content type, redirects, very long streams.
 
 use crate::support::{collect, collect_for, env, finish, provider_error, text};
-use litellm_host::{Config, ProviderError, Request, StopReason, StreamEvent};
+use litellm_host::{ProviderError, Request, StopReason, StreamEvent};
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,7 +39,7 @@ async fn sse_sent_as_json_is_read_as_a_stream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirects_are_not_followed_nor_retried() {
     let env = env().await;
-    let config = Config { max_retries: Some(2), ..env.config() };
+    let config = env.config().max_retries(2);
     let e = provider_error(env.call(config, Request::user("litellm:mock/redirect-302", "x")).await);
     match e {
         ProviderError::BadRequest(a) => {

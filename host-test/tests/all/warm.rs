@@ -2,9 +2,7 @@
 //! discarded after a sandbox stop, recycled after a number of calls, capped across the host.
 
 use crate::support::{env, host, provider_error};
-use litellm_host::{
-    Config, Host, HostOptions, PoolingOptions, Request, SandboxReason, StreamEvent, Tenant, WarmOptions,
-};
+use litellm_host::{Host, HostOptions, PoolingOptions, Request, SandboxReason, StreamEvent, Tenant, WarmOptions};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,7 +38,7 @@ async fn tenants_never_share_a_warm_instance() {
     let env = env().await;
     // No key in the config: each call's key comes from its instance's own WASI environment, so a
     // call in another tenant's instance would carry that tenant's key.
-    let config = Config { api_key: None, ..env.config() };
+    let config = env.config();
     let a = host()
         .warm(&Tenant::new("a").allow_origin(&env.mock.base_url()).env("LITELLM_API_KEY", "sk-a"), config.clone());
     let b = host().warm(&Tenant::new("b").allow_origin(&env.mock.base_url()).env("LITELLM_API_KEY", "sk-b"), config);
@@ -81,8 +79,8 @@ async fn a_sandbox_stop_discards_the_warm_instance() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_are_recycled_and_capped_across_the_host() {
     let env = env().await;
-    let warm_options = WarmOptions { max_calls: 3, max_idle: 2, ..WarmOptions::default() };
-    let strict = Host::with_options(HostOptions { warm: warm_options, ..HostOptions::default() }).unwrap();
+    let warm_options = WarmOptions::default().max_calls(3).max_idle(2);
+    let strict = Host::with_options(HostOptions::default().warm(warm_options)).unwrap();
     let warm = strict.warm(&env.tenant, env.config());
     for _ in 0..2 {
         warm.generate(Request::user("litellm:m", "x")).await.unwrap();
@@ -104,8 +102,8 @@ async fn instances_are_recycled_and_capped_across_the_host() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_waiting_for_a_pool_slot_gets_one_a_warm_instance_gave_back() {
     let env = env().await;
-    let pooling = PoolingOptions { max_instances: 1, ..PoolingOptions::default() };
-    let tiny = Host::with_options(HostOptions { pooling: Some(pooling), ..HostOptions::default() }).unwrap();
+    let pooling = PoolingOptions::default().max_instances(1);
+    let tiny = Host::with_options(HostOptions::default().pooling(pooling)).unwrap();
     let warm = tiny.warm(&env.tenant, env.config());
     // The only slot is in use by a warm stream (held open by the mock's gate) while another call
     // starts waiting for one.

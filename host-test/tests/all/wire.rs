@@ -7,7 +7,7 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn path_method_headers_and_stripped_model_with_a_key() {
     let env = env().await;
-    let config = Config { api_key: Some("sk-wire".into()), ..env.config() };
+    let config = env.config().api_key("sk-wire");
     let answer = env.call(config, Request::user("litellm:gpt-4o", "Hi")).await.unwrap();
     assert_eq!(answer.content, "You said: Hi");
     let requests = env.mock.requests();
@@ -27,7 +27,7 @@ async fn no_authorization_header_without_a_key() {
     env.generate("litellm:m").await.unwrap();
     // An explicit empty key wins over the tenant's environment.
     let tenant = env.tenant.clone().env("LITELLM_API_KEY", "sk-env");
-    let config = Config { api_key: Some("".into()), ..env.config() };
+    let config = env.config().api_key("");
     host().generate(&tenant, config, Request::user("litellm:m", "x")).await.unwrap();
     for r in env.mock.requests() {
         assert_eq!(r.header("authorization"), None);

@@ -105,15 +105,15 @@ impl EndpointArgs {
         for path in &self.ca_certs {
             tls = tls.with(&CaBundle::from_pem_file(path)?);
         }
-        let host =
-            Host::with_options(HostOptions { tls, ..HostOptions::default() }).context("loading the component")?;
+        let host = Host::with_options(HostOptions::default().tls(tls)).context("loading the component")?;
         let tenant = Tenant::new("cli").allow_origin(&base_url);
-        let config = Config {
-            profile: self.profile,
-            base_url: Some(base_url),
-            api_key: self.api_key.map(Into::into),
-            ..Config::default()
-        };
+        let mut config = Config::for_url(base_url);
+        if let Some(profile) = self.profile {
+            config = config.profile(profile);
+        }
+        if let Some(key) = self.api_key {
+            config = config.api_key(key);
+        }
         Ok(Session { host, tenant, config, _mock: mock })
     }
 }
