@@ -1,6 +1,5 @@
-// The part of a build script that builds guest components, shared by `host-test/build.rs` and
-// `compose/build.rs` through `include!` (a build script cannot depend on another crate's code
-// without a build-dependency crate of its own, which would be one more crate to compile).
+// The part of a build script that builds guest components, included (`include!`) by
+// `artifacts/build.rs`, the one build step of the workspace's guests.
 
 /// The target every guest is built for.
 const TARGET: &str = "wasm32-wasip2";

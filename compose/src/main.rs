@@ -6,20 +6,21 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let wanted = std::env::args().nth(1);
+    let files = litellm_compose::files();
     match wanted.as_deref() {
         None => {
-            for (name, path) in litellm_compose::FILES {
-                println!("{name}\t{path}");
+            for (name, path) in &files {
+                println!("{name}\t{}", path.display());
             }
             ExitCode::SUCCESS
         }
-        Some(name) => match litellm_compose::FILES.iter().find(|(n, _)| *n == name) {
+        Some(name) => match files.iter().find(|(n, _)| *n == name) {
             Some((_, path)) => {
-                println!("{path}");
+                println!("{}", path.display());
                 ExitCode::SUCCESS
             }
             None => {
-                let names: Vec<&str> = litellm_compose::FILES.iter().map(|(n, _)| *n).collect();
+                let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
                 eprintln!("unknown file {name:?}; one of: {}", names.join(", "));
                 ExitCode::from(2)
             }

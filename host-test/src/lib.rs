@@ -81,9 +81,9 @@ pub use warm_client::WarmClient;
 #[doc = include_str!("../../docs/embedding.md")]
 struct EmbeddingDoc;
 
-/// The component built by this crate's `build.rs`.
-pub const COMPONENT_PATH: &str = env!("LITELLM_PROVIDER_WASM");
+/// The provider component this crate loads by default (built by `litellm-artifacts`).
+pub const COMPONENT_PATH: &str = litellm_artifacts::PROVIDER;
 
 /// How [`COMPONENT_PATH`] was made: the guest profile's cargo build, and whether `wasm-opt` shrank
-/// it afterwards (`LITELLM_WASM_OPT` at build time; see the README's "Size").
-pub const COMPONENT_BUILD: &str = env!("LITELLM_PROVIDER_WASM_BUILD");
+/// it afterwards (`LITELLM_WASM_OPT` at build time; see BENCHMARKS.md, "Size").
+pub const COMPONENT_BUILD: &str = litellm_artifacts::PROVIDER_BUILD;

@@ -79,10 +79,11 @@ fn check_agent_run(stdout: &str, mock: &MockServer) {
 }
 
 /// The import and export names of a component, read by wasmtime.
-fn component_names(path: &str) -> (Vec<String>, Vec<String>) {
+fn component_names(path: impl AsRef<std::path::Path>) -> (Vec<String>, Vec<String>) {
+    let path = path.as_ref();
     let engine = wasmtime::Engine::default();
     let component = wasmtime::component::Component::from_file(&engine, path)
-        .unwrap_or_else(|e| panic!("{path} is not a component wasmtime loads: {e:?}"));
+        .unwrap_or_else(|e| panic!("{} is not a component wasmtime loads: {e:?}", path.display()));
     let ty = component.component_type();
     let imports = ty.imports(&engine).map(|(name, _)| name.to_owned()).collect();
     let exports = ty.exports(&engine).map(|(name, _)| name.to_owned()).collect();
@@ -96,15 +97,18 @@ fn the_compositions_import_only_standard_wasi() {
         let (imports, _) = component_names(alone);
         assert!(imports.iter().any(|i| i == "devsper:llm/provider@0.3.0"), "{alone}: {imports:?}");
     }
-    let (imports, exports) = component_names(litellm_compose::AGENT_COMPOSED);
+    let (imports, exports) = component_names(litellm_compose::agent_composed());
     assert!(imports.iter().all(|i| i.starts_with("wasi:") && i.contains("@0.2.")), "{imports:?}");
     assert!(imports.iter().any(|i| i.starts_with("wasi:http/outgoing-handler@0.2.")), "{imports:?}");
     assert!(exports.len() == 1 && exports[0].starts_with("wasi:cli/run@0.2."), "{exports:?}");
 
-    let (imports, exports) = component_names(litellm_compose::GATEWAY_COMPOSED);
+    let (imports, exports) = component_names(litellm_compose::gateway_composed());
     assert!(imports.iter().all(|i| i.starts_with("wasi:") && i.contains("@0.2.")), "{imports:?}");
     assert!(exports.len() == 1 && exports[0].starts_with("wasi:http/incoming-handler@0.2."), "{exports:?}");
-    assert!(litellm_compose::GATEWAY_COMPOSED.contains("/target/"), "{}", litellm_compose::GATEWAY_COMPOSED);
+    let gateway = litellm_compose::gateway_composed();
+    assert!(gateway.to_string_lossy().contains("/target/"), "{}", gateway.display());
+    // One build of the provider serves the host and the compositions.
+    assert_eq!(litellm_compose::PROVIDER, litellm_host::COMPONENT_PATH);
 }
 
 /// `wasmtime run -S http --env LITELLM_BASE_URL=BASE [--env PAIR]... AGENT`.
@@ -114,7 +118,7 @@ fn wasmtime_run(base: &str, pairs: &[&str]) -> Command {
     for pair in pairs {
         command.args(["--env", pair]);
     }
-    command.arg(litellm_compose::AGENT_COMPOSED);
+    command.arg(litellm_compose::agent_composed());
     command
 }
 
@@ -148,7 +152,7 @@ async fn agent_under_wasmtime_run() {
     // The environment reaches the provider inside the composition: no base URL, no answer.
     let mut command = Command::new(wasmtime_cli());
     command.args(["run", "-S", "http", "--env", "LITELLM_BASE_URL=http://127.0.0.1:9"]);
-    command.args(["--env", "AGENT_MODEL=litellm:x", litellm_compose::AGENT_COMPOSED]);
+    command.args(["--env", "AGENT_MODEL=litellm:x"]).arg(litellm_compose::agent_composed());
     let (status, stdout, run) = Process::run("wasmtime-run-refused", command, Duration::from_secs(60)).await;
     assert_eq!(status.code(), Some(1), "{}", run.tail());
     let steps = agent_steps(&stdout);
@@ -162,7 +166,13 @@ async fn agent_under_jco() {
     let jco = peers_dir().join("jco");
     let out = jco.join("out").join("composed-agent");
     let mut command = Command::new(peer_file("jco/node_modules/.bin/jco"));
-    command.current_dir(&jco).args(["transpile", litellm_compose::AGENT_COMPOSED, "-o"]).arg(&out).arg("--quiet");
+    command
+        .current_dir(&jco)
+        .arg("transpile")
+        .arg(litellm_compose::agent_composed())
+        .arg("-o")
+        .arg(&out)
+        .arg("--quiet");
     let (status, _, transpile) = Process::run("jco-transpile-agent", command, Duration::from_secs(120)).await;
     assert!(status.success(), "jco transpile failed: {status}\n{}", transpile.tail());
 
@@ -211,7 +221,7 @@ pub(crate) async fn serve_gateway_with(base: &str, env: &[&str]) -> (Process, u1
     for pair in env {
         command.args(["--env", pair]);
     }
-    command.args(["--addr", &format!("127.0.0.1:{port}"), litellm_compose::GATEWAY_COMPOSED]);
+    command.args(["--addr", &format!("127.0.0.1:{port}")]).arg(litellm_compose::gateway_composed());
     let mut serve = Process::spawn("wasmtime-serve", command);
     // Compiling the component takes about a second; 60 s bounds a slow, busy machine.
     let deadline = Instant::now() + Duration::from_secs(60);

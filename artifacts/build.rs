@@ -1,0 +1,44 @@
+//! Builds the provider, the agent and the gateway for `wasm32-wasip2` (profile `guest`: release,
+//! small) in one nested cargo, once per build of the workspace, and hands their paths to the
+//! crate as `cargo:rustc-env` variables. First it makes sure the target's standard library is
+//! there; with `LITELLM_WASM_OPT` naming a binaryen `wasm-opt`, the provider is shrunk with it
+//! (see `build-support/guest_build.rs`).
+
+use std::env;
+use std::path::PathBuf;
+
+include!("../build-support/guest_build.rs");
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest_dir.parent().expect("artifacts lives inside the workspace").to_path_buf();
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    for path in [
+        "src",
+        "wit",
+        "client",
+        "examples/agent",
+        "gateway",
+        "Cargo.toml",
+        "Cargo.lock",
+        "rust-toolchain.toml",
+        "build-support",
+    ] {
+        println!("cargo:rerun-if-changed={}", root.join(path).display());
+    }
+    ensure_target(&root);
+    let target_dir = out_dir.join("guest-target");
+    // One cargo start and one dependency graph (wit-bindgen, serde_json…) for all three.
+    build_guests(&root, &target_dir, &["litellm-provider", "litellm-agent", "litellm-gateway"]);
+    let built = target_dir.join(TARGET).join("guest");
+    let existing = |name: &str| {
+        let path = built.join(name);
+        assert!(path.exists(), "the guest build did not produce {}", path.display());
+        path
+    };
+    let (provider, how) = optimise(&existing("litellm_provider.wasm"));
+    println!("cargo:rustc-env=LITELLM_PROVIDER_WASM={}", provider.display());
+    println!("cargo:rustc-env=LITELLM_PROVIDER_WASM_BUILD=`cargo build --profile guest`, {how}");
+    println!("cargo:rustc-env=LITELLM_AGENT_WASM={}", existing("litellm-agent.wasm").display());
+    println!("cargo:rustc-env=LITELLM_GATEWAY_WASM={}", existing("litellm_gateway.wasm").display());
+}

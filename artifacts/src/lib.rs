@@ -1,0 +1,18 @@
+//! `litellm-artifacts`: the workspace's guest components, built once per build (in the manner of
+//! wasmtime's `test-programs/artifacts`): its build script builds the provider, the agent and the
+//! gateway for `wasm32-wasip2` in one nested cargo, and this crate is their paths. `litellm-host`
+//! loads the provider from here; `litellm-compose` composes the agent and the gateway with it.
+#![deny(missing_docs)]
+
+/// The provider component (`litellm-provider`), shrunk by `wasm-opt` when `LITELLM_WASM_OPT` was
+/// set at build time.
+pub const PROVIDER: &str = env!("LITELLM_PROVIDER_WASM");
+
+/// How [`PROVIDER`] was made: the guest profile's cargo build, and whether `wasm-opt` shrank it.
+pub const PROVIDER_BUILD: &str = env!("LITELLM_PROVIDER_WASM_BUILD");
+
+/// The agent alone (`litellm-agent`, a `wasi:cli/run` command that imports the provider).
+pub const AGENT: &str = env!("LITELLM_AGENT_WASM");
+
+/// The gateway alone (`litellm-gateway`, a `wasi:http/proxy` component that imports the provider).
+pub const GATEWAY: &str = env!("LITELLM_GATEWAY_WASM");
