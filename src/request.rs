@@ -125,6 +125,45 @@ fn reasoning_effort(effort: ReasoningEffort) -> &'static str {
 /// token cap's field, whether reasoning goes back).
 pub fn chat_body(request: &ChatRequest, stream: bool, profile: Profile) -> Result<Vec<u8>, Error> {
     validate::chat(request, wire_model(&request.model))?;
+    let cap_field = request.max_tokens_field.unwrap_or(profile.token_limit_field());
+    let cap = |field: TokenLimitField| request.max_tokens.filter(|_| cap_field == field);
+    let body = ChatBody {
+        model: wire_model(&request.model),
+        messages: wire_messages(request, profile),
+        tools: wire_tools(request)?,
+        max_tokens: cap(TokenLimitField::MaxTokens),
+        max_completion_tokens: cap(TokenLimitField::MaxCompletionTokens),
+        temperature: request.temperature,
+        stream,
+        stream_options: stream.then_some(StreamOptions { include_usage: true }),
+        top_p: request.top_p,
+        stop: match request.stop.as_slice() {
+            [] => None,
+            [one] => Some(Stop::One(one)),
+            many => Some(Stop::Many(many)),
+        },
+        seed: request.seed,
+        user: request.user.as_deref(),
+        presence_penalty: request.presence_penalty,
+        frequency_penalty: request.frequency_penalty,
+        response_format: request.response_format.as_ref().map(response_format).transpose()?,
+        tool_choice: request.tool_choice.as_ref().map(tool_choice),
+        parallel_tool_calls: request.parallel_tool_calls,
+        reasoning_effort: request.reasoning_effort.map(reasoning_effort),
+    };
+    let encode_failed = |e: serde_json::Error| crate::errors::invalid(format!("cannot encode the request: {e}"));
+    let Some(extra) = &request.extra_body else {
+        return serde_json::to_vec(&body).map_err(encode_failed);
+    };
+    // Re-read rather than `to_value`: one JSON reader in the component keeps it small.
+    let encoded = serde_json::to_vec(&body).map_err(encode_failed)?;
+    let mut merged: Map<String, Value> = serde_json::from_slice(&encoded).map_err(encode_failed)?;
+    merged.extend(validate::json_object(extra, "extra-body")?);
+    serde_json::to_vec(&merged).map_err(encode_failed)
+}
+
+/// The system prompt (as the first message), then each message in the profile's wire form.
+fn wire_messages(request: &ChatRequest, profile: Profile) -> Vec<WireMessage<'_>> {
     let system = request.system.as_deref().filter(|s| !s.is_empty());
     let mut messages = Vec::with_capacity(request.messages.len() + usize::from(system.is_some()));
     if let Some(system) = system {
@@ -166,6 +205,11 @@ pub fn chat_body(request: &ChatRequest, stream: bool, profile: Profile) -> Resul
             reasoning: reasoning(m, reasoning_field, ReasoningField::Reasoning),
         });
     }
+    messages
+}
+
+/// The tools, each schema checked to be a JSON object.
+fn wire_tools(request: &ChatRequest) -> Result<Vec<WireTool<'_>>, Error> {
     let mut tools = Vec::with_capacity(request.tools.len());
     for t in &request.tools {
         tools.push(WireTool {
@@ -178,41 +222,7 @@ pub fn chat_body(request: &ChatRequest, stream: bool, profile: Profile) -> Resul
             },
         });
     }
-    let cap_field = request.max_tokens_field.unwrap_or(profile.token_limit_field());
-    let cap = |field: TokenLimitField| request.max_tokens.filter(|_| cap_field == field);
-    let body = ChatBody {
-        model: wire_model(&request.model),
-        messages,
-        tools,
-        max_tokens: cap(TokenLimitField::MaxTokens),
-        max_completion_tokens: cap(TokenLimitField::MaxCompletionTokens),
-        temperature: request.temperature,
-        stream,
-        stream_options: stream.then_some(StreamOptions { include_usage: true }),
-        top_p: request.top_p,
-        stop: match request.stop.as_slice() {
-            [] => None,
-            [one] => Some(Stop::One(one)),
-            many => Some(Stop::Many(many)),
-        },
-        seed: request.seed,
-        user: request.user.as_deref(),
-        presence_penalty: request.presence_penalty,
-        frequency_penalty: request.frequency_penalty,
-        response_format: request.response_format.as_ref().map(response_format).transpose()?,
-        tool_choice: request.tool_choice.as_ref().map(tool_choice),
-        parallel_tool_calls: request.parallel_tool_calls,
-        reasoning_effort: request.reasoning_effort.map(reasoning_effort),
-    };
-    let encode_failed = |e: serde_json::Error| crate::errors::invalid(format!("cannot encode the request: {e}"));
-    let Some(extra) = &request.extra_body else {
-        return serde_json::to_vec(&body).map_err(encode_failed);
-    };
-    // Re-read rather than `to_value`: one JSON reader in the component keeps it small.
-    let encoded = serde_json::to_vec(&body).map_err(encode_failed)?;
-    let mut merged: Map<String, Value> = serde_json::from_slice(&encoded).map_err(encode_failed)?;
-    merged.extend(validate::json_object(extra, "extra-body")?);
-    serde_json::to_vec(&merged).map_err(encode_failed)
+    Ok(tools)
 }
 
 #[cfg(test)]
