@@ -48,9 +48,11 @@ pub struct Gateway;
 #[cfg(target_arch = "wasm32")]
 wasi::http::proxy::export!(Gateway);
 
-/// The gateway's environment, as the host gives it.
-fn environment(name: &str) -> Option<String> {
-    wasi::cli::environment::get_environment().into_iter().find_map(|(k, v)| (k == name).then_some(v))
+/// The gateway's environment, as the host gives it: read once per request (each read is a
+/// crossing that copies every variable).
+fn environment() -> impl Fn(&str) -> Option<String> {
+    let variables = wasi::cli::environment::get_environment();
+    move |name| variables.iter().find_map(|(k, v)| (k == name).then(|| v.clone()))
 }
 
 impl wasi::exports::http::incoming_handler::Guest for Gateway {
@@ -85,7 +87,7 @@ fn serve(request: &IncomingRequest, out: ResponseOutparam, method: &Method, path
     // The `/v1` prefix is optional, as on OpenAI-compatible servers.
     let route = path.strip_prefix("/v1").unwrap_or(path);
     let health = route == "/health" && matches!(method, Method::Get);
-    let settings = match Settings::from_env(environment) {
+    let settings = match Settings::from_env(environment()) {
         Ok(settings) => settings,
         Err(why) => {
             // Every route says so, `/health` too (503): a platform must not route to it.
