@@ -1,7 +1,7 @@
 //! The fault matrix: every broken, slow or hostile endpoint behaviour ends in the right typed error
 //! within its time bound, through the real component, with no trap. The cases run concurrently.
 
-use crate::support::{env, host};
+use crate::support::{env, host, leaks};
 use futures::future::join_all;
 use litellm_host::{CallError, Config, ProviderError, Request, Tenant};
 use std::time::{Duration, Instant};
@@ -115,14 +115,6 @@ fn cases() -> Vec<Case> {
         case("mock/hostile-escapes", "ok", 3000),
         Case { stream: true, ..case("mock/hostile-escapes", "ok", 3000) },
     ]
-}
-
-/// Whether a text holds the key in a spelling a reader would still recognise: any letter case,
-/// or each character as a JSON `\uXXXX` escape.
-fn leaks(shown: &str, key: &str) -> bool {
-    let escaped: String = key.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
-    let shown = shown.to_lowercase();
-    shown.contains(&key.to_lowercase()) || shown.contains(&escaped)
 }
 
 async fn run(tenant: &Tenant, config: Config, case: &Case) -> Result<(), CallError> {

@@ -9,9 +9,7 @@ const KEY: &str = "sk-Hostile-Key-7f3a";
 
 /// Every way the key could be written that a reader would still recognise.
 fn leaks(shown: &str) -> bool {
-    let lower = shown.to_lowercase();
-    let escaped: String = KEY.to_lowercase().chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
-    lower.contains(&KEY.to_lowercase()) || lower.contains(&escaped)
+    crate::support::leaks(shown, KEY)
 }
 
 fn keyed(env: &crate::support::Env) -> Config {

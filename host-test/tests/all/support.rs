@@ -82,3 +82,11 @@ pub fn finish(events: &[StreamEvent]) -> &StreamEnd {
         other => panic!("the last event is not finish: {other:?}"),
     }
 }
+
+/// Whether `shown` holds `key` in a spelling a reader would still recognise: any letter case, or
+/// each character as a JSON `\uXXXX` escape.
+pub fn leaks(shown: &str, key: &str) -> bool {
+    let (shown, key) = (shown.to_lowercase(), key.to_lowercase());
+    let escaped: String = key.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+    shown.contains(&key) || shown.contains(&escaped)
+}
