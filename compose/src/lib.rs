@@ -45,14 +45,15 @@ pub fn files() -> Vec<(&'static str, PathBuf)> {
     ]
 }
 
-/// `socket` with the provider plugged in, written beside the components under a name that says
-/// which provider build it holds; written whole (a temporary file renamed) so that a process
-/// composing the same file at once never reads half of it.
+/// `socket` with the provider plugged in, written beside the components in a directory named
+/// after the provider build it holds (cargo's, or the `wasm-opt` one), as `STEM.composed.wasm`
+/// (tools such as jco name their output after it); written whole (a temporary file renamed) so
+/// that a process composing the same file at once never reads half of it.
 fn composed(socket: &str, socket_name: &str, stem: &str) -> PathBuf {
     let provider = Path::new(PROVIDER);
-    let dir = Path::new(socket).parent().expect("a component's path has a directory").join("composed");
     let flavour = provider.file_stem().and_then(|s| s.to_str()).unwrap_or("provider");
-    let out = dir.join(format!("{stem}.{flavour}.composed.wasm"));
+    let dir = Path::new(socket).parent().expect("a component's path has a directory").join("composed").join(flavour);
+    let out = dir.join(format!("{stem}.composed.wasm"));
     let bytes = compose(Path::new(socket), socket_name, provider)
         .unwrap_or_else(|e| panic!("composing {socket} with the provider failed: {e}"));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));

@@ -165,6 +165,8 @@ async fn agent_under_wasmtime_run() {
 async fn agent_under_jco() {
     let jco = peers_dir().join("jco");
     let out = jco.join("out").join("composed-agent");
+    // Nothing of an earlier run may answer for this one.
+    let _ = std::fs::remove_dir_all(&out);
     let mut command = Command::new(peer_file("jco/node_modules/.bin/jco"));
     command
         .current_dir(&jco)
