@@ -66,7 +66,12 @@ impl wasi::exports::http::incoming_handler::Guest for Gateway {
         let wall = wasi::clocks::wall_clock::now();
         let time_ms = wall.seconds * 1000 + u64::from(wall.nanoseconds) / 1_000_000;
         let duration_ms = (monotonic_clock::now() - started) / 1_000_000;
-        eprintln!("{}", entry.line(time_ms, duration_ms));
+        // One write for the whole line: `eprintln!` writes in pieces, and the next request's
+        // instance may already be logging (the answer went out first), so that pieces of two
+        // lines would interleave in the host's output.
+        let mut line = entry.line(time_ms, duration_ms).to_string();
+        line.push('\n');
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     }
 }
 
