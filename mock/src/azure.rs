@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use http::request::Parts;
 use http::Method;
+use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
 use super::body::Resp;
@@ -69,32 +70,9 @@ fn deployment_route(path: &str) -> Option<(String, Operation)> {
     } else {
         (rest.strip_suffix("/embeddings")?, Operation::Embeddings)
     };
-    (!deployment.is_empty()).then(|| (percent_decode(deployment), operation))
-}
-
-/// Decodes `%XX` escapes (invalid ones are kept as they are; invalid UTF-8 is replaced).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        let escaped = bytes
-            .get(i + 1..i + 3)
-            .filter(|hex| byte == b'%' && hex.iter().all(u8::is_ascii_hexdigit))
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(decoded) => {
-                out.push(decoded);
-                i += 3;
-            }
-            None => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    // Invalid escapes are kept as they are; invalid UTF-8 is replaced.
+    let decoded = || percent_decode_str(deployment).decode_utf8_lossy().into_owned();
+    (!deployment.is_empty()).then(|| (decoded(), operation))
 }
 
 #[cfg(test)]
@@ -126,9 +104,10 @@ mod tests {
 
     #[test]
     fn percent_decodes_leniently() {
-        assert_eq!(percent_decode("a%2Fb%2f"), "a/b/");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%+f%zz%4"), "%+f%zz%4");
-        assert_eq!(percent_decode("%C3%A9%FF"), "é\u{fffd}");
+        let deployment = |path: &str| deployment_route(&format!("/openai/deployments/{path}/embeddings")).unwrap().0;
+        assert_eq!(deployment("a%2Fb%2f"), "a/b/");
+        assert_eq!(deployment("100%"), "100%");
+        assert_eq!(deployment("%+f%zz%4"), "%+f%zz%4");
+        assert_eq!(deployment("%C3%A9%FF"), "é\u{fffd}");
     }
 }
