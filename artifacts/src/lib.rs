@@ -1,6 +1,6 @@
 //! `litellm-artifacts`: the workspace's guest components, built once per build (in the manner of
 //! wasmtime's `test-programs/artifacts`): its build script builds the provider, the agent and the
-//! gateway for `wasm32-wasip2` in one nested cargo, and this crate is their paths. `litellm-host`
+//! gateway (and the config-env adapter) for `wasm32-wasip2` in one nested cargo, and this crate is their paths. `litellm-host`
 //! loads the provider from here; `litellm-compose` composes the agent and the gateway with it.
 #![deny(missing_docs)]
 
@@ -16,3 +16,7 @@ pub const AGENT: &str = env!("LITELLM_AGENT_WASM");
 
 /// The gateway alone (`litellm-gateway`, a `wasi:http/proxy` component that imports the provider).
 pub const GATEWAY: &str = env!("LITELLM_GATEWAY_WASM");
+
+/// The config-env adapter (`litellm-config-env`): exports `wasi:cli/environment` as the host's
+/// environment plus the `LITELLM_*` entries of `wasi:config/store`.
+pub const CONFIG_ENV: &str = env!("LITELLM_CONFIG_ENV_WASM");

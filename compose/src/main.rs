@@ -1,5 +1,5 @@
-//! `litellm-compose [NAME]`: prints the path of a built file (`agent`, `gateway`, `agent-alone`,
-//! `gateway-alone`, `provider`), or every name and path without an argument. For scripts:
+//! `litellm-compose [NAME]`: prints the path of a built file (`agent`, `gateway`, `gateway-config`,
+//! `agent-alone`, `gateway-alone`, `provider`), or every name and path without an argument. For scripts:
 //! `wasmtime serve -S cli "$(cargo run -q -p litellm-compose -- gateway)"`.
 
 use std::process::ExitCode;

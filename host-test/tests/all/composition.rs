@@ -2,7 +2,8 @@
 //! a consumer component (the agent, a `wasi:cli/run` command) and into a `wasi:http/proxy` gateway,
 //! and other runtimes run the compositions as they are.
 //!
-//! * Always: both compositions import only standard WASI 0.2 and export what they should.
+//! * Always: both compositions import only standard WASI 0.2 and export what they should (the
+//!   configurable gateways `wasi:config/store` besides).
 //! * Ignored (they need the tools `bash peers/setup.sh` installs, as `peers.rs` does): the agent
 //!   under the wasmtime CLI (`wasmtime run`, pinned to the host's major version, 48) and under
 //!   jco on Node; the gateway under `wasmtime serve`, driven by this crate's CLI and by the
@@ -109,6 +110,20 @@ fn the_compositions_import_only_standard_wasi() {
     assert!(gateway.to_string_lossy().contains("/target/"), "{}", gateway.display());
     // One build of the provider serves the host and the compositions.
     assert_eq!(litellm_compose::PROVIDER, litellm_host::COMPONENT_PATH);
+
+    // The configurable gateways: the same, plus `wasi:config/store` under the name each host
+    // provides, and the environment import left is the adapter's own (the host's environment).
+    for (file, store) in [
+        (litellm_compose::gateway_config_composed(), "wasi:config/store@0.2.0-rc.1"),
+        (litellm_compose::gateway_wasmcloud_composed(), "wasi:config/store@0.2.0-draft"),
+    ] {
+        let (imports, exports) = component_names(&file);
+        let (config, wasi): (Vec<&String>, Vec<&String>) = imports.iter().partition(|i| i.starts_with("wasi:config/"));
+        assert_eq!(config, [store], "{}: {imports:?}", file.display());
+        assert!(wasi.iter().all(|i| i.starts_with("wasi:") && i.contains("@0.2.")), "{imports:?}");
+        assert_eq!(imports.iter().filter(|i| i.starts_with("wasi:cli/environment@")).count(), 1, "{imports:?}");
+        assert!(exports.len() == 1 && exports[0].starts_with("wasi:http/incoming-handler@0.2."), "{exports:?}");
+    }
 }
 
 /// `wasmtime run -S http --env LITELLM_BASE_URL=BASE [--env PAIR]... AGENT`.
@@ -216,14 +231,20 @@ async fn serve_gateway(base: &str) -> (Process, u16) {
 /// `wasmtime serve` running the composed gateway in front of `base`, with these `NAME=VALUE`
 /// pairs in its environment besides the upstream's URL and key.
 pub(crate) async fn serve_gateway_with(base: &str, env: &[&str]) -> (Process, u16) {
+    let upstream = [format!("LITELLM_BASE_URL={base}"), format!("LITELLM_API_KEY={GATEWAY_KEY}")];
+    let mut args: Vec<String> = vec!["-S".into(), "cli".into()];
+    for pair in upstream.iter().map(String::as_str).chain(env.iter().copied()) {
+        args.extend(["--env".into(), pair.to_string()]);
+    }
+    serve_file(&litellm_compose::gateway_composed(), &args).await
+}
+
+/// `wasmtime serve ARGS FILE` on a free port, once `/health` answers (503 counts: the gateway's
+/// settings may be wrong on purpose).
+pub(crate) async fn serve_file(file: &std::path::Path, args: &[String]) -> (Process, u16) {
     let port = free_port();
     let mut command = Command::new(wasmtime_cli());
-    command.args(["serve", "-S", "cli", "--env", &format!("LITELLM_BASE_URL={base}")]);
-    command.args(["--env", &format!("LITELLM_API_KEY={GATEWAY_KEY}")]);
-    for pair in env {
-        command.args(["--env", pair]);
-    }
-    command.args(["--addr", &format!("127.0.0.1:{port}")]).arg(litellm_compose::gateway_composed());
+    command.arg("serve").args(args).args(["--addr", &format!("127.0.0.1:{port}")]).arg(file);
     let mut serve = Process::spawn("wasmtime-serve", command);
     // Compiling the component takes about a second; 60 s bounds a slow, busy machine.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -231,7 +252,6 @@ pub(crate) async fn serve_gateway_with(base: &str, env: &[&str]) -> (Process, u1
         if let Some(status) = serve.exited() {
             panic!("wasmtime serve exited ({status}) before it listened\n{}", serve.tail());
         }
-        // Listening: `/health` answers (503 when the gateway's settings are wrong).
         if http_with(port, "GET", "/health", None, &[]).is_ok() {
             return (serve, port);
         }

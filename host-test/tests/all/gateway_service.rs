@@ -1,8 +1,11 @@
 //! The gateway as a service a platform can expose, composed and under `wasmtime serve`, driven
 //! over real HTTP: closed by default, client keys, the model allowlist, the field policy, bounded
-//! requests, errors that tell nothing about the upstream, embeddings and the access log.
+//! requests, errors that tell nothing about the upstream, embeddings and the access log; and its
+//! settings read from `wasi:config/store`, as wasmCloud gives them.
 
-use crate::composition::{http, http_with, serve_gateway_with, Reply, CLIENT_KEY, CLIENT_KEYS, GATEWAY_KEY};
+use crate::composition::{
+    http, http_with, serve_file, serve_gateway_with, Reply, CLIENT_KEY, CLIENT_KEYS, GATEWAY_KEY,
+};
 use crate::process::Process;
 use litellm_mock::MockServer;
 use serde_json::{json, Value};
@@ -269,5 +272,55 @@ async fn peak_memory_under_twenty_maximum_size_requests() {
     );
     // A bound that catches a copy per request too many, not a measurement (BENCHMARKS.md has it).
     assert!(peak_kib < 2 * 1024 * 1024, "{peak_kib} KiB");
+    drop(serve);
+}
+
+/// The gateway wasmCloud runs (`gateway-config`: the config-env adapter plugged in front) takes
+/// every setting from `wasi:config/store` when the environment lacks it: the gateway's own (client
+/// keys, models) and the provider's (upstream URL and key). Under `wasmtime serve -S config`, with
+/// no `LITELLM_*` variable in the environment but one that overrides the configuration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the wasmtime CLI: bash peers/setup.sh"]
+async fn settings_come_from_wasi_config_when_the_environment_lacks_them() {
+    let mock = MockServer::start().await.expect("the mock starts");
+    let base = mock.base_url();
+    let config = [
+        format!("LITELLM_BASE_URL={base}"),
+        format!("LITELLM_API_KEY={GATEWAY_KEY}"),
+        // One key: `wasmtime serve` splits `-S` values on commas (a manifest has no such limit).
+        format!("LITELLM_GATEWAY_KEYS=team-a={CLIENT_KEY}"),
+        "LITELLM_GATEWAY_MODELS=mock/echo".to_string(),
+        // Not a LITELLM_ key: the adapter leaves it out of the environment.
+        "upstream=http://127.0.0.1:9".to_string(),
+    ];
+    let mut args: Vec<String> = ["-S", "cli", "-S", "config"].map(String::from).to_vec();
+    for pair in &config {
+        args.extend(["-S".to_string(), format!("config-var={pair}")]);
+    }
+    // The environment wins over the configuration: this host allows gpt-4o instead.
+    args.extend(["--env".to_string(), "LITELLM_GATEWAY_MODELS=gpt-4o".to_string()]);
+    let (serve, port) = serve_file(&litellm_compose::gateway_config_composed(), &args).await;
+
+    // Closed to a caller without one of the configured keys.
+    let reply = http_with(port, "POST", CHAT, Some(&hello("gpt-4o")), &[]).unwrap();
+    assert_eq!(reply.status, 401, "{reply:?}");
+    // Served with one, through the provider that found its upstream in the configuration.
+    let reply = http(port, "POST", CHAT, Some(&hello("gpt-4o"))).unwrap();
+    assert_eq!(reply.status, 200, "{reply:?}\n{}", serve.tail());
+    assert!(reply.json()["choices"][0]["message"]["content"].is_string(), "{reply:?}");
+    // The configuration's model list lost to the environment's.
+    let reply = http(port, "POST", CHAT, Some(&hello("mock/echo"))).unwrap();
+    assert_eq!(reply.status, 404, "{reply:?}");
+    assert_eq!(error(&reply)["code"], "model_not_found");
+
+    // The upstream got the configured key, and only the one request.
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    assert_eq!(requests[0].header("authorization"), Some(&*format!("Bearer {GATEWAY_KEY}")));
+    // The access log (its lines after the readiness probe's) names the configured key's owner.
+    let lines = logged(&serve, 4).await;
+    let chats: Vec<_> = lines.iter().filter(|l| l["route"] == CHAT).collect();
+    let seen: Vec<_> = chats.iter().map(|l| (l["status"].as_u64(), l["client"].as_str())).collect();
+    assert_eq!(seen, [(Some(401), None), (Some(200), Some("team-a")), (Some(404), Some("team-a"))], "{lines:?}");
     drop(serve);
 }
