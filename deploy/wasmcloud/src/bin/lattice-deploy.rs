@@ -1,0 +1,58 @@
+//! Puts a wadm manifest into the lattice, deploys it and waits until wadm reports it deployed.
+
+use std::{collections::BTreeMap, path::PathBuf, time::Duration};
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use wadm_client::{Client, ClientConnectOptions};
+use wadm_types::api::StatusType;
+
+/// Deploys a manifest through wadm.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// The manifest (YAML). `${NAME}` in it is replaced by the value given with `--set NAME=VALUE`.
+    manifest: PathBuf,
+    /// A value for `${NAME}` in the manifest, `NAME=VALUE` (repeatable).
+    #[arg(long = "set", value_parser = litellm_lattice::key_value)]
+    vars: Vec<(String, String)>,
+    /// The NATS server wadm listens on.
+    #[arg(long, env = "WASMCLOUD_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    nats_url: String,
+    /// The lattice.
+    #[arg(long, env = "WASMCLOUD_LATTICE", default_value = "default")]
+    lattice: String,
+    /// Seconds to wait for the `deployed` status before giving up.
+    #[arg(long, default_value_t = 120)]
+    wait_secs: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    litellm_lattice::init_logging();
+    let args = Args::parse();
+    let text =
+        std::fs::read_to_string(&args.manifest).with_context(|| format!("reading {}", args.manifest.display()))?;
+    let vars: BTreeMap<String, String> = args.vars.into_iter().collect();
+    let manifest = litellm_lattice::expand(&text, &vars)?;
+    let client =
+        Client::new(&args.lattice, None, ClientConnectOptions { url: Some(args.nats_url), ..Default::default() })
+            .await?;
+    let (name, version) = client.put_and_deploy_manifest(manifest.into_bytes()).await?;
+    eprintln!("put and deployed {name} {version}; waiting for wadm to report it deployed");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(args.wait_secs);
+    loop {
+        let status = client.get_manifest_status(&name).await?;
+        match status.info.status_type {
+            StatusType::Deployed => {
+                println!("{name} {version} deployed");
+                return Ok(());
+            }
+            StatusType::Failed => bail!("{name} failed: {}", status.info.message),
+            other if tokio::time::Instant::now() >= deadline => {
+                bail!("{name} not deployed after {} s: {other:?} {}", args.wait_secs, status.info.message)
+            }
+            _ => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+}
