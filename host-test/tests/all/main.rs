@@ -11,6 +11,7 @@ mod faults;
 mod gateway_service;
 mod gateway_wire;
 mod hostile;
+mod lattice;
 mod peers;
 mod policy;
 mod process;
