@@ -234,7 +234,11 @@ async fn the_gateway_on_two_wasmcloud_hosts_survives_losing_one() {
     // An upstream slower than wasmcloud-host's fixed 10 s wRPC invocation timeout still answers.
     let sent = Instant::now();
     let reply = chat_with(front, "mock/slow-headers-12000", 0).expect("the slow request");
-    eprintln!("lattice: an upstream that answers after 12 s: {} after {:.1} s", reply.status, sent.elapsed().as_secs_f64());
+    eprintln!(
+        "lattice: an upstream that answers after 12 s: {} after {:.1} s",
+        reply.status,
+        sent.elapsed().as_secs_f64()
+    );
     assert_eq!(reply.status, 200, "{reply:?}");
     mock.take_requests();
 
