@@ -3,7 +3,9 @@
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use anyhow::{bail, Context};
+use async_nats::RequestErrorKind;
 use clap::Parser;
+use wadm_client::error::ClientError;
 use wadm_client::{Client, ClientConnectOptions};
 use wadm_types::api::StatusType;
 
@@ -35,12 +37,28 @@ async fn main() -> anyhow::Result<()> {
         std::fs::read_to_string(&args.manifest).with_context(|| format!("reading {}", args.manifest.display()))?;
     let vars: BTreeMap<String, String> = args.vars.into_iter().collect();
     let manifest = litellm_lattice::expand(&text, &vars)?;
-    let client =
-        Client::new(&args.lattice, None, ClientConnectOptions { url: Some(args.nats_url), ..Default::default() })
-            .await?;
-    let (name, version) = client.put_and_deploy_manifest(manifest.into_bytes()).await?;
-    eprintln!("put and deployed {name} {version}; waiting for wadm to report it deployed");
+    let client = Client::new(
+        &args.lattice,
+        None,
+        ClientConnectOptions { url: Some(args.nats_url.clone()), ..Default::default() },
+    )
+    .await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(args.wait_secs);
+    // wadm may still be starting (its API not subscribed yet): NATS then says "no responders",
+    // and the request reached nobody, so sending it again is safe.
+    let (name, version) = loop {
+        match client.put_and_deploy_manifest(manifest.clone().into_bytes()).await {
+            Ok(deployed) => break deployed,
+            Err(ClientError::NatsError(e))
+                if e.kind() == RequestErrorKind::NoResponders && tokio::time::Instant::now() < deadline =>
+            {
+                eprintln!("wadm does not answer on {} yet; trying again", args.nats_url);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    eprintln!("put and deployed {name} {version}; waiting for wadm to report it deployed");
     loop {
         let status = client.get_manifest_status(&name).await?;
         match status.info.status_type {
