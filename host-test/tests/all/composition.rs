@@ -292,8 +292,20 @@ pub(crate) fn http_with(
     body: Option<&str>,
     headers: &[(&str, &str)],
 ) -> std::io::Result<Reply> {
+    http_waiting(port, method, path, body, headers, Duration::from_secs(30))
+}
+
+/// [`http_with`], waiting at most `wait` for each read.
+pub(crate) fn http_waiting(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+    wait: Duration,
+) -> std::io::Result<Reply> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.set_read_timeout(Some(wait))?;
     let body = body.unwrap_or("");
     let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
     let head = format!(
