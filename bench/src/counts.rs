@@ -26,6 +26,15 @@ pub struct Counts {
     pub throughput_calls: usize,
     /// Streams held open at once for the memory measurement.
     pub live_instances: usize,
+    /// The decomposition's CPU measurement: blocks per variant, and calls per block.
+    pub cpu_blocks: usize,
+    pub cpu_per_block: usize,
+    /// Calls (or streams) per kind for the count of crossings.
+    pub crossing_calls: usize,
+    /// The two lengths of the profile loop under `strace` (`None`: no system call rows).
+    pub strace_calls: Option<(usize, usize)>,
+    /// Rounds of the native JSON work.
+    pub json_rounds: usize,
 }
 
 impl Counts {
@@ -43,6 +52,11 @@ impl Counts {
             throughput_rounds: 7,
             throughput_calls: 640,
             live_instances: 200,
+            cpu_blocks: 10,
+            cpu_per_block: 300,
+            crossing_calls: 50,
+            strace_calls: Some((1000, 4000)),
+            json_rounds: 20000,
         }
     }
 
@@ -60,6 +74,11 @@ impl Counts {
             throughput_rounds: 1,
             throughput_calls: 128,
             live_instances: 20,
+            cpu_blocks: 2,
+            cpu_per_block: 50,
+            crossing_calls: 5,
+            strace_calls: None,
+            json_rounds: 1000,
         }
     }
 
@@ -77,6 +96,11 @@ impl Counts {
             throughput_rounds: 1,
             throughput_calls: 8,
             live_instances: 3,
+            cpu_blocks: 1,
+            cpu_per_block: 3,
+            crossing_calls: 1,
+            strace_calls: None,
+            json_rounds: 10,
         }
     }
 }

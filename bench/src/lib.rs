@@ -8,6 +8,7 @@
 
 pub mod caller;
 pub mod counts;
+pub mod decompose;
 pub mod latency;
 pub mod machine;
 pub mod memory;
@@ -52,6 +53,8 @@ pub struct Results {
     pub latency: Vec<LatencyRow>,
     pub throughput: Vec<ThroughputRow>,
     pub memory: Vec<(Variant, MemoryFigure)>,
+    /// Where a call's extra cost goes.
+    pub decomposition: decompose::Decomposition,
     pub memory_mode: &'static str,
     pub size: SizeFigure,
     pub elapsed: Duration,
@@ -143,6 +146,19 @@ pub async fn run(sizes: Counts, command: &str, memory_mode: MemoryMode) -> anyho
         latency.extend(seed::rows(&bench.server.base_url(), &sizes)?);
     }
     let throughput = bench.throughput(&sizes).await?;
+    let decomposition = decompose::Decomposition {
+        cpu: bench.cpu_per_call(sizes.cpu_blocks, sizes.cpu_per_block).await?,
+        crossings: bench.crossings(sizes.crossing_calls).await?,
+        syscalls: match (sizes.strace_calls, &memory_mode) {
+            (Some((short, long)), MemoryMode::Subprocess(exe)) => {
+                let cache = std::env::temp_dir().join("litellm-bench-strace-cache");
+                std::fs::create_dir_all(&cache)?;
+                decompose::syscalls(exe, &cache, short, long)
+            }
+            _ => Err(format!("not measured in the {} mode", sizes.mode)),
+        },
+        json: decompose::json_natively(&bench.server.base_url(), sizes.json_rounds).await?,
+    };
     let setup = bench.setup();
     // In the in-process memory mode the probe reads this process's RSS: the hosts must be gone.
     drop(bench);
@@ -157,6 +173,7 @@ pub async fn run(sizes: Counts, command: &str, memory_mode: MemoryMode) -> anyho
         latency,
         throughput,
         memory,
+        decomposition,
         elapsed: started.elapsed(),
     })
 }

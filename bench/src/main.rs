@@ -7,9 +7,9 @@
 //!
 //! Internal modes: `--memory-probe VARIANT K` (one memory measurement in this fresh process,
 //! started by the main run), `--idle-memory N` (the RSS of N warm clients after a 7 MiB answer
-//! each) and `--profile-loop N [--variant default|pooling|native] [--model M] [--cache DIR]`
-//! (N end-to-end calls, default pooling and `litellm:mock/big-1kb`, and nothing else: to run under
-//! a profiler).
+//! each) and `--profile-loop N [--variant default|pooling|warm|native] [--model M] [--cache DIR]
+//! [--current-thread]` (N end-to-end calls, default pooling and `litellm:mock/big-1kb`, and nothing
+//! else: to run under a profiler; prints the CPU per call).
 
 use std::path::PathBuf;
 
@@ -23,9 +23,19 @@ fn default_out() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md"))
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // `--current-thread`: everything (callers, host, mock) on one thread, for comparing the
+    // runtime's flavours in the profile loop.
+    let runtime = if args.iter().any(|a| a == "--current-thread") {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()?
+    };
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Vec<String>) -> anyhow::Result<()> {
     let flag = |name: &str| args.iter().any(|a| a == name);
     let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
 

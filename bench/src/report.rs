@@ -195,11 +195,79 @@ pub fn render(r: &Results) -> String {
         }
     }
 
+    render_decomposition(&mut out, &r.decomposition);
+
     let _ = writeln!(out, "\n### Setup, once per host\n\n| step | time |\n|---|---:|");
     for (what, time) in &r.setup {
         let _ = writeln!(out, "| {what} | {} |", duration(time.as_secs_f64()));
     }
     out
+}
+
+/// The decomposition's tables: CPU per call, crossings, system calls, the JSON work natively.
+fn render_decomposition(out: &mut String, d: &crate::decompose::Decomposition) {
+    let _ = writeln!(
+        out,
+        "\n### Where a call's cost goes\n\nCPU time of sequential 1 KiB `generate` calls (`getrusage` of the \
+         whole process, every thread, the in-process mock included in every row), the variants taking \
+         turns block by block; \"extra\" is the row minus native.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| variant | calls | CPU per call | user | system | extra CPU per call | context switches per call | vs native |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let native = d.cpu.iter().find(|row| row.variant == Variant::Native).map_or(f64::NAN, |row| row.cpu_us());
+    for row in &d.cpu {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {:.2} | {} |",
+            row.variant.label(),
+            row.calls,
+            duration(row.cpu_us() / 1e6),
+            duration(row.user_us() / 1e6),
+            duration(row.system_us() / 1e6),
+            duration((row.cpu_us() - native).max(0.0) / 1e6),
+            row.switches(),
+            ratio(row.cpu_us(), native),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nCalls between the guest and the host per call (wasmtime's call hook, on a pooling host of its \
+         own): into the host is every WASI function the guest calls; into the guest, every export the \
+         host calls (the resource drops included).\n\n| call | into the host | into the guest |\n|---|---:|---:|"
+    );
+    for row in &d.crossings {
+        let _ = writeln!(out, "| {} | {:.1} | {:.1} |", row.what, row.into_host, row.into_guest);
+    }
+    match &d.syscalls {
+        Ok(rows) => {
+            let names: Vec<&str> =
+                rows.first().map(|r| r.per_call.iter().map(|(n, _)| n.as_str()).collect()).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "\nSystem calls per 1 KiB call (`strace -f -c` of `litellm-bench --profile-loop N --variant V` at \
+                 two N, the difference per call; the mock's in them too; `epoll_wait` counts `epoll_pwait`, \
+                 `write` and `read` their vector forms).\n"
+            );
+            let _ = writeln!(out, "| variant | {} |\n|---|{}", names.join(" | "), "---:|".repeat(names.len()));
+            for row in rows {
+                let cells: Vec<String> = row.per_call.iter().map(|(_, n)| format!("{n:.2}")).collect();
+                let _ = writeln!(out, "| {} | {} |", row.variant.label(), cells.join(" | "));
+            }
+        }
+        Err(why) => {
+            let _ = writeln!(out, "\nNo system call rows: {why}.");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nThe JSON work of one 1 KiB call natively (the guest's own functions compiled for the host): \
+         `request::chat_body` {}, `response::parse` of the mock's answer {}.",
+        duration(d.json.chat_body.as_secs_f64()),
+        duration(d.json.parse.as_secs_f64())
+    );
 }
 
 /// The file's text with the generated section replaced (or, without markers, appended after

@@ -15,6 +15,11 @@ async fn tiny_run_measures_everything() {
     assert_eq!(results.memory.len(), 3);
     assert!(results.memory.iter().all(|(_, f)| f.rss_before > 0));
     assert!(results.size.bytes > 0);
+    let decomposition = &results.decomposition;
+    assert_eq!(decomposition.cpu.len(), 3);
+    assert!(decomposition.cpu.iter().all(|row| row.calls > 0 && row.cpu_us() > 0.0));
+    // A warm generate crosses into the host (WASI calls) and into the guest (the export) at least once.
+    assert!(decomposition.crossings.iter().all(|row| row.into_host >= 1.0 && row.into_guest >= 1.0));
 
     let table = report::render(&results);
     for expected in [
@@ -27,6 +32,9 @@ async fn tiny_run_measures_everything() {
         "### Throughput",
         "### Memory per live instance",
         "### Component size",
+        "### Where a call's cost goes",
+        "| generate, 1 KiB answer, warm client |",
+        "No system call rows: not measured in the tiny mode.",
     ] {
         assert!(table.contains(expected), "{expected:?} missing from\n{table}");
     }

@@ -58,6 +58,8 @@ setters!(Config {
 into_setters!(HostOptions { component_path: PathBuf => Some, cache_dir: PathBuf => Some });
 
 setters!(HostOptions { pooling: PoolingOptions => Some, tls: TlsRoots => same, warm: WarmOptions => same, limits: HostLimits => same });
+#[cfg(feature = "crossings")]
+setters!(HostOptions { count_crossings: bool => same });
 
 setters!(WarmOptions {
     per_client: usize => same,

@@ -30,6 +30,9 @@ pub(crate) struct HostCore {
     places: Places,
     idle: Arc<IdleRegistry>,
     warm: WarmOptions,
+    /// The crossing counters every store adds to, when counting is on.
+    #[cfg(feature = "crossings")]
+    crossings: Option<Arc<crate::crossings::Counters>>,
 }
 
 impl HostCore {
@@ -40,7 +43,40 @@ impl HostCore {
         places: Places,
         warm: WarmOptions,
     ) -> Self {
-        Self { engine, pre, tenants, places, idle: Arc::new(IdleRegistry::default()), warm }
+        Self {
+            engine,
+            pre,
+            tenants,
+            places,
+            idle: Arc::new(IdleRegistry::default()),
+            warm,
+            #[cfg(feature = "crossings")]
+            crossings: None,
+        }
+    }
+
+    /// Counts every crossing of every store this host makes from now on.
+    #[cfg(feature = "crossings")]
+    pub(crate) fn counting_crossings(mut self) -> Self {
+        self.crossings = Some(Arc::default());
+        self
+    }
+
+    /// The crossings counted so far, when counting is on.
+    #[cfg(feature = "crossings")]
+    pub(crate) fn crossings(&self) -> Option<crate::Crossings> {
+        self.crossings.as_ref().map(|counters| counters.read())
+    }
+
+    /// A fresh store for `tenant`, with the crossing counter when counting is on.
+    pub(crate) fn store(&self, tenant: &Tenant) -> Store<TenantState> {
+        #[allow(unused_mut)]
+        let mut store = crate::instance::store(&self.engine, tenant, self.tenants.connections(tenant));
+        #[cfg(feature = "crossings")]
+        if let Some(counters) = &self.crossings {
+            counters.install(&mut store);
+        }
+        store
     }
 
     /// The names of the component's imports.
@@ -57,7 +93,7 @@ impl HostCore {
     /// A fresh store and instance for `tenant`, without calling into it: the cost of isolation.
     pub(crate) async fn instantiate(&self, tenant: &Tenant) -> Result<(), CallError> {
         let _place = self.places.take(tenant, &self.idle).await?;
-        let mut store = crate::instance::store(&self.engine, tenant, self.tenants.connections(tenant));
+        let mut store = self.store(tenant);
         let instantiated = self.pre.instantiate_async(&mut store).await;
         instantiated.map(drop).map_err(|e| crate::instance::instantiation_failed(&store, e))
     }
@@ -97,8 +133,7 @@ impl Caller {
             return Ok(instance);
         }
         let place = core.places.take(&self.tenant, &core.idle).await?;
-        let connections = core.tenants.connections(&self.tenant);
-        Instance::open(&core.engine, &core.pre, &self.tenant, &self.config, connections, place).await
+        Instance::open(core.store(&self.tenant), &core.pre, &self.tenant, &self.config, place).await
     }
 
     /// Puts a warm instance back after a call; one the sandbox stopped is dropped.

@@ -35,6 +35,10 @@ pub struct HostOptions {
     pub warm: WarmOptions,
     /// Caps across every tenant: instances alive, and the linear memory they reserve.
     pub limits: HostLimits,
+    /// Count every call between the guests and the host ([`Host::crossings`]), for measurement.
+    /// Each crossing then runs a hook (two atomic additions). Default off.
+    #[cfg(feature = "crossings")]
+    pub count_crossings: bool,
 }
 
 /// The engine and the compiled component, shared by every call and every tenant. Cheap to clone.
@@ -63,8 +67,20 @@ impl Host {
         engine::spawn_epoch_ticker(&engine);
         let tenants = Tenants::new(options.tls.store()?);
         let places = Places::new(options.pooling.map(|p| p.max_instances as usize), &options.limits);
-        let core = HostCore::new(engine, pre, tenants, places, options.warm);
+        #[allow(unused_mut)]
+        let mut core = HostCore::new(engine, pre, tenants, places, options.warm);
+        #[cfg(feature = "crossings")]
+        if options.count_crossings {
+            core = core.counting_crossings();
+        }
         Ok(Self { core: Arc::new(core), loaded_from_cache })
+    }
+
+    /// The calls between the guests and the host so far, across every tenant, when
+    /// [`HostOptions::count_crossings`] is on.
+    #[cfg(feature = "crossings")]
+    pub fn crossings(&self) -> Option<crate::Crossings> {
+        self.core.crossings()
     }
 
     /// Whether the compiled component came from `cache_dir` rather than a compilation.

@@ -38,16 +38,15 @@ pub(crate) fn store(engine: &Engine, tenant: &Tenant, connections: Connections) 
 }
 
 impl Instance {
-    /// Instantiates the component for `tenant` and opens a client with `config`.
+    /// Instantiates the component for `tenant` in `store` (see [`store`]) and opens a client with
+    /// `config`.
     pub(crate) async fn open(
-        engine: &Engine,
+        mut store: Store<TenantState>,
         pre: &LitellmProviderPre<TenantState>,
         tenant: &Tenant,
         config: &Config,
-        connections: Connections,
         place: Place,
     ) -> Result<Self, CallError> {
-        let mut store = store(engine, tenant, connections);
         let provider = pre.instantiate_async(&mut store).await.map_err(|e| instantiation_failed(&store, e))?;
         let config = config.to_wit();
         let deadline = tenant.call_deadline;

@@ -41,6 +41,8 @@ mod call_error;
 mod calls;
 mod config;
 mod contract;
+#[cfg(feature = "crossings")]
+mod crossings;
 mod engine;
 mod host;
 mod instance;
@@ -63,6 +65,8 @@ pub use contract::{
     Message, ModelInfo, Profile, ProviderError, ReasoningEffort, Request, Response, ResponseFormat, Role, StopReason,
     StreamEnd, StreamEvent, TokenLimitField, ToolCall, ToolChoice, ToolDef, Usage,
 };
+#[cfg(feature = "crossings")]
+pub use crossings::Crossings;
 pub use engine::PoolingOptions;
 pub use host::{Host, HostOptions};
 pub use origin::origin_of;
