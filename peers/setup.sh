@@ -11,7 +11,8 @@
 #                        ~/.cache/litellm-lattice/target), so that only a new machine pays the build
 # Idempotent: each step checks the installed versions first and is skipped when they match, so a
 # second run takes a few seconds. A cold run takes about 12 minutes on 2 cores, most of it compiling
-# llama-cpp-python (pip caches the wheel, so a fresh venv later takes about a minute).
+# llama-cpp-python (pip caches the wheel, so a fresh venv later takes about a minute), plus 5–7
+# minutes for the wasmCloud launchers.
 # Needs python3 (3.9+, with venv), node, npm and rustup. Set PYTHON to choose the interpreter.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -110,7 +111,7 @@ fi
 
 # --- 5. the wasmCloud launchers ---------------------------------------------------------------
 # Their own workspace, lock and toolchain (deploy/wasmcloud/rust-toolchain.toml, installed here:
-# rustup no longer installs a toolchain file's toolchain on first use); about 6 minutes on 2 cores
+# rustup no longer installs a toolchain file's toolchain on first use); 5–7 minutes on 2 cores
 # the first time, seconds when nothing changed.
 step "wasmCloud launchers (deploy/wasmcloud)"
 lattice_target=${LITELLM_LATTICE_TARGET:-$HOME/.cache/litellm-lattice/target}
