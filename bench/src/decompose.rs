@@ -24,10 +24,11 @@ use crate::Bench;
 /// The variants the decomposition compares.
 pub const VARIANTS: [Variant; 3] = [Variant::Native, Variant::Warm, Variant::Pooling];
 
-/// CPU time and context switches of `calls` sequential 1 KiB `generate` calls of one variant.
-#[derive(Debug, Clone, Copy)]
+/// CPU time and context switches of `calls` sequential 1 KiB `generate` calls of one caller.
+#[derive(Debug, Clone)]
 pub struct CpuRow {
-    pub variant: Variant,
+    pub label: String,
+    pub native: bool,
     pub calls: u64,
     pub spent: Usage,
 }
@@ -127,19 +128,27 @@ impl std::ops::Sub for Usage {
 }
 
 impl Bench {
-    /// CPU per call of each of [`VARIANTS`]: `blocks` blocks of `per_block` calls, the variants
-    /// taking turns block by block, after a warm-up.
+    /// CPU per call of each of [`VARIANTS`], and of a warm client on a host with wasmtime's
+    /// concurrency support on (its default; this host's before): `blocks` blocks of `per_block`
+    /// calls, the callers taking turns block by block, after a warm-up.
     pub async fn cpu_per_call(&self, blocks: usize, per_block: usize) -> anyhow::Result<Vec<CpuRow>> {
+        let concurrent = Arc::new(Host::with_options(pooling_options().concurrency_support(true))?);
+        let before = Caller::component(concurrent, "cpu-concurrency", &self.server.base_url(), true, None);
+        let mut callers: Vec<(String, bool, &Caller)> =
+            VARIANTS.iter().map(|&v| (v.label().to_owned(), v == Variant::Native, self.caller(v))).collect();
+        callers.push(("component, warm client, wasmtime's concurrency support on".to_owned(), false, &before));
         let none = Usage { user: Duration::ZERO, system: Duration::ZERO, switches: 0 };
-        let mut rows: Vec<CpuRow> = VARIANTS.iter().map(|&variant| CpuRow { variant, calls: 0, spent: none }).collect();
-        for variant in VARIANTS {
+        let mut rows: Vec<CpuRow> = callers
+            .iter()
+            .map(|(label, native, _)| CpuRow { label: label.clone(), native: *native, calls: 0, spent: none })
+            .collect();
+        for (_, _, caller) in &callers {
             for _ in 0..per_block.min(200) {
-                self.caller(variant).generate(MODEL_1KB).await?;
+                caller.generate(MODEL_1KB).await?;
             }
         }
         for _ in 0..blocks {
-            for row in rows.iter_mut() {
-                let caller = self.caller(row.variant);
+            for (row, (_, _, caller)) in rows.iter_mut().zip(&callers) {
                 let before = Usage::now();
                 for _ in 0..per_block {
                     caller.generate(MODEL_1KB).await?;

@@ -217,12 +217,12 @@ fn render_decomposition(out: &mut String, d: &crate::decompose::Decomposition) {
         "| variant | calls | CPU per call | user | system | extra CPU per call | context switches per call | vs native |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|"
     );
-    let native = d.cpu.iter().find(|row| row.variant == Variant::Native).map_or(f64::NAN, |row| row.cpu_us());
+    let native = d.cpu.iter().find(|row| row.native).map_or(f64::NAN, |row| row.cpu_us());
     for row in &d.cpu {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {:.2} | {} |",
-            row.variant.label(),
+            row.label,
             row.calls,
             duration(row.cpu_us() / 1e6),
             duration(row.user_us() / 1e6),

@@ -16,7 +16,7 @@ async fn tiny_run_measures_everything() {
     assert!(results.memory.iter().all(|(_, f)| f.rss_before > 0));
     assert!(results.size.bytes > 0);
     let decomposition = &results.decomposition;
-    assert_eq!(decomposition.cpu.len(), 3);
+    assert_eq!(decomposition.cpu.len(), 4);
     assert!(decomposition.cpu.iter().all(|row| row.calls > 0 && row.cpu_us() > 0.0));
     // A warm generate crosses into the host (WASI calls) and into the guest (the export) at least once.
     assert!(decomposition.crossings.iter().all(|row| row.into_host >= 1.0 && row.into_guest >= 1.0));

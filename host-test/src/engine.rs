@@ -39,10 +39,13 @@ impl Default for PoolingOptions {
     }
 }
 
-/// An engine with epoch interruption, and with the pooling allocator when asked.
-pub(crate) fn engine(pooling: Option<&PoolingOptions>) -> anyhow::Result<Engine> {
+/// An engine with epoch interruption, and with the pooling allocator when asked. Without
+/// `concurrency`, stores carry none of wasmtime's support for the component model's concurrency
+/// (async) features, which the component does not use (see `HostOptions::concurrency_support`).
+pub(crate) fn engine(pooling: Option<&PoolingOptions>, concurrency: bool) -> anyhow::Result<Engine> {
     let mut config = wasmtime::Config::new();
     config.epoch_interruption(true);
+    config.concurrency_support(concurrency);
     if let Some(pooling) = pooling {
         let n = pooling.max_instances;
         let mut pool = PoolingAllocationConfig::default();

@@ -35,6 +35,11 @@ pub struct HostOptions {
     pub warm: WarmOptions,
     /// Caps across every tenant: instances alive, and the linear memory they reserve.
     pub limits: HostLimits,
+    /// Whether stores carry wasmtime's support for the component model's concurrency (async)
+    /// features (wasmtime's default). The component is a WASI 0.2 component and uses none of
+    /// them; without it every call between the guest and the host skips that bookkeeping.
+    /// Default off (BENCHMARKS.md, "Where a warm call's extra CPU goes").
+    pub concurrency_support: bool,
     /// Count every call between the guests and the host ([`Host::crossings`]), for measurement.
     /// Each crossing then runs a hook (two atomic additions). Default off.
     #[cfg(feature = "crossings")]
@@ -56,7 +61,7 @@ impl Host {
 
     /// Compiles (or loads from the cache) the component and prepares it for instantiation.
     pub fn with_options(options: HostOptions) -> anyhow::Result<Self> {
-        let engine = engine::engine(options.pooling.as_ref())?;
+        let engine = engine::engine(options.pooling.as_ref(), options.concurrency_support)?;
         let path = options.component_path.unwrap_or_else(|| PathBuf::from(COMPONENT_PATH));
         let (component, loaded_from_cache) = engine::load_component(&engine, &path, options.cache_dir.as_deref())?;
         let mut linker = Linker::<TenantState>::new(&engine);
