@@ -236,8 +236,8 @@ async fn the_gateway_on_two_wasmcloud_hosts_survives_losing_one() {
         "lattice: 200 requests through haproxy: host a served {a1}, host b served {b1}; slowest {:.0} ms",
         slowest.as_secs_f64() * 1000.0
     );
-    // haproxy counts one 2xx a request; a request the provider retried behind the gateway (an
-    // answer lost on its way back through wasmCloud, see CLIENT_WAIT) is still one.
+    // At least one 2xx a request: in the CI run where wasmCloud lost an answer (see CLIENT_WAIT)
+    // haproxy counted 201 for the 200 requests.
     assert!(a1 + b1 >= 200, "{:?}", servers(stats));
     assert!(a1 > 0 && b1 > 0, "both hosts must serve: a {a1}, b {b1}");
     // The upstream saw every request, with the key from the manifest's configuration; more than
