@@ -20,8 +20,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 const CHAT: &str = "/v1/chat/completions";
-/// The gateway's client keys in the manifest; requests carry [`CLIENT_KEY`].
-const CLIENT_KEYS: &str = "team-a=sk-gw-client-team-a";
 const UPSTREAM_KEY: &str = "sk-lattice-upstream-key";
 
 /// A launcher of `deploy/wasmcloud/`, which `peers/setup.sh` builds and copies to
@@ -191,7 +189,8 @@ async fn the_gateway_on_two_wasmcloud_hosts_survives_losing_one() {
         ("GATEWAY_WASM", gateway.display().to_string()),
         ("UPSTREAM_URL", mock.base_url()),
         ("UPSTREAM_KEY", UPSTREAM_KEY.to_string()),
-        ("CLIENT_KEYS", CLIENT_KEYS.to_string()),
+        // The gateway's one client key, named team-a; requests carry it.
+        ("CLIENT_KEYS", format!("team-a={CLIENT_KEY}")),
         ("INGRESS_A", format!("127.0.0.1:{ingress_a}")),
         ("INGRESS_B", format!("127.0.0.1:{ingress_b}")),
     ] {
