@@ -23,9 +23,13 @@ const CHAT: &str = "/v1/chat/completions";
 const UPSTREAM_KEY: &str = "sk-lattice-upstream-key";
 
 /// A launcher of `deploy/wasmcloud/`, which `peers/setup.sh` builds and copies to
-/// `peers/.lattice/bin/`.
-fn launcher(name: &str) -> PathBuf {
-    peer_file(&format!(".lattice/bin/{name}"))
+/// `peers/.lattice/bin/`. Without backtraces: wasmCloud logs an error with its whole backtrace
+/// when `RUST_BACKTRACE` is set (as CI sets it), and forty lines of frames would fill the tail a
+/// failure message shows instead of the messages that explain it.
+fn launcher(name: &str) -> Command {
+    let mut command = Command::new(peer_file(&format!(".lattice/bin/{name}")));
+    command.env("RUST_BACKTRACE", "0").env("RUST_LIB_BACKTRACE", "0");
+    command
 }
 
 /// haproxy, from Debian (`.ci/run` installs it).
@@ -57,7 +61,7 @@ impl Drop for Scratch {
 
 /// A host of the lattice, labelled `litellm-node=NODE`.
 fn start_host(nats: &str, node: &str) -> Process {
-    let mut command = Command::new(launcher("lattice-host"));
+    let mut command = launcher("lattice-host");
     command.args(["--nats-url", nats, "--label", &format!("litellm-node={node}"), "--heartbeat-secs", "5"]);
     command.env("RUST_LOG", "info");
     Process::spawn(&format!("wasmcloud-host-{node}"), command)
@@ -170,7 +174,7 @@ async fn the_gateway_on_two_wasmcloud_hosts_survives_losing_one() {
     nats.wait_ready(monitor, "/healthz", Duration::from_secs(30)).await;
 
     // wadm, with a short cleanup interval so that a dead host leaves its state within 30 s.
-    let mut command = Command::new(launcher("lattice-wadm"));
+    let mut command = launcher("lattice-wadm");
     command.args(["--nats-server", &format!("127.0.0.1:{nats_port}"), "--cleanup-interval", "15"]);
     let wadm = Process::spawn("wadm", command);
 
@@ -183,7 +187,7 @@ async fn the_gateway_on_two_wasmcloud_hosts_survives_losing_one() {
     let (ingress_a, ingress_b) = (free_port(), free_port());
     let gateway = litellm_compose::gateway_wasmcloud_composed();
     let manifest = peers_dir().join("../deploy/wasmcloud/gateway.wadm.yaml");
-    let mut command = Command::new(launcher("lattice-deploy"));
+    let mut command = launcher("lattice-deploy");
     command.arg(&manifest).args(["--nats-url", &nats_url, "--wait-secs", "180"]);
     for (name, value) in [
         ("GATEWAY_WASM", gateway.display().to_string()),

@@ -59,18 +59,25 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     eprintln!("put and deployed {name} {version}; waiting for wadm to report it deployed");
+    // `failed` is not final: wadm reconciles again on the hosts' next heartbeats. It is seen when a
+    // component is scaled before wadm has written the configuration the manifest gives it ("Config
+    // … does not exist"), a race inside one deploy that the next reconciliation resolves. So only
+    // the deadline ends the wait; every new message is printed on the way.
+    let mut last_message = String::new();
     loop {
         let status = client.get_manifest_status(&name).await?;
-        match status.info.status_type {
-            StatusType::Deployed => {
-                println!("{name} {version} deployed");
-                return Ok(());
-            }
-            StatusType::Failed => bail!("{name} failed: {}", status.info.message),
-            other if tokio::time::Instant::now() >= deadline => {
-                bail!("{name} not deployed after {} s: {other:?} {}", args.wait_secs, status.info.message)
-            }
-            _ => tokio::time::sleep(Duration::from_millis(500)).await,
+        let (kind, message) = (status.info.status_type, status.info.message);
+        if kind == StatusType::Deployed {
+            println!("{name} {version} deployed");
+            return Ok(());
         }
+        if tokio::time::Instant::now() >= deadline {
+            bail!("{name} not deployed after {} s: {kind:?} {message}", args.wait_secs)
+        }
+        if message != last_message && !message.is_empty() {
+            eprintln!("{name}: {kind:?} {message}");
+            last_message = message;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
