@@ -6,13 +6,18 @@ use crate::domain::Error;
 use crate::errors::{self, lasting, transient};
 use wasi::clocks::monotonic_clock;
 use wasi::http::types::{IncomingBody, IncomingResponse};
+use wasi::io::poll::Pollable;
 use wasi::io::streams::{InputStream, StreamError};
 
 const READ_SIZE: u64 = 64 * 1024;
 
 /// A response body, read chunk by chunk.
 pub struct Body {
-    // Field order is drop order: the stream is a child of the body, the body of the response.
+    // Field order is drop order: the pollable is a child of the stream, the stream of the body,
+    // the body of the response.
+    /// The stream's pollable, made at the first wait and kept for the next ones (each new one
+    /// is two more calls into the host: its `subscribe` and its drop).
+    ready: Option<Pollable>,
     stream: InputStream,
     _body: IncomingBody,
     _response: IncomingResponse,
@@ -21,6 +26,9 @@ pub struct Body {
     /// The length the answer announced (`content-length`), within the cap: what `read_all`
     /// reserves at once instead of growing (and copying) its buffer as chunks come.
     announced: u64,
+    /// `content-length`, when the answer gave one: once that many bytes are in, the body is
+    /// complete (the host's HTTP stack holds the answer to it), and no read waits for its end.
+    length: Option<u64>,
     between_bytes_ns: u64,
     deadline: Deadline,
     authority: String,
@@ -40,12 +48,14 @@ impl Body {
         let incoming = response.consume().map_err(|_| Error::Transport(lasting("the body was taken")))?;
         let stream = incoming.stream().map_err(|_| Error::Transport(lasting("no body stream")))?;
         Ok(Self {
+            ready: None,
             stream,
             _body: incoming,
             _response: response,
             read: 0,
             cap: cap.unwrap_or(u64::MAX),
             announced: announced.unwrap_or(0).min(cap.unwrap_or(0)),
+            length: announced,
             between_bytes_ns,
             deadline,
             authority: authority.to_string(),
@@ -54,12 +64,19 @@ impl Body {
 
     /// The next bytes, `None` at the end of the body.
     pub fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
-        let last_progress = monotonic_clock::now();
+        if self.length.is_some_and(|length| self.read >= length) {
+            return Ok(None);
+        }
+        // When this wait for bytes began: taken at the first empty read, so that a read that
+        // finds bytes at once costs no call to the clock.
+        let mut since = None;
         loop {
             match self.stream.read(READ_SIZE) {
                 Ok(bytes) if bytes.is_empty() => {
-                    let until = self.deadline.0.min(last_progress.saturating_add(self.between_bytes_ns));
-                    if !wait(&self.stream.subscribe(), until) {
+                    let since = *since.get_or_insert_with(monotonic_clock::now);
+                    let until = self.deadline.0.min(since.saturating_add(self.between_bytes_ns));
+                    let ready = self.ready.get_or_insert_with(|| self.stream.subscribe());
+                    if !wait(ready, until) {
                         let total = until == self.deadline.0;
                         let which = if total { "the call (total deadline)" } else { "the body (between bytes)" };
                         return Err(errors::timeout(which, total));

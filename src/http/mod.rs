@@ -38,9 +38,8 @@ impl Deadline {
 
 /// Waits until `pollable` is ready or `until` (monotonic ns) passes; false on the time-out.
 pub(super) fn wait(pollable: &poll::Pollable, until: u64) -> bool {
-    if pollable.ready() {
-        return true;
-    }
+    // No `ready()` first: every wait follows a read that found nothing (or the request just
+    // sent), so it would almost always say no, one more call into the host.
     let timer = monotonic_clock::subscribe_instant(until);
     poll::poll(&[pollable, &timer]).contains(&0)
 }
