@@ -193,7 +193,8 @@ impl Head {
             status,
             content_length: header(&fields, "content-length").and_then(|v| v.trim().parse::<u64>().ok()),
             content_type: header(&fields, "content-type").unwrap_or_default(),
-            location: header(&fields, "location"),
+            // Only a redirect's error names it: one call into the host fewer for every other answer.
+            location: (300..400).contains(&status).then(|| header(&fields, "location")).flatten(),
             retry_after_ms,
         })
     }
