@@ -1,4 +1,4 @@
-//! Builds the provider, the agent, the gateway and the config-env adapter for `wasm32-wasip2` (profile `guest`: release,
+//! Builds the provider, the agent, the gateway, the config-env adapter and the bench's floor for `wasm32-wasip2` (profile `guest`: release,
 //! small) in one nested cargo, once per build of the workspace, and hands their paths to the
 //! crate as `cargo:rustc-env` variables. First it makes sure the target's standard library is
 //! there; with `LITELLM_WASM_OPT` naming a binaryen `wasm-opt`, the provider is shrunk with it
@@ -20,6 +20,7 @@ fn main() {
         "examples/agent",
         "gateway",
         "config-env",
+        "bench/floor",
         "Cargo.toml",
         "Cargo.lock",
         "rust-toolchain.toml",
@@ -30,7 +31,11 @@ fn main() {
     ensure_target(&root);
     let target_dir = out_dir.join("guest-target");
     // One cargo start and one dependency graph (wit-bindgen, serde_json…) for all four.
-    build_guests(&root, &target_dir, &["litellm-provider", "litellm-agent", "litellm-gateway", "litellm-config-env"]);
+    build_guests(
+        &root,
+        &target_dir,
+        &["litellm-provider", "litellm-agent", "litellm-gateway", "litellm-config-env", "litellm-bench-floor"],
+    );
     let built = target_dir.join(TARGET).join("guest");
     let existing = |name: &str| {
         let path = built.join(name);
@@ -43,4 +48,5 @@ fn main() {
     println!("cargo:rustc-env=LITELLM_AGENT_WASM={}", existing("litellm-agent.wasm").display());
     println!("cargo:rustc-env=LITELLM_GATEWAY_WASM={}", existing("litellm_gateway.wasm").display());
     println!("cargo:rustc-env=LITELLM_CONFIG_ENV_WASM={}", existing("litellm_config_env.wasm").display());
+    println!("cargo:rustc-env=LITELLM_BENCH_FLOOR_WASM={}", existing("litellm_bench_floor.wasm").display());
 }

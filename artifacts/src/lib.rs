@@ -1,6 +1,6 @@
 //! `litellm-artifacts`: the workspace's guest components, built once per build (in the manner of
 //! wasmtime's `test-programs/artifacts`): its build script builds the provider, the agent and the
-//! gateway (and the config-env adapter) for `wasm32-wasip2` in one nested cargo, and this crate is their paths. `litellm-host`
+//! gateway (and the config-env adapter and the bench's floor) for `wasm32-wasip2` in one nested cargo, and this crate is their paths. `litellm-host`
 //! loads the provider from here; `litellm-compose` composes the agent and the gateway with it.
 #![deny(missing_docs)]
 
@@ -20,3 +20,7 @@ pub const GATEWAY: &str = env!("LITELLM_GATEWAY_WASM");
 /// The config-env adapter (`litellm-config-env`): exports `wasi:cli/environment` as the host's
 /// environment plus the `LITELLM_*` entries of `wasi:config/store`.
 pub const CONFIG_ENV: &str = env!("LITELLM_CONFIG_ENV_WASM");
+
+/// The bench's WASI HTTP floor (`litellm-bench-floor`): the provider's contract, whose `generate`
+/// makes the provider's `wasi:http` calls with a fixed request and drops the answer unparsed.
+pub const BENCH_FLOOR: &str = env!("LITELLM_BENCH_FLOOR_WASM");

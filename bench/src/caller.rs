@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
 use litellm_host::{CaBundle, Config, EventStream, Host, HostOptions, PoolingOptions, StreamEvent, Tenant, WarmClient};
-use litellm_provider::domain::StreamEvent as NativeEvent;
+use litellm_provider::domain::{Profile, StreamEvent as NativeEvent};
 
 use crate::native::{NativeClient, NativeStream};
 pub use crate::variant::Variant;
@@ -83,6 +83,13 @@ impl Caller {
         ensure!(!variant.https(), "an HTTPS caller needs its CA: use Caller::native / Caller::component");
         match variant.host_options() {
             None => Self::native(base_url, None),
+            Some(options) if variant == Variant::Floor => {
+                let host = Host::with_options(match cache_dir {
+                    Some(dir) => options.cache_dir(dir),
+                    None => options,
+                })?;
+                Self::floor(Arc::new(host), tenant, base_url)
+            }
             Some(options) => {
                 let host = Host::with_options(match cache_dir {
                     Some(dir) => options.cache_dir(dir),
@@ -100,7 +107,21 @@ impl Caller {
 
     /// The tenant `tenant` of `host` (through a warm client of its own when `warm`; trusting `ca`).
     pub fn component(host: Arc<Host>, tenant: &str, base_url: &str, warm: bool, ca: Option<CaBundle>) -> Self {
-        let mut tenant = tenant_for(tenant, base_url);
+        Self::component_for(host, tenant_for(tenant, base_url), base_url, warm, ca)
+    }
+
+    /// The WASI HTTP floor's caller (warm, on a host that loaded the floor): its tenant gives
+    /// the floor the provider's own path and body for a 1 KiB answer, which it sends every time.
+    pub fn floor(host: Arc<Host>, tenant: &str, base_url: &str) -> anyhow::Result<Self> {
+        let body = litellm_provider::request::chat_body(&native_request(crate::MODEL_1KB), false, Profile::Litellm)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let tenant = tenant_for(tenant, base_url)
+            .env("LITELLM_FLOOR_PATH", crate::native::CHAT_PATH)
+            .env("LITELLM_FLOOR_BODY", String::from_utf8(body)?);
+        Ok(Self::component_for(host, tenant, base_url, true, None))
+    }
+
+    fn component_for(host: Arc<Host>, mut tenant: Tenant, base_url: &str, warm: bool, ca: Option<CaBundle>) -> Self {
         if let Some(ca) = &ca {
             tenant = tenant.trust(ca);
         }

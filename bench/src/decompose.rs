@@ -22,7 +22,7 @@ use crate::workload::{native_request, stream_model, MODEL_1KB};
 use crate::Bench;
 
 /// The variants the decomposition compares.
-pub const VARIANTS: [Variant; 3] = [Variant::Native, Variant::Warm, Variant::Pooling];
+pub const VARIANTS: [Variant; 4] = [Variant::Native, Variant::Floor, Variant::Warm, Variant::Pooling];
 
 /// CPU time and context switches of `calls` sequential 1 KiB `generate` calls of one caller.
 #[derive(Debug, Clone)]

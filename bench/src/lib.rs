@@ -83,11 +83,13 @@ impl Bench {
         let started = Instant::now();
         let pooling = Arc::new(Host::with_options(pooling_options())?);
         setup.push(("host, pooling: engine, pool, compile, link".to_owned(), started.elapsed()));
+        let floor = Arc::new(Host::with_options(Variant::Floor.host_options().expect("a component variant"))?);
         let callers = vec![
             (Variant::Default, Caller::component(default, "bench", &base, false, None)),
             (Variant::Pooling, Caller::component(pooling.clone(), "bench", &base, false, None)),
             (Variant::Warm, Caller::component(pooling.clone(), "bench-warm", &base, true, None)),
             (Variant::Native, Caller::native(&base, None)?),
+            (Variant::Floor, Caller::floor(floor, "bench-floor", &base)?),
             (
                 Variant::HttpsPooling,
                 Caller::component(pooling.clone(), "bench-tls", &tls_base, false, Some(ca.clone())),
@@ -110,21 +112,27 @@ impl Bench {
         self.tls_server.take_requests();
     }
 
-    /// Checks that the component and the native client send the very same request bytes.
+    /// Checks that the component, the native client and the WASI HTTP floor send the very same
+    /// request bytes to the same path.
     pub async fn check_same_request(&self) -> anyhow::Result<()> {
         self.server.take_requests();
         for variant in [Variant::Default, Variant::Native] {
             let content = self.caller(variant).generate(MODEL_1KB).await?;
             ensure!(content.len() == 1024, "a short answer");
         }
+        // The floor answers with the length of the body it read and dropped.
+        let read = self.caller(Variant::Floor).generate(MODEL_1KB).await?;
+        ensure!(read.parse::<usize>().is_ok_and(|n| n > 1024), "the floor read {read:?} bytes");
         let seen = self.server.take_requests();
-        ensure!(seen.len() == 2, "expected 2 requests, the mock saw {}", seen.len());
-        ensure!(
-            seen[0].raw_body == seen[1].raw_body && seen[0].path == seen[1].path,
-            "the component and the native client sent different requests: {:?} vs {:?}",
-            String::from_utf8_lossy(&seen[0].raw_body),
-            String::from_utf8_lossy(&seen[1].raw_body)
-        );
+        ensure!(seen.len() == 3, "expected 3 requests, the mock saw {}", seen.len());
+        for (other, who) in [(&seen[1], "the native client"), (&seen[2], "the floor")] {
+            ensure!(
+                seen[0].raw_body == other.raw_body && seen[0].path == other.path,
+                "the component and {who} sent different requests: {:?} vs {:?}",
+                String::from_utf8_lossy(&seen[0].raw_body),
+                String::from_utf8_lossy(&other.raw_body)
+            );
+        }
         Ok(())
     }
 

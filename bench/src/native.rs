@@ -11,6 +11,9 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 use std::time::Duration;
 
+/// The path of a chat completion under the mock's base URL (the provider's route for it).
+pub const CHAT_PATH: &str = "/v1/chat/completions";
+
 use anyhow::{anyhow, Context};
 use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
@@ -52,12 +55,12 @@ impl NativeClient {
         }
         let http = builder.build().context("building the reqwest client")?;
         let ca_pem = ca_pem.map(str::to_string);
-        Ok(Self { http, url: format!("{base}/v1/chat/completions"), key: Secrets::new(api_key), ca_pem })
+        Ok(Self { http, url: format!("{base}{CHAT_PATH}"), key: Secrets::new(api_key), ca_pem })
     }
 
     /// A client of its own (its own connection pool) for the same endpoint.
     pub fn fresh(&self) -> anyhow::Result<Self> {
-        let base = self.url.trim_end_matches("/v1/chat/completions");
+        let base = self.url.trim_end_matches(CHAT_PATH);
         Self::new(base, self.key.expose(), self.ca_pem.as_deref())
     }
 

@@ -19,6 +19,10 @@ pub enum Variant {
     HttpsPooling,
     /// `Warm` over HTTPS.
     HttpsWarm,
+    /// The WASI HTTP floor (`litellm-bench-floor`), warm on a pooling host: the provider's
+    /// `wasi:http` calls with a fixed request (the provider's own for a 1 KiB answer), the answer
+    /// read and dropped unparsed. Only in the decomposition.
+    Floor,
     /// `Native` over HTTPS: reqwest with rustls (ring, HTTP/1.1), the same CA.
     HttpsNative,
     /// The seed crate itself, `devsper_providers::LiteLlmProvider` 0.2.0, through devsper's trait
@@ -46,6 +50,7 @@ impl Variant {
             Variant::Default => "component, default allocator",
             Variant::Pooling => "component, pooling",
             Variant::Warm => "component, warm client (pooling)",
+            Variant::Floor => "WASI HTTP floor: the provider's wasi:http calls, no JSON (warm, pooling)",
             Variant::Native => "native reqwest (keep-alive)",
             Variant::HttpsPooling => "HTTPS: component, pooling",
             Variant::HttpsWarm => "HTTPS: component, warm client",
@@ -61,6 +66,7 @@ impl Variant {
             Variant::Default => "default",
             Variant::Pooling => "pooling",
             Variant::Warm => "warm",
+            Variant::Floor => "floor",
             Variant::Native => "native",
             Variant::HttpsPooling => "https-pooling",
             Variant::HttpsWarm => "https-warm",
@@ -72,7 +78,7 @@ impl Variant {
 
     /// The inverse of [`Variant::name`].
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.name() == name)
+        Self::ALL.into_iter().chain([Variant::Floor]).find(|v| v.name() == name)
     }
 
     /// The native variant this one's ratio is taken against.
@@ -91,7 +97,7 @@ impl Variant {
 
     /// Whether calls go through a warm client.
     pub fn warm(self) -> bool {
-        matches!(self, Variant::Warm | Variant::HttpsWarm)
+        matches!(self, Variant::Warm | Variant::HttpsWarm | Variant::Floor)
     }
 
     /// The host of a component variant; `None` for native, which has none.
@@ -99,6 +105,7 @@ impl Variant {
         match self {
             Variant::Default => Some(default_options()),
             Variant::Native | Variant::HttpsNative | Variant::Seed | Variant::DevsperWasm => None,
+            Variant::Floor => Some(pooling_options().component_path(litellm_artifacts::BENCH_FLOOR)),
             _ => Some(pooling_options()),
         }
     }

@@ -16,7 +16,9 @@ async fn tiny_run_measures_everything() {
     assert!(results.memory.iter().all(|(_, f)| f.rss_before > 0));
     assert!(results.size.bytes > 0);
     let decomposition = &results.decomposition;
-    assert_eq!(decomposition.cpu.len(), 4);
+    // native, the WASI HTTP floor, warm, pooling, and warm with concurrency support on.
+    assert_eq!(decomposition.cpu.len(), 5);
+    assert!(decomposition.cpu.iter().any(|row| row.label == Variant::Floor.label()));
     assert!(decomposition.cpu.iter().all(|row| row.calls > 0 && row.cpu_us() > 0.0));
     // A warm generate crosses into the host (WASI calls) and into the guest (the export) at least once.
     assert!(decomposition.crossings.iter().all(|row| row.into_host >= 1.0 && row.into_guest >= 1.0));
