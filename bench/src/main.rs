@@ -7,7 +7,7 @@
 //!
 //! Internal modes: `--memory-probe VARIANT K` (one memory measurement in this fresh process,
 //! started by the main run), `--idle-memory N` (the RSS of N warm clients after a 7 MiB answer
-//! each) and `--profile-loop N [--variant default|pooling|warm|native] [--model M] [--cache DIR]
+//! each) and `--profile-loop N [--variant default|pooling|warm|floor|native] [--model M] [--cache DIR]
 //! [--current-thread]` (N end-to-end calls, default pooling and `litellm:mock/big-1kb`, and nothing
 //! else: to run under a profiler; prints the CPU per call).
 
@@ -57,7 +57,7 @@ async fn run(args: Vec<String>) -> anyhow::Result<()> {
     if let Some(n) = value("--profile-loop") {
         let n: usize = n.parse().context("--profile-loop N")?;
         let variant = value("--variant").map_or(Some(Variant::Pooling), |v| Variant::from_name(&v));
-        let variant = variant.context("--variant default|pooling|native")?;
+        let variant = variant.context("--variant default|pooling|warm|floor|native (or another variant's name)")?;
         let model = value("--model").unwrap_or_else(|| litellm_bench::MODEL_1KB.to_owned());
         let cache = value("--cache").map(PathBuf::from);
         // On a worker thread, as in the main run.

@@ -14,6 +14,8 @@ struct Case {
     expected: &'static str,
     /// The attempts the error reports (0: not checked).
     attempts: u32,
+    /// Words the error's `Debug` must hold ("": not checked): which deadline ran out.
+    says: &'static str,
     at_least: Duration,
     at_most: Duration,
 }
@@ -25,6 +27,7 @@ const fn case(model: &'static str, expected: &'static str, at_most_ms: u64) -> C
         config: |c| c,
         expected,
         attempts: 0,
+        says: "",
         at_least: Duration::ZERO,
         at_most: Duration::from_millis(at_most_ms),
     }
@@ -46,8 +49,18 @@ fn cases() -> Vec<Case> {
         case("mock/non-utf8", "ok", 3000),
         case("mock/reset-body", "transport", 3000),
         Case { config: |c| c.first_byte_timeout_ms(300), ..case("mock/slow-headers-5000", "timeout", 3000) },
-        Case { config: |c| c.between_bytes_timeout_ms(300), ..case("mock/stalled-body", "timeout", 3000) },
-        Case { config: |c| c.total_timeout_ms(400), ..case("mock/stalled-body", "timeout", 3000) },
+        Case {
+            config: |c| c.between_bytes_timeout_ms(300),
+            says: "the body (between bytes)",
+            at_least: Duration::from_millis(300),
+            ..case("mock/stalled-body", "timeout", 3000)
+        },
+        Case {
+            config: |c| c.total_timeout_ms(400),
+            says: "the call (total deadline)",
+            at_least: Duration::from_millis(400),
+            ..case("mock/stalled-body", "timeout", 3000)
+        },
         // A body over the cap is cut off, whether announced (content-length) or chunked.
         case("mock/huge", "malformed-response", 8000),
         Case { config: |c| c.max_response_bytes(512 << 10), ..case("mock/big-1mb", "malformed-response", 3000) },
@@ -90,6 +103,8 @@ fn cases() -> Vec<Case> {
         Case {
             stream: true,
             config: |c| c.between_bytes_timeout_ms(300),
+            says: "the body (between bytes)",
+            at_least: Duration::from_millis(300),
             ..case("mock/stalled-body", "timeout", 3000)
         },
         Case {
@@ -166,6 +181,8 @@ async fn every_fault_ends_in_its_typed_error_in_time_without_a_trap() {
                 let shown = format!("{e:?}");
                 if e.kind() != case.expected {
                     Err(format!("{label}: {shown}, expected {}", case.expected))
+                } else if !shown.contains(case.says) {
+                    Err(format!("{label}: {shown}, expected it to say {:?}", case.says))
                 } else if case.attempts != 0 && attempts(&e) != case.attempts {
                     Err(format!("{label}: {} attempts, expected {}", attempts(&e), case.attempts))
                 } else if leaks(&shown, key) {
