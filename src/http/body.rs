@@ -1,12 +1,12 @@
 //! Reading a response body incrementally, under the size cap and the deadlines.
 
 use super::codes::from_code;
-use super::Deadline;
+use super::{wait, Deadline};
 use crate::domain::Error;
 use crate::errors::{self, lasting, transient};
 use wasi::clocks::monotonic_clock;
 use wasi::http::types::{IncomingBody, IncomingResponse};
-use wasi::io::poll::{self, Pollable};
+use wasi::io::poll::Pollable;
 use wasi::io::streams::{InputStream, StreamError};
 
 const READ_SIZE: u64 = 64 * 1024;
@@ -18,8 +18,6 @@ pub struct Body {
     /// The stream's pollable, made at the first wait and kept for the next ones (each new one
     /// is two more calls into the host: its `subscribe` and its drop).
     ready: Option<Pollable>,
-    /// The call's total deadline as a timer, made at the first wait and kept, like `ready`.
-    total: Option<Pollable>,
     stream: InputStream,
     _body: IncomingBody,
     _response: IncomingResponse,
@@ -51,7 +49,6 @@ impl Body {
         let stream = incoming.stream().map_err(|_| Error::Transport(lasting("no body stream")))?;
         Ok(Self {
             ready: None,
-            total: None,
             stream,
             _body: incoming,
             _response: response,
@@ -70,20 +67,17 @@ impl Body {
         if self.length.is_some_and(|length| self.read >= length) {
             return Ok(None);
         }
-        // The silence allowed from the first read that finds nothing: a timer relative to that
-        // moment, so that no call reads the clock, made once per chunk (a read that finds bytes
-        // at once makes none).
-        let mut silence: Option<Pollable> = None;
+        // When this wait for bytes began: taken at the first empty read, so that a read that
+        // finds bytes at once costs no call to the clock.
+        let mut since = None;
         loop {
             match self.stream.read(READ_SIZE) {
                 Ok(bytes) if bytes.is_empty() => {
-                    let silence =
-                        silence.get_or_insert_with(|| monotonic_clock::subscribe_duration(self.between_bytes_ns));
-                    let total = self.total.get_or_insert_with(|| monotonic_clock::subscribe_instant(self.deadline.0));
+                    let since = *since.get_or_insert_with(monotonic_clock::now);
+                    let until = self.deadline.0.min(since.saturating_add(self.between_bytes_ns));
                     let ready = self.ready.get_or_insert_with(|| self.stream.subscribe());
-                    let woken = poll::poll(&[ready, silence, total]);
-                    if !woken.contains(&0) {
-                        let total = woken.contains(&2);
+                    if !wait(ready, until) {
+                        let total = until == self.deadline.0;
                         let which = if total { "the call (total deadline)" } else { "the body (between bytes)" };
                         return Err(errors::timeout(which, total));
                     }
