@@ -79,7 +79,13 @@ impl Connections {
             // The guest enforces its own deadlines anyway.
             None => sending.await,
         };
-        let response = response.map_err(|e| error_code(&e))?;
+        let mut response = response.map_err(|e| error_code(&e))?;
+        // Both framings (which HTTP forbids): the encoding is the body's (RFC 9112 §6.3, which
+        // hyper follows), and the length, which the guest would take for the body's end, goes,
+        // as the RFC asks of a recipient that passes the message on.
+        if response.headers().contains_key(http::header::TRANSFER_ENCODING) {
+            response.headers_mut().remove(http::header::CONTENT_LENGTH);
+        }
         // The guest enforces its own between-bytes and total deadlines while it reads.
         Ok(response.map(|body| body.map_err(Error::from).boxed_unsync()))
     }

@@ -26,8 +26,11 @@ pub struct Body {
     /// The length the answer announced (`content-length`), within the cap: what `read_all`
     /// reserves at once instead of growing (and copying) its buffer as chunks come.
     announced: u64,
-    /// `content-length`, when the answer gave one: once that many bytes are in, the body is
-    /// complete (the host's HTTP stack holds the answer to it), and no read waits for its end.
+    /// `content-length`, when the answer gave one: once exactly that many bytes are in, the body
+    /// is complete (the host's HTTP stack holds the answer to it), and no read waits for its end.
+    /// More bytes than that mean the length was not the body's framing (a server that also sent
+    /// `transfer-encoding`, which overrides it and which a host does not show its guest): it is
+    /// forgotten, and the body read to its end.
     length: Option<u64>,
     between_bytes_ns: u64,
     deadline: Deadline,
@@ -64,8 +67,10 @@ impl Body {
 
     /// The next bytes, `None` at the end of the body.
     pub fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
-        if self.length.is_some_and(|length| self.read >= length) {
-            return Ok(None);
+        match self.length {
+            Some(length) if self.read == length => return Ok(None),
+            Some(length) if self.read > length => self.length = None,
+            _ => {}
         }
         // When this wait for bytes began: taken at the first empty read, so that a read that
         // finds bytes at once costs no call to the clock.

@@ -99,3 +99,38 @@ async fn a_huge_embeddings_answer_is_read_without_a_json_tree() {
     let answer = host().embed(&env.tenant, env.config(), request).await.expect("no trap: read as floats");
     assert_eq!(answer.embeddings[0].len(), 3_500_001);
 }
+
+/// A server that sends `Transfer-Encoding: chunked` and a `Content-Length` that is wrong (both,
+/// which HTTP forbids): the encoding says where the body ends (hyper follows it, and the host drops
+/// the length before the guest sees the head), so the guest reads the whole answer instead of
+/// stopping at the length — whether its first chunk is longer than the length or exactly as long.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_content_length_beside_chunked_encoding_does_not_cut_the_answer() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = r#"{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"every byte of it"},"finish_reason":"stop"}]}"#;
+    for first_chunk in [40, 10] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            // The request's head and body (one read is enough for this small request on loopback).
+            let mut request = vec![0u8; 64 * 1024];
+            let _ = socket.read(&mut request).await.unwrap();
+            // The body in two chunks, apart, the wrong length 10.
+            let (first, second) = body.split_at(first_chunk);
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 10\r\ntransfer-encoding: chunked\r\n\r\n";
+            let first = format!("{head}{:x}\r\n{first}\r\n", first.len());
+            socket.write_all(first.as_bytes()).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let second = format!("{:x}\r\n{second}\r\n0\r\n\r\n", second.len());
+            socket.write_all(second.as_bytes()).await.unwrap();
+            // Held open: the answer's end is the chunked encoding's, not the connection's.
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        });
+        let tenant = litellm_host::Tenant::new("both-lengths").allow_origin(&url);
+        let config = Config::default().base_url(url).max_retries(0);
+        let answer = host().generate(&tenant, config, Request::user("litellm:m", "x")).await;
+        assert_eq!(answer.expect("the whole answer").content, "every byte of it", "first chunk {first_chunk}");
+        server.abort();
+    }
+}
