@@ -71,6 +71,18 @@ pub struct JsonFigure {
     pub parse: Duration,
 }
 
+/// What one warm 1 KiB call moves across the guest's boundary, in bytes, each copied once by the
+/// canonical ABI: the prompt into the guest (in the request record), the request body out of it
+/// (its `wasi:io` writes), the answer's body into it (its reads), the content out (the response
+/// record). Headers, names and small values are not counted.
+#[derive(Debug, Clone, Copy)]
+pub struct BoundaryBytes {
+    pub prompt: usize,
+    pub request_body: usize,
+    pub answer_body: usize,
+    pub content: usize,
+}
+
 /// Everything the decomposition measured.
 #[derive(Debug, Clone)]
 pub struct Decomposition {
@@ -79,6 +91,7 @@ pub struct Decomposition {
     /// `Err` says why there are no system call rows (no `strace`).
     pub syscalls: Result<Vec<SyscallRow>, String>,
     pub json: JsonFigure,
+    pub boundary: BoundaryBytes,
 }
 
 /// The system calls the table shows, in this order; the rest are in `other`. `epoll_wait` counts

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use anyhow::ensure;
+use anyhow::{ensure, Context};
 use litellm_host::{CaBundle, Host};
 use litellm_mock::{MockServer, TlsOptions};
 
@@ -113,16 +113,18 @@ impl Bench {
     }
 
     /// Checks that the component, the native client and the WASI HTTP floor send the very same
-    /// request bytes to the same path.
-    pub async fn check_same_request(&self) -> anyhow::Result<()> {
+    /// request bytes to the same path; the sizes of what one such call moves across the boundary.
+    pub async fn check_same_request(&self) -> anyhow::Result<decompose::BoundaryBytes> {
         self.server.take_requests();
+        let mut content = 0;
         for variant in [Variant::Default, Variant::Native] {
-            let content = self.caller(variant).generate(MODEL_1KB).await?;
-            ensure!(content.len() == 1024, "a short answer");
+            content = self.caller(variant).generate(MODEL_1KB).await?.len();
+            ensure!(content == 1024, "a short answer");
         }
         // The floor answers with the length of the body it read and dropped.
         let read = self.caller(Variant::Floor).generate(MODEL_1KB).await?;
-        ensure!(read.parse::<usize>().is_ok_and(|n| n > 1024), "the floor read {read:?} bytes");
+        let answer_body = read.parse::<usize>().ok().filter(|n| *n > 1024);
+        let answer_body = answer_body.with_context(|| format!("the floor read {read:?} bytes"))?;
         let seen = self.server.take_requests();
         ensure!(seen.len() == 3, "expected 3 requests, the mock saw {}", seen.len());
         for (other, who) in [(&seen[1], "the native client"), (&seen[2], "the floor")] {
@@ -133,7 +135,8 @@ impl Bench {
                 String::from_utf8_lossy(&other.raw_body)
             );
         }
-        Ok(())
+        let prompt = workload::PROMPT.len();
+        Ok(decompose::BoundaryBytes { prompt, request_body: seen[0].raw_body.len(), answer_body, content })
     }
 
     /// The setup times (engine and compilation) of both hosts.
@@ -147,7 +150,7 @@ pub async fn run(sizes: Counts, command: &str, memory_mode: MemoryMode) -> anyho
     let started = Instant::now();
     let mut machine = machine(command);
     let bench = Bench::start().await?;
-    bench.check_same_request().await?;
+    let boundary = bench.check_same_request().await?;
     let mut latency = bench.latencies(&sizes).await?;
     // The seed's rows need a release build of a GPL example: the full run only.
     if sizes.mode == "full" {
@@ -166,6 +169,7 @@ pub async fn run(sizes: Counts, command: &str, memory_mode: MemoryMode) -> anyho
             _ => Err(format!("not measured in the {} mode", sizes.mode)),
         },
         json: decompose::json_natively(&bench.server.base_url(), sizes.json_rounds).await?,
+        boundary,
     };
     let setup = bench.setup();
     // In the in-process memory mode the probe reads this process's RSS: the hosts must be gone.

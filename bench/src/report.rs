@@ -268,6 +268,18 @@ fn render_decomposition(out: &mut String, d: &crate::decompose::Decomposition) {
         duration(d.json.chat_body.as_secs_f64()),
         duration(d.json.parse.as_secs_f64())
     );
+    let b = d.boundary;
+    let _ = writeln!(
+        out,
+        "\nBytes one warm 1 KiB call moves across the boundary, each copied once (sizes from this run's \
+         requests and answers): the prompt into the guest {} B, the request body out {} B, the answer's \
+         body in {} B, the content out {} B, {} B in all (headers, names and small values not counted).",
+        b.prompt,
+        b.request_body,
+        b.answer_body,
+        b.content,
+        b.prompt + b.request_body + b.answer_body + b.content
+    );
 }
 
 /// The file's text with the generated section replaced (or, without markers, appended after

@@ -37,6 +37,8 @@ async fn tiny_run_measures_everything() {
         "### Where a call's cost goes",
         "| generate, 1 KiB answer, warm client |",
         "No system call rows: not measured in the tiny mode.",
+        "Bytes one warm 1 KiB call moves across the boundary",
+        "the content out 1024 B",
     ] {
         assert!(table.contains(expected), "{expected:?} missing from\n{table}");
     }
