@@ -12,6 +12,8 @@
 #![deny(missing_docs)]
 
 /// The scheme and authority of a base URL (`http://host:port/…`); `None` for another scheme.
+/// Its own, not the provider's endpoint parsing: linking the provider's rlib into this component
+/// would link the provider's exports too, which clash with the floor's (the same world).
 pub fn origin_of(base_url: &str) -> Option<(bool, &str)> {
     let (https, rest) = match base_url.split_once("://")? {
         ("http", rest) => (false, rest),

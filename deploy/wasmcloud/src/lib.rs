@@ -13,6 +13,18 @@ use std::collections::BTreeMap;
 
 use anyhow::{bail, Context};
 
+/// Where a launcher finds the lattice: the same flags, environment variables and defaults for
+/// the host and the deploy command (`#[command(flatten)]`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct LatticeArgs {
+    /// The NATS server of the lattice (a host's control and RPC, wadm's API).
+    #[arg(long, env = "WASMCLOUD_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+    /// The lattice's name.
+    #[arg(long, env = "WASMCLOUD_LATTICE", default_value = "default")]
+    pub lattice: String,
+}
+
 /// Logs to stderr, filtered by `RUST_LOG` (default: `info`).
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

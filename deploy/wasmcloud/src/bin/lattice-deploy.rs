@@ -18,12 +18,8 @@ struct Args {
     /// A value for `${NAME}` in the manifest, `NAME=VALUE` (repeatable).
     #[arg(long = "set", value_parser = litellm_lattice::key_value)]
     vars: Vec<(String, String)>,
-    /// The NATS server wadm listens on.
-    #[arg(long, env = "WASMCLOUD_NATS_URL", default_value = "nats://127.0.0.1:4222")]
-    nats_url: String,
-    /// The lattice.
-    #[arg(long, env = "WASMCLOUD_LATTICE", default_value = "default")]
-    lattice: String,
+    #[command(flatten)]
+    lattice: litellm_lattice::LatticeArgs,
     /// Seconds to wait for the `deployed` status before giving up.
     #[arg(long, default_value_t = 120)]
     wait_secs: u64,
@@ -38,9 +34,9 @@ async fn main() -> anyhow::Result<()> {
     let vars: BTreeMap<String, String> = args.vars.into_iter().collect();
     let manifest = litellm_lattice::expand(&text, &vars)?;
     let client = Client::new(
-        &args.lattice,
+        &args.lattice.lattice,
         None,
-        ClientConnectOptions { url: Some(args.nats_url.clone()), ..Default::default() },
+        ClientConnectOptions { url: Some(args.lattice.nats_url.clone()), ..Default::default() },
     )
     .await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(args.wait_secs);
@@ -52,7 +48,7 @@ async fn main() -> anyhow::Result<()> {
             Err(ClientError::NatsError(e))
                 if e.kind() == RequestErrorKind::NoResponders && tokio::time::Instant::now() < deadline =>
             {
-                eprintln!("wadm does not answer on {} yet; trying again", args.nats_url);
+                eprintln!("wadm does not answer on {} yet; trying again", args.lattice.nats_url);
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             Err(e) => return Err(e.into()),

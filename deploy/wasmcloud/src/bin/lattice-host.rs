@@ -3,6 +3,7 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
+use anyhow::Context;
 use clap::Parser;
 use wasmcloud_host::url::Url;
 use wasmcloud_host::wasmbus::{Features, Host, HostConfig};
@@ -11,12 +12,8 @@ use wasmcloud_host::wasmbus::{Features, Host, HostConfig};
 #[derive(Parser)]
 #[command(version)]
 struct Args {
-    /// The NATS server (control and RPC).
-    #[arg(long, env = "WASMCLOUD_NATS_URL", default_value = "nats://127.0.0.1:4222")]
-    nats_url: Url,
-    /// The lattice to join.
-    #[arg(long, env = "WASMCLOUD_LATTICE", default_value = "default")]
-    lattice: String,
+    #[command(flatten)]
+    lattice: litellm_lattice::LatticeArgs,
     /// A label of this host, `KEY=VALUE` (repeatable); manifests place work by labels.
     #[arg(long = "label", value_parser = litellm_lattice::key_value)]
     labels: Vec<(String, String)>,
@@ -33,10 +30,11 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     litellm_lattice::init_logging();
     let args = Args::parse();
+    let nats_url = Url::parse(&args.lattice.nats_url).context("--nats-url")?;
     let (host, shutdown) = Host::new(HostConfig {
-        ctl_nats_url: args.nats_url.clone(),
-        rpc_nats_url: args.nats_url,
-        lattice: Arc::from(args.lattice),
+        ctl_nats_url: nats_url.clone(),
+        rpc_nats_url: nats_url,
+        lattice: Arc::from(args.lattice.lattice),
         labels: args.labels.into_iter().collect::<HashMap<_, _>>(),
         allow_file_load: true,
         heartbeat_interval: Some(Duration::from_secs(args.heartbeat_secs)),
