@@ -25,6 +25,9 @@ pub struct Entry {
     pub error: Option<String>,
     /// Whether the answer was streamed.
     pub stream: bool,
+    /// What of the request was accepted but not served (field names and tool types, never
+    /// values): the Responses and Messages fields a stateless gateway cannot honour.
+    pub left_out: Vec<String>,
 }
 
 impl Entry {
@@ -46,6 +49,9 @@ impl Entry {
             "duration_ms": duration_ms,
             "error": self.error,
         });
+        if !self.left_out.is_empty() {
+            line["left_out"] = json!(self.left_out);
+        }
         if self.open {
             // Said on every line, so that an open gateway cannot go unnoticed in the log.
             line["auth"] = json!("none: LITELLM_GATEWAY_AUTH=none, every client is accepted");

@@ -182,6 +182,12 @@ impl Sse {
         write_all(&self.stream, format!("data: {value}\n\n").as_bytes(), self.deadline)
     }
 
+    /// Sends `event: NAME`, `data: JSON` and the blank line: the named events of the Responses
+    /// and Messages streams.
+    pub(crate) fn named(&self, name: &str, value: &Value) -> Result<(), WriteError> {
+        write_all(&self.stream, format!("event: {name}\ndata: {value}\n\n").as_bytes(), self.deadline)
+    }
+
     /// Sends OpenAI's end marker, `data: [DONE]`.
     pub(crate) fn done(&self) -> Result<(), WriteError> {
         write_all(&self.stream, b"data: [DONE]\n\n", self.deadline)

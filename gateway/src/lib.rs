@@ -10,10 +10,16 @@
 //!   server-sent `chat.completion.chunk` events and `data: [DONE]`;
 //! * `POST /v1/embeddings`: OpenAI's body in (input as a string or a list), its list out (floats
 //!   or base64);
+//! * `POST /v1/responses`: OpenAI's Responses body in (Codex CLI's wire), a `response` out; with
+//!   `"stream": true` the Responses event sequence ([`openai::ResponseEvents`]);
+//! * `POST /v1/messages` (`?beta=true` too): Anthropic's Messages body in (Claude Code's wire), a
+//!   `message` out, or its event sequence; errors in Anthropic's shape ([`anthropic`]);
+//!   `POST /v1/messages/count_tokens`: an estimate ([`anthropic::count_tokens`]);
 //! * `GET /v1/models`: the upstream's model list, within the model allowlist;
 //! * `GET /health`: `{"status":"ok"}` without a key and without calling the upstream.
 //!
-//! Every other request must carry a client key (`Authorization: Bearer KEY` or `api-key: KEY`)
+//! Every other request must carry a client key (`Authorization: Bearer KEY`, `api-key: KEY` or
+//! Anthropic's `x-api-key: KEY`)
 //! from `LITELLM_GATEWAY_KEYS`; with none configured the gateway answers 401 to everything but
 //! `/health`, unless `LITELLM_GATEWAY_AUTH=none` opens it. The model allowlist, the field
 //! passthrough and the request limits are in [`settings`]. The provider reads its upstream from
@@ -26,13 +32,14 @@
 #![deny(missing_docs)]
 
 pub mod access_log;
+pub mod anthropic;
 mod http;
 pub mod openai;
 pub mod settings;
 
 use access_log::Entry;
 use http::{BodyError, Sse};
-use litellm_client::{Client, Config, Error};
+use litellm_client::{Client, Config, Error, Request, Response, StreamEvent};
 use openai::{error_reply, gateway_error, ErrorReply, Invalid};
 use serde_json::{json, Value};
 use settings::{Refusal, Settings};
@@ -108,7 +115,7 @@ fn serve(request: &IncomingRequest, out: ResponseOutparam, method: &Method, path
     }
     let deadline = http::deadline_in(u64::from(settings.timeout_ms));
     let authorization = http::header(request, "authorization");
-    let api_key = http::header(request, "api-key");
+    let api_key = http::header(request, "api-key").or_else(|| http::header(request, "x-api-key"));
     match settings.auth.check(authorization.as_deref(), api_key.as_deref()) {
         Ok(client) => entry.client = client,
         Err(refusal) => return respond(out, entry, Err(unauthorized(refusal)), deadline),
@@ -119,6 +126,19 @@ fn serve(request: &IncomingRequest, out: ResponseOutparam, method: &Method, path
             Ok(body) => chat(&body, &settings, out, entry, deadline),
             Err(error) => respond(out, entry, Err(error), deadline),
         },
+        (Method::Post, "/responses") => match read(request, &settings, body_deadline) {
+            Ok(body) => responses(&body, &settings, out, entry, deadline),
+            Err(error) => respond(out, entry, Err(error), deadline),
+        },
+        (Method::Post, "/messages") => match read(request, &settings, body_deadline) {
+            Ok(body) => messages(&body, &settings, out, entry, deadline),
+            Err(error) => respond(out, entry, Err(error), deadline),
+        },
+        (Method::Post, "/messages/count_tokens") => {
+            let reply = read(request, &settings, body_deadline)
+                .and_then(|body| anthropic::count_tokens(&body).map_err(invalid));
+            respond(out, entry, reply, deadline)
+        }
         (Method::Post, "/embeddings") => {
             let reply = read(request, &settings, body_deadline).and_then(|body| embed(&body, &settings, entry));
             respond(out, entry, reply, deadline)
@@ -127,7 +147,16 @@ fn serve(request: &IncomingRequest, out: ResponseOutparam, method: &Method, path
             let reply = list_models(&settings);
             respond(out, entry, reply, deadline)
         }
-        (_, "/chat/completions" | "/embeddings" | "/models" | "/health") => {
+        (
+            _,
+            "/chat/completions"
+            | "/responses"
+            | "/messages"
+            | "/messages/count_tokens"
+            | "/embeddings"
+            | "/models"
+            | "/health",
+        ) => {
             let error = gateway_error(405, "method not allowed", "invalid_request_error", "method_not_allowed");
             respond(out, entry, Err(error), deadline)
         }
@@ -156,15 +185,24 @@ fn unauthorized(refusal: Refusal) -> ErrorReply {
 /// A JSON answer, or an error reply.
 type Reply = Result<Value, ErrorReply>;
 
+/// Whether a route speaks Anthropic's wire, so that its errors take Anthropic's shape.
+fn speaks_anthropic(route: &str) -> bool {
+    let route = route.strip_prefix("/v1").unwrap_or(route);
+    route == "/messages" || route.starts_with("/messages/")
+}
+
 /// Sends a reply: 200 with its JSON, or the error's status, body and `retry-after` headers; and
-/// notes the status (and error type) for the log.
+/// notes the status (and error type) for the log. Errors on Anthropic's routes take its shape.
 fn respond(out: ResponseOutparam, entry: &mut Entry, reply: Reply, deadline: Instant) {
     match reply {
         Ok(value) => {
             entry.status = 200;
             http::json(out, 200, &value, &[], deadline)
         }
-        Err(error) => {
+        Err(mut error) => {
+            if speaks_anthropic(&entry.route) {
+                error.body = anthropic::error_body(&error);
+            }
             entry.status = error.status;
             entry.error = error.body["error"]["type"].as_str().map(str::to_owned);
             let headers = retry_headers(error.retry_after_ms);
@@ -239,43 +277,215 @@ fn embed(body: &[u8], settings: &Settings, entry: &mut Entry) -> Reply {
     Ok(openai::embeddings_reply(&answer, call.base64))
 }
 
+/// One wire's answers: the whole answer as JSON, and a stream as events.
+trait Wire {
+    /// The whole answer.
+    fn whole(&mut self, answer: &Response) -> Value;
+    /// The events sent before the first stream event.
+    fn start(&mut self) -> Vec<Frame>;
+    /// The events of one stream event.
+    fn event(&mut self, event: &StreamEvent) -> Vec<Frame>;
+    /// The last event of a stream that failed after its status (200) was sent.
+    fn failed(&mut self, error: &Error) -> Frame;
+    /// Whether the stream ends with OpenAI's `data: [DONE]` (chat completions only).
+    fn done_marker(&self) -> bool {
+        false
+    }
+}
+
+/// One server-sent event: its name (`None`: a bare `data:` event) and its data.
+type Frame = (Option<&'static str>, Value);
+
+fn data(values: Vec<Value>) -> Vec<Frame> {
+    values.into_iter().map(|value| (None, value)).collect()
+}
+
+fn named(values: Vec<Value>) -> Vec<Frame> {
+    values.into_iter().map(|value| (value["type"].as_str().and_then(response_event_name), value)).collect()
+}
+
+/// The Responses events' names are their `type`s: the known ones as static names.
+fn response_event_name(kind: &str) -> Option<&'static str> {
+    const NAMES: &[&str] = &[
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.content_part.added",
+        "response.content_part.done",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.refusal.delta",
+        "response.refusal.done",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.reasoning_summary_part.added",
+        "response.reasoning_summary_part.done",
+        "response.reasoning_summary_text.delta",
+        "response.reasoning_summary_text.done",
+        "response.completed",
+        "response.incomplete",
+        "response.failed",
+    ];
+    NAMES.iter().copied().find(|name| *name == kind)
+}
+
+/// Chat completions: `chat.completion` and its chunks.
+struct ChatWire {
+    id: String,
+    created: u64,
+    chunks: openai::Chunks,
+}
+
+impl Wire for ChatWire {
+    fn whole(&mut self, answer: &Response) -> Value {
+        openai::completion(answer, &self.id, self.created)
+    }
+    fn start(&mut self) -> Vec<Frame> {
+        data(vec![self.chunks.start()])
+    }
+    fn event(&mut self, event: &StreamEvent) -> Vec<Frame> {
+        data(self.chunks.event(event))
+    }
+    fn failed(&mut self, error: &Error) -> Frame {
+        // Without `[DONE]`, so that the client does not take the answer for complete.
+        (None, openai::error_chunk(error))
+    }
+    fn done_marker(&self) -> bool {
+        true
+    }
+}
+
+/// Responses: a `response` and its event sequence.
+struct ResponsesWire {
+    ids: openai::ResponseIds,
+    created: u64,
+    echo: serde_json::Map<String, Value>,
+    events: openai::ResponseEvents,
+}
+
+impl Wire for ResponsesWire {
+    fn whole(&mut self, answer: &Response) -> Value {
+        openai::response(answer, &self.ids, self.created, &self.echo)
+    }
+    fn start(&mut self) -> Vec<Frame> {
+        named(self.events.start())
+    }
+    fn event(&mut self, event: &StreamEvent) -> Vec<Frame> {
+        named(self.events.event_of(event))
+    }
+    fn failed(&mut self, error: &Error) -> Frame {
+        let body = error_reply(error).body;
+        let code = body["error"]["code"].as_str().or(body["error"]["type"].as_str()).unwrap_or("api_error");
+        let message = body["error"]["message"].as_str().unwrap_or("the upstream failed");
+        (Some("response.failed"), self.events.failed(code, message))
+    }
+}
+
+/// Anthropic's Messages: a `message` and its event sequence.
+struct MessagesWire {
+    id: String,
+    events: anthropic::MessageEvents,
+}
+
+impl Wire for MessagesWire {
+    fn whole(&mut self, answer: &Response) -> Value {
+        anthropic::message(answer, &self.id)
+    }
+    fn start(&mut self) -> Vec<Frame> {
+        self.events.start().into_iter().map(|(name, value)| (Some(name), value)).collect()
+    }
+    fn event(&mut self, event: &StreamEvent) -> Vec<Frame> {
+        self.events.event(event).into_iter().map(|(name, value)| (Some(name), value)).collect()
+    }
+    fn failed(&mut self, error: &Error) -> Frame {
+        (Some("error"), anthropic::error_body(&error_reply(error)))
+    }
+}
+
 fn chat(body: &[u8], settings: &Settings, out: ResponseOutparam, entry: &mut Entry, deadline: Instant) {
     let call = match openai::chat_call(body, &settings.passthrough) {
         Ok(call) => call,
         Err(e) => return respond(out, entry, Err(invalid(e)), deadline),
     };
-    entry.model = Some(call.request.model.clone());
-    entry.stream = call.stream;
-    if !settings.models.allows(&call.request.model) {
-        return respond(out, entry, Err(model_not_found(&call.request.model)), deadline);
+    let (id, created) = (completion_id(), now_seconds());
+    let chunks = openai::Chunks::new(&id, created, &call.request.model, call.include_usage);
+    let mut wire = ChatWire { id, created, chunks };
+    answer(call.request, call.stream, &mut wire, settings, out, entry, deadline)
+}
+
+fn responses(body: &[u8], settings: &Settings, out: ResponseOutparam, entry: &mut Entry, deadline: Instant) {
+    let call = match openai::responses_call(body, &settings.passthrough) {
+        Ok(call) => call,
+        Err(e) => return respond(out, entry, Err(invalid(e)), deadline),
+    };
+    entry.left_out = call.left_out;
+    let ids = openai::ResponseIds::new(&random_hex());
+    let created = now_seconds();
+    let events = openai::ResponseEvents::new(ids.clone(), created, &call.request.model, call.echo.clone());
+    let mut wire = ResponsesWire { ids, created, echo: call.echo, events };
+    answer(call.request, call.stream, &mut wire, settings, out, entry, deadline)
+}
+
+fn messages(body: &[u8], settings: &Settings, out: ResponseOutparam, entry: &mut Entry, deadline: Instant) {
+    let call = match anthropic::messages_call(body, &settings.passthrough) {
+        Ok(call) => call,
+        Err(e) => return respond(out, entry, Err(invalid(e)), deadline),
+    };
+    entry.left_out = call.left_out;
+    let id = format!("msg_{}", random_hex());
+    let events = anthropic::MessageEvents::new(&id, &call.request.model);
+    let mut wire = MessagesWire { id, events };
+    answer(call.request, call.stream, &mut wire, settings, out, entry, deadline)
+}
+
+/// A call on any wire: the model allowlist, the provider, then the whole answer or the stream.
+fn answer(
+    request: Request,
+    stream: bool,
+    wire: &mut dyn Wire,
+    settings: &Settings,
+    out: ResponseOutparam,
+    entry: &mut Entry,
+    deadline: Instant,
+) {
+    entry.model = Some(request.model.clone());
+    entry.stream = stream;
+    if !settings.models.allows(&request.model) {
+        return respond(out, entry, Err(model_not_found(&request.model)), deadline);
     }
     let client = match open(settings) {
         Ok(client) => client,
         Err(error) => return respond(out, entry, Err(error), deadline),
     };
-    let (id, created) = (completion_id(), now_seconds());
-    if !call.stream {
-        let reply = client.generate(&call.request).map(|answer| {
+    if !stream {
+        let reply = client.generate(&request).map(|answer| {
             entry.usage = answer.usage;
-            openai::completion(&answer, &id, created)
+            wire.whole(&answer)
         });
         return respond(out, entry, reply.map_err(|e| error_reply(&e)), deadline);
     }
     // The provider sends the request and reads the status before it returns the stream, so an
     // upstream error still becomes this response's status.
-    let stream = match client.stream(&call.request) {
+    let stream = match client.stream(&request) {
         Ok(stream) => stream,
         Err(error) => return respond(out, entry, Err(error_reply(&error)), deadline),
     };
     let Some(sse) = Sse::start(out, deadline) else { return };
     entry.status = 200;
-    let mut chunks = openai::Chunks::new(&id, created, &call.request.model, call.include_usage);
-    let send = |value: &Value, entry: &mut Entry| {
-        // The client went away or stopped reading: stop reading the upstream (dropping the
-        // stream closes its connection).
-        sse.event(value).map_err(|e| entry.error = Some(format!("client {e:?}").to_lowercase()))
+    let send = |frames: Vec<Frame>, entry: &mut Entry| {
+        for (name, value) in &frames {
+            let sent = match name {
+                Some(name) => sse.named(name, value),
+                None => sse.event(value),
+            };
+            // The client went away or stopped reading: stop reading the upstream (dropping the
+            // stream closes its connection).
+            sent.map_err(|e| entry.error = Some(format!("client {e:?}").to_lowercase()))?;
+        }
+        Ok::<(), ()>(())
     };
-    if send(&chunks.start(), entry).is_err() {
+    if send(wire.start(), entry).is_err() {
         return;
     }
     loop {
@@ -284,36 +494,38 @@ fn chat(body: &[u8], settings: &Settings, out: ResponseOutparam, entry: &mut Ent
             Ok(events) if events.is_empty() => break,
             Ok(events) => {
                 for event in &events {
-                    if let litellm_client::StreamEvent::Finish(end) = event {
+                    if let StreamEvent::Finish(end) = event {
                         entry.usage = end.usage;
                     }
-                    for chunk in chunks.event(event) {
-                        if send(&chunk, entry).is_err() {
-                            return;
-                        }
+                    if send(wire.event(event), entry).is_err() {
+                        return;
                     }
                 }
             }
             Err(error) => {
-                // The status (200) is already sent: the error goes as a last event, without
-                // `[DONE]`, so that the client does not take the answer for complete.
-                let chunk = openai::error_chunk(&error);
-                entry.error = chunk["error"]["type"].as_str().map(str::to_owned);
-                let _ = sse.event(&chunk);
+                // The status (200) is already sent: the error goes as a last event.
+                entry.error =
+                    Some(error_reply(&error).body["error"]["type"].as_str().unwrap_or("api_error").to_owned());
+                let _ = send(vec![wire.failed(&error)], entry);
                 sse.finish();
                 return;
             }
         }
     }
-    if sse.done().is_ok() {
+    if !wire.done_marker() || sse.done().is_ok() {
         sse.finish();
     }
 }
 
+/// 24 hex digits from WASI random: the stem of the answers' ids.
+fn random_hex() -> String {
+    let (a, b) = (wasi::random::random::get_random_u64(), wasi::random::random::get_random_u64());
+    format!("{a:016x}{:08x}", b as u32)
+}
+
 /// A fresh completion id, `chatcmpl-` and 24 hex digits from WASI random.
 fn completion_id() -> String {
-    let (a, b) = (wasi::random::random::get_random_u64(), wasi::random::random::get_random_u64());
-    format!("chatcmpl-{a:016x}{:08x}", b as u32)
+    format!("chatcmpl-{}", random_hex())
 }
 
 /// The wall clock in Unix seconds, for `created`.

@@ -18,6 +18,7 @@
 
 #![deny(missing_docs)]
 
+mod agent;
 mod azure;
 mod body;
 mod call;
@@ -47,6 +48,7 @@ use tokio::task::JoinHandle;
 
 use state::{lock, Shared};
 
+pub use agent::{AGENT_COMMAND, AGENT_OUTPUT, AGENT_REPLY};
 pub use state::{RecordedRequest, Scripted};
 pub use thinking::DEEPSEEK_REASONING;
 pub use tls::TlsOptions;

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use serde_json::{json, Value};
 
+use super::agent;
 use super::body::{error_response, json_response, mock_error, response, status_error, with_header, MockBody, Resp};
 use super::call::Call;
 use super::flavours;
@@ -151,6 +152,15 @@ pub(super) fn respond(call: &Call) -> Resp {
         json_response(200, &value)
     };
     match call.scenario() {
+        "agent" => match agent::turn(call) {
+            agent::Turn::Text(text) => json_response(200, &answer(call, Some(&text), json!("stop"))),
+            agent::Turn::Call { name, arguments } => {
+                let calls = json!([{"id": "call_agent_1", "type": "function", "function": {"name": name, "arguments": arguments}}]);
+                let mut value = answer(call, None, json!("tool_calls"));
+                set_message_field(&mut value, "tool_calls", calls);
+                json_response(200, &value)
+            }
+        },
         "tool-call" => tool_calls(call, &["Paris"]),
         "tool-calls-parallel" => tool_calls(call, &["Paris", "Rome"]),
         "finish-length" => finish(json!("length")),

@@ -5,6 +5,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
+use super::agent;
 use super::body::{response, with_header, BodySender, MockBody, Resp};
 use super::call::Call;
 use super::scenarios::CREATED;
@@ -44,6 +45,7 @@ async fn run(call: &Call, tx: &BodySender) -> Option<()> {
     }
     let echo = call.echo_text();
     match call.scenario() {
+        "agent" => send_all(tx, &agent_events(call)).await,
         "stream-tool-calls" => send_all(tx, &tool_call_events(call)).await,
         "stream-usage-only" => send_all(tx, &events(&text_chunks(call, &[], &echo, true))).await,
         "stream-reasoning" => {
@@ -212,6 +214,25 @@ fn broken_start(call: &Call) -> Vec<String> {
     let mut chunks = vec![role_chunk(call)];
     chunks.extend(pieces(&echo).into_iter().take(2).map(|p| chunk(call, json!({"content": p}), Value::Null)));
     chunks.iter().map(data).collect()
+}
+
+/// `mock/agent`'s turn streamed: the shell call with its arguments in two fragments, or the
+/// final text a word a chunk.
+fn agent_events(call: &Call) -> Vec<String> {
+    match agent::turn(call) {
+        agent::Turn::Text(text) => events(&text_chunks(call, &[], &text, call.include_usage())),
+        agent::Turn::Call { name, arguments } => {
+            let (head, tail) = arguments.split_at(arguments.len() / 2);
+            let start = json!({"index": 0, "id": "call_agent_1", "type": "function", "function": {"name": name, "arguments": head}});
+            let mut chunks = vec![
+                chunk(call, json!({"role": "assistant", "content": null, "tool_calls": [start]}), Value::Null),
+                chunk(call, json!({"tool_calls": [{"index": 0, "function": {"arguments": tail}}]}), Value::Null),
+                chunk(call, json!({}), json!("tool_calls")),
+            ];
+            chunks.extend(call.include_usage().then(|| usage_chunk(call, 0)));
+            events(&chunks)
+        }
+    }
 }
 
 /// Two parallel tool calls whose argument fragments are interleaved and split mid-token.

@@ -159,7 +159,7 @@ pub(crate) fn string(object: &mut Map<String, Value>, key: &str) -> Result<Optio
     }
 }
 
-fn boolean(object: &Map<String, Value>, key: &str) -> Result<Option<bool>, Invalid> {
+pub(crate) fn boolean(object: &Map<String, Value>, key: &str) -> Result<Option<bool>, Invalid> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -167,7 +167,7 @@ fn boolean(object: &Map<String, Value>, key: &str) -> Result<Option<bool>, Inval
     }
 }
 
-fn number_f32(object: &Map<String, Value>, key: &str) -> Result<Option<f32>, Invalid> {
+pub(crate) fn number_f32(object: &Map<String, Value>, key: &str) -> Result<Option<f32>, Invalid> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => {
@@ -188,7 +188,7 @@ pub(crate) fn number_u32(object: &Map<String, Value>, key: &str) -> Result<Optio
 }
 
 /// A string field of a message or part (errors are the item's; the caller adds where).
-fn text(object: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+pub(crate) fn text(object: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
     match object.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -335,7 +335,7 @@ fn stop(value: Option<Value>) -> Result<Vec<String>, Invalid> {
     }
 }
 
-fn response_format(value: Option<Value>) -> Result<Option<ResponseFormat>, Invalid> {
+pub(crate) fn response_format(value: Option<Value>) -> Result<Option<ResponseFormat>, Invalid> {
     let invalid = |message: &str| Invalid::param(message, "response_format");
     let mut format = match value {
         None | Some(Value::Null) => return Ok(None),

@@ -5,13 +5,18 @@
 //! Pure conversions on the generated types (which exist on every target), unit-tested natively;
 //! nothing here touches WASI.
 
-mod chat;
+pub(crate) mod chat;
 mod embeddings;
 mod reply;
+mod responses;
 
 pub use chat::{chat_call, ChatCall, KNOWN_FIELDS};
 pub use embeddings::{embeddings_call, embeddings_reply, EmbeddingsCall, EMBEDDINGS_FIELDS};
 pub use reply::*;
+pub use responses::{
+    response, responses_call, responses_usage, ResponseEvents, ResponseIds, ResponsesCall,
+    IGNORED_FIELDS as RESPONSES_IGNORED_FIELDS, RESPONSES_FIELDS,
+};
 
 /// The schema sent for a tool that gave none: OpenAI's own default, an object with no properties.
 const EMPTY_SCHEMA: &str = r#"{"type":"object","properties":{}}"#;
