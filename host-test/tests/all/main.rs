@@ -8,6 +8,7 @@ mod conformance;
 mod contract;
 mod errors;
 mod faults;
+mod gateway_agents;
 mod gateway_service;
 mod gateway_wire;
 mod hostile;
