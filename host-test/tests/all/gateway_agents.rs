@@ -227,3 +227,103 @@ async fn messages_with_the_anthropic_python_client() {
     assert_eq!(wrong["body"]["error"]["type"], "authentication_error");
     drop(serve);
 }
+
+/// A fresh directory under the system's temporary directory, for an agent's home and work tree.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let dir = std::env::temp_dir().join(format!("litellm-agent-{name}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(dir.join("work")).unwrap();
+    dir
+}
+
+/// The upstream's view of an agent's turn: two calls, the second carrying what the shell printed
+/// back as a tool message, every one streamed (the agents' own wire was served as a stream).
+fn assert_one_tool_turn(mock: &MockServer) {
+    let requests = mock.requests();
+    assert_eq!(
+        requests.len(),
+        2,
+        "a tool call and the answer: {:#?}",
+        requests.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    assert!(requests.iter().all(|r| r.body["stream"] == true), "every call streamed");
+    let messages = requests[1].body["messages"].as_array().unwrap();
+    let result =
+        messages.iter().find(|m| m["role"] == "tool").unwrap_or_else(|| panic!("no tool result: {messages:?}"));
+    assert!(result["content"].as_str().unwrap().contains(AGENT_OUTPUT), "the shell ran: {result}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the wasmtime CLI and Codex CLI: bash peers/setup.sh"]
+async fn codex_cli_runs_a_shell_turn_through_the_gateway() {
+    let mock = MockServer::start().await.expect("the mock starts");
+    let (serve, port) = serve_gateway_with(&mock.base_url(), &[CLIENT_KEYS]).await;
+    let dir = scratch("codex");
+    // No update check, no analytics, no plugins: the agent reaches nothing but the gateway.
+    let config = format!(
+        "model = \"mock/agent\"\nmodel_provider = \"gateway\"\napproval_policy = \"never\"\n\
+         sandbox_mode = \"danger-full-access\"\ncheck_for_update_on_startup = false\n\n\
+         [features]\nplugins = false\n\n[analytics]\nenabled = false\n\n\
+         [model_providers.gateway]\nname = \"litellm gateway\"\nbase_url = \"http://127.0.0.1:{port}/v1\"\n\
+         env_key = \"GATEWAY_KEY\"\nwire_api = \"responses\"\nrequest_max_retries = 0\nstream_max_retries = 0\n"
+    );
+    std::fs::write(dir.join("config.toml"), config).unwrap();
+    let mut command = Command::new(peer_file("agents/node_modules/.bin/codex"));
+    command
+        .args(["exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox"])
+        .arg("Run the shell tool and tell me what it printed")
+        .current_dir(dir.join("work"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &dir)
+        .env("CODEX_HOME", &dir)
+        .env("GATEWAY_KEY", CLIENT_KEY);
+    let (status, stdout, run) = Process::run("codex", command, Duration::from_secs(180)).await;
+    assert!(status.success(), "{status}\n{stdout}\n{}\n{}", run.tail(), serve.tail());
+    assert!(stdout.contains(AGENT_REPLY) && stdout.contains(AGENT_OUTPUT), "Codex's answer: {stdout}\n{}", run.tail());
+    assert_one_tool_turn(&mock);
+    let log = serve.stderr();
+    assert!(log.contains("\"left_out\":[\"include\",\"prompt_cache_key\",\"client_metadata\""), "{log}");
+    assert!(!log.contains(CLIENT_KEY));
+    let _ = std::fs::remove_dir_all(&dir);
+    drop(serve);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the wasmtime CLI and Claude Code: bash peers/setup.sh"]
+async fn claude_code_runs_a_bash_turn_through_the_gateway() {
+    let mock = MockServer::start().await.expect("the mock starts");
+    let (serve, port) = serve_gateway_with(&mock.base_url(), &[CLIENT_KEYS]).await;
+    let dir = scratch("claude");
+    let mut command = Command::new(peer_file("agents/node_modules/.bin/claude"));
+    command
+        .args(["-p", "Run the Bash tool and tell me what it printed", "--dangerously-skip-permissions"])
+        .args(["--output-format", "json"])
+        .current_dir(dir.join("work"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &dir)
+        .env("ANTHROPIC_BASE_URL", format!("http://127.0.0.1:{port}"))
+        .env("ANTHROPIC_API_KEY", CLIENT_KEY)
+        .envs([("ANTHROPIC_MODEL", "mock/agent"), ("ANTHROPIC_DEFAULT_HAIKU_MODEL", "mock/agent")])
+        .env("ANTHROPIC_SMALL_FAST_MODEL", "mock/agent")
+        // Root may skip permissions only in a sandbox: this test's scratch directory is one.
+        .env("IS_SANDBOX", "1")
+        // Nothing but the gateway: no telemetry, no update check, no error reports.
+        .envs([("DISABLE_TELEMETRY", "1"), ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")])
+        .envs([("DISABLE_AUTOUPDATER", "1"), ("DISABLE_ERROR_REPORTING", "1")])
+        // A broken stream must fail the test, not fall back to a non-streamed request.
+        .env("CLAUDE_CODE_DISABLE_NONSTREAMING_FALLBACK", "1")
+        .env("CLAUDE_CODE_MAX_RETRIES", "0");
+    let (status, stdout, run) = Process::run("claude", command, Duration::from_secs(180)).await;
+    assert!(status.success(), "{status}\n{stdout}\n{}\n{}", run.tail(), serve.tail());
+    let answer: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(answer["is_error"], false, "{answer}");
+    let result = answer["result"].as_str().unwrap_or_default();
+    assert!(result.contains(AGENT_REPLY) && result.contains(AGENT_OUTPUT), "Claude Code's answer: {answer}");
+    assert_one_tool_turn(&mock);
+    let log = serve.stderr();
+    assert!(log.contains("\"route\":\"/v1/messages\"") && !log.contains(CLIENT_KEY), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+    drop(serve);
+}
