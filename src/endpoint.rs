@@ -23,12 +23,26 @@ pub struct Endpoint {
     pub path_prefix: String,
 }
 
+/// A base URL as an error may show it: without its query and fragment, and with everything from
+/// the scheme up to its last `@` (a userinfo's name and password, in any spelling) replaced by
+/// `…`, so that `https://svc:S3cret@host` shows as `https://…@host`.
+pub fn shown_url(base_url: &str) -> String {
+    let head = base_url.trim().split(['?', '#']).next().unwrap_or("");
+    match head.rfind('@') {
+        Some(at) => {
+            let scheme = head.find("://").map_or(0, |i| i + 3).min(at);
+            format!("{}…{}", &head[..scheme], &head[at..])
+        }
+        None => head.to_owned(),
+    }
+}
+
 impl Endpoint {
     /// Parses a base URL, tolerating a trailing `/` and a trailing `/v1`.
     pub fn parse(base_url: &str) -> Result<Self, Error> {
-        // Only the scheme and host part is echoed: a rejected URL may hold a credential in its
+        // Only the scheme, host and path are echoed: a rejected URL may hold a credential in its
         // userinfo or query, and the message reaches logs and, through a gateway, its clients.
-        let shown: String = base_url.trim().split(['?', '#', '@']).next().unwrap_or("").chars().take(100).collect();
+        let shown: String = shown_url(base_url).chars().take(100).collect();
         let invalid = |why: &str| crate::errors::invalid(format!("base URL {shown:?}…: {why}"));
         let trimmed = base_url.trim();
         let (scheme, rest) = if let Some(rest) = strip_prefix_ignore_case(trimmed, "http://") {
@@ -89,5 +103,22 @@ mod tests {
         for bad in ["localhost:4000", "ftp://x", "http://", "http:///v1", "http://a?b", "http://u:p@h", "héllo"] {
             assert!(matches!(Endpoint::parse(bad), Err(Error::InvalidRequest(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_userinfo_password_is_never_in_the_error() {
+        for url in [
+            "https://svc:S3cret@host",
+            "https://svc:S3cret@host/v1?k=S3cret",
+            "http://S3cret@h",
+            "https://a@S3cret@host",
+        ] {
+            let Err(Error::InvalidRequest(message)) = Endpoint::parse(url) else { panic!("{url} must be refused") };
+            assert!(!message.contains("S3cret"), "{url}: {message}");
+            assert!(message.contains("…@"), "{url}: {message}");
+        }
+        assert_eq!(shown_url("https://svc:S3cret@host/p?q"), "https://…@host/p");
+        assert_eq!(shown_url("svc:S3cret@host"), "…@host");
+        assert_eq!(shown_url("https://host/v1"), "https://host/v1");
     }
 }

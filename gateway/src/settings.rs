@@ -5,6 +5,7 @@
 //! The variables, their defaults and what a platform must still do are documented in
 //! `docs/gateway.md`; the names and defaults themselves live here, once.
 
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// The body fields a passthrough list can never admit: each would redirect the call elsewhere,
@@ -91,14 +92,28 @@ impl Auth {
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         });
         let given = bearer.or(api_key.map(str::trim)).filter(|k| !k.is_empty()).ok_or(Refusal::WrongKey)?;
+        // Digests of equal length are compared, so that neither the time nor an early return on
+        // a length mismatch (which `ct_eq` on slices makes) says how long a key is.
+        let given = Sha256::digest(given.as_bytes());
         let mut found = None;
         for key in keys {
-            if bool::from(key.key.as_bytes().ct_eq(given.as_bytes())) {
+            if bool::from(Sha256::digest(key.key.as_bytes()).ct_eq(&given)) {
                 found = Some(key.name.clone());
             }
         }
         found.map(Some).ok_or(Refusal::WrongKey)
     }
+}
+
+/// A `LITELLM_GATEWAY_KEYS` entry as `(name, key)` when it names its key: `name=key` with a
+/// name of letters, digits, `-`, `_` and `.`, and a key that is more than `=` padding. Anything
+/// else is a key without a name, whole: a base64 key ending in `==` (or holding `+` or `/`
+/// before its first `=`) keeps every character and never shows in the log as a name.
+fn named_key(entry: &str) -> Option<(&str, &str)> {
+    let (name, key) = entry.split_once('=')?;
+    let (name, key) = (name.trim(), key.trim());
+    let is_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    (is_name && !key.chars().all(|c| c == '=')).then_some((name, key))
 }
 
 /// Which models may be called.
@@ -162,8 +177,8 @@ impl Settings {
             None | Some("" | "keys") => {
                 let mut parsed = Vec::with_capacity(keys.len());
                 for (i, entry) in keys.iter().enumerate() {
-                    let (name, key) = match entry.split_once('=') {
-                        Some((name, key)) => (name.trim().to_owned(), key.trim().to_owned()),
+                    let (name, key) = match named_key(entry) {
+                        Some((name, key)) => (name.to_owned(), key.to_owned()),
                         None => (format!("key-{}", i + 1), entry.clone()),
                     };
                     if name.is_empty() || key.is_empty() {
@@ -228,7 +243,23 @@ mod tests {
             assert_eq!(s.auth.check(authorization, api_key), Err(Refusal::WrongKey), "{authorization:?}");
         }
         assert!(!format!("{s:?}").contains("sk-aaa"), "Debug hides the keys");
-        assert!(settings(&[("LITELLM_GATEWAY_KEYS", "a=")]).unwrap_err().contains("entry 1"));
+    }
+
+    #[test]
+    fn base64_keys_keep_every_character_and_are_never_a_name() {
+        // Base64 keys end in `=` padding and may hold `+` and `/`: each is a key, whole.
+        let keys = "c2stYWJjZA==,c2stYWJjZGU=,team-c=c2stZGVmZw==,a+b/c=d==";
+        let s = settings(&[("LITELLM_GATEWAY_KEYS", keys)]).unwrap();
+        assert_eq!(s.auth.check(Some("Bearer c2stYWJjZA=="), None), Ok(Some("key-1".into())));
+        assert_eq!(s.auth.check(Some("Bearer c2stYWJjZGU="), None), Ok(Some("key-2".into())));
+        assert_eq!(s.auth.check(Some("Bearer a+b/c=d=="), None), Ok(Some("key-4".into())));
+        assert_eq!(s.auth.check(Some("Bearer c2stZGVmZw=="), None), Ok(Some("team-c".into())));
+        assert_eq!(s.auth.check(Some("Bearer ="), None), Err(Refusal::WrongKey), "no key is `=`");
+        assert_eq!(s.auth.check(Some("Bearer c2stYWJjZA"), None), Err(Refusal::WrongKey));
+        let Auth::Keys(parsed) = &s.auth else { panic!() };
+        let names: Vec<&str> = parsed.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["key-1", "key-2", "team-c", "key-4"], "no key shows as a name");
+        assert_eq!(named_key("team=sk=1"), Some(("team", "sk=1")));
     }
 
     #[test]

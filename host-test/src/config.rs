@@ -36,7 +36,7 @@ impl fmt::Debug for Secret {
 
 /// How the component reaches the endpoint. Every `None` takes the component's default: the
 /// component owns them (see the contract's `config` record), the host restates none.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Config {
     /// The server flavour; default `litellm`.
@@ -61,6 +61,30 @@ pub struct Config {
     pub headers: Vec<(String, Secret)>,
     /// The Azure `api-version`.
     pub api_version: Option<String>,
+}
+
+impl fmt::Debug for Config {
+    /// Every field, the key and header values as `***`, and a base URL's userinfo (a name and
+    /// password before `@`) as `…`: `https://svc:S3cret@host` shows as `https://…@host`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let base_url = self.base_url.as_deref().map(|url| match url.rfind('@') {
+            Some(at) => format!("{}…{}", &url[..url.find("://").map_or(0, |i| i + 3).min(at)], &url[at..]),
+            None => url.to_owned(),
+        });
+        f.debug_struct("Config")
+            .field("profile", &self.profile)
+            .field("base_url", &base_url)
+            .field("api_key", &self.api_key)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("first_byte_timeout_ms", &self.first_byte_timeout_ms)
+            .field("between_bytes_timeout_ms", &self.between_bytes_timeout_ms)
+            .field("total_timeout_ms", &self.total_timeout_ms)
+            .field("max_retries", &self.max_retries)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("headers", &self.headers)
+            .field("api_version", &self.api_version)
+            .finish()
+    }
 }
 
 impl Config {
@@ -103,5 +127,14 @@ mod tests {
         let wit = config.to_wit();
         assert_eq!(wit.api_key.as_deref(), Some("sk-hidden-1"));
         assert_eq!(wit.headers, vec![("x-token".to_string(), "tok-hidden-2".to_string())]);
+    }
+
+    #[test]
+    fn debug_never_shows_a_base_urls_userinfo() {
+        for url in ["https://svc:S3cret@host/v1", "http://S3cret@h", "https://a@S3cret@host"] {
+            let shown = format!("{:?}", Config::for_url(url));
+            assert!(!shown.contains("S3cret") && shown.contains("…@"), "{shown}");
+        }
+        assert!(format!("{:?}", Config::for_url("https://host/v1")).contains("\"https://host/v1\""));
     }
 }
