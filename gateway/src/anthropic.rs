@@ -12,7 +12,8 @@ use litellm_client::{
 };
 use serde_json::{json, Map, Value};
 
-use crate::openai::chat::{array, boolean, model, number_f32, number_u32, object, text, unknown_field};
+use crate::openai::chat::{array, boolean, extra_body, model, number_f32, number_u32, object, text, unknown_field};
+use crate::openai::note;
 
 /// The top-level fields of a Messages body that the gateway maps to the contract.
 pub const MESSAGES_FIELDS: &[&str] = &[
@@ -46,12 +47,6 @@ pub struct MessagesCall {
     pub stream: bool,
     /// What was accepted but not served, for the access log (names, never values).
     pub left_out: Vec<String>,
-}
-
-fn note(left_out: &mut Vec<String>, what: String) {
-    if !left_out.contains(&what) {
-        left_out.push(what);
-    }
 }
 
 /// Reads a Messages request body; `passthrough` names the extra fields the operator lets through
@@ -100,8 +95,6 @@ pub fn messages_call(body: &[u8], passthrough: &[String]) -> Result<MessagesCall
             .collect::<Result<_, _>>()?,
     };
     let stream = boolean(&object, "stream")?.unwrap_or(false);
-    let extra: Map<String, Value> =
-        passthrough.iter().filter_map(|field| object.remove_entry(field.as_str())).collect();
     let request = Request {
         model,
         messages,
@@ -114,7 +107,7 @@ pub fn messages_call(body: &[u8], passthrough: &[String]) -> Result<MessagesCall
         tool_choice,
         parallel_tool_calls,
         reasoning_effort,
-        extra_body: (!extra.is_empty()).then(|| Value::Object(extra).to_string()),
+        extra_body: extra_body(&mut object, passthrough),
         ..Request::default()
     };
     Ok(MessagesCall { request, stream, left_out })

@@ -105,17 +105,11 @@ pub fn chat_call(body: &[u8], passthrough: &[String]) -> Result<ChatCall, Invali
     };
     let reasoning_effort = match string(&mut object, "reasoning_effort")? {
         None => None,
-        Some(name) => Some(ReasoningEffort::from_name(&name).ok_or_else(|| {
-            let message =
-                format!("`reasoning_effort` must be none, minimal, low, medium, high, xhigh or max, not {name:?}");
-            Invalid::param(message, "reasoning_effort")
-        })?),
+        Some(name) => Some(effort(&name, "reasoning_effort", "reasoning_effort")?),
     };
     let include_usage =
         object.get("stream_options").and_then(|o| o.get("include_usage")).and_then(Value::as_bool).unwrap_or(false);
     let stream = boolean(&object, "stream")?.unwrap_or(false);
-    let extra: Map<String, Value> =
-        passthrough.iter().filter_map(|field| object.remove_entry(field.as_str())).collect();
     let request = Request {
         model,
         messages,
@@ -135,12 +129,37 @@ pub fn chat_call(body: &[u8], passthrough: &[String]) -> Result<ChatCall, Invali
         tool_choice: tool_choice(object.remove("tool_choice"))?,
         parallel_tool_calls: boolean(&object, "parallel_tool_calls")?,
         reasoning_effort,
-        extra_body: (!extra.is_empty()).then(|| Value::Object(extra).to_string()),
+        extra_body: extra_body(&mut object, passthrough),
         // `system` stays unset (system messages are messages here) and `max-tokens-field` too
         // (the upstream's profile picks the field); a field the contract adds later starts unset.
         ..Request::default()
     };
     Ok(ChatCall { request, stream, include_usage })
+}
+
+/// The fields the operator passes through, taken out of the body as the provider's `extra-body`.
+pub(crate) fn extra_body(object: &mut Map<String, Value>, passthrough: &[String]) -> Option<String> {
+    let extra: Map<String, Value> =
+        passthrough.iter().filter_map(|field| object.remove_entry(field.as_str())).collect();
+    (!extra.is_empty()).then(|| Value::Object(extra).to_string())
+}
+
+/// A reasoning effort by name; `param` is the field refused when the name is unknown.
+pub(crate) fn effort(name: &str, field: &str, param: &str) -> Result<ReasoningEffort, Invalid> {
+    ReasoningEffort::from_name(name).ok_or_else(|| {
+        let message = format!("`{field}` must be none, minimal, low, medium, high, xhigh or max, not {name:?}");
+        Invalid::param(message, param)
+    })
+}
+
+/// `tool_choice` as a string: `auto`, `none` or `required`.
+pub(crate) fn tool_choice_mode(mode: &str) -> Result<ToolChoice, Invalid> {
+    match mode {
+        "auto" => Ok(ToolChoice::Auto),
+        "none" => Ok(ToolChoice::None),
+        "required" => Ok(ToolChoice::Required),
+        other => Err(Invalid::param(format!("unknown tool_choice {other:?}"), "tool_choice")),
+    }
 }
 
 pub(crate) fn array(object: &mut Map<String, Value>, key: &str) -> Result<Option<Vec<Value>>, Invalid> {
@@ -363,12 +382,7 @@ fn tool_choice(value: Option<Value>) -> Result<Option<ToolChoice>, Invalid> {
     let invalid = |message: String| Invalid::param(message, "tool_choice");
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => match s.as_str() {
-            "auto" => Ok(Some(ToolChoice::Auto)),
-            "none" => Ok(Some(ToolChoice::None)),
-            "required" => Ok(Some(ToolChoice::Required)),
-            other => Err(invalid(format!("unknown tool_choice {other:?}"))),
-        },
+        Some(Value::String(mode)) => tool_choice_mode(&mode).map(Some),
         Some(mut object) => match object.pointer_mut("/function/name").map(Value::take) {
             Some(Value::String(name)) => Ok(Some(ToolChoice::Named(name))),
             _ => Err(invalid("`tool_choice` must be auto, none, required or name a function".into())),

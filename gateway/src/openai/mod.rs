@@ -21,6 +21,13 @@ pub use responses::{
 /// The schema sent for a tool that gave none: OpenAI's own default, an object with no properties.
 const EMPTY_SCHEMA: &str = r#"{"type":"object","properties":{}}"#;
 
+/// Notes `what` (a field name or tool type, never a value) as accepted but not served, once.
+pub(crate) fn note(left_out: &mut Vec<String>, what: String) {
+    if !left_out.contains(&what) {
+        left_out.push(what);
+    }
+}
+
 /// A request body the gateway refuses (a 400): what is wrong, and the field, when one is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {

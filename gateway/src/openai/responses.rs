@@ -9,7 +9,11 @@
 //! `function`, `reasoning.summary`, `text.verbosity`) do not stop the call: they are left out
 //! and named in [`ResponsesCall::left_out`], which the access log shows.
 
-use super::chat::{array, boolean, model, number_f32, number_u32, object, string, text, unknown_field};
+use super::chat::{
+    array, boolean, effort, extra_body, model, number_f32, number_u32, object, string, text, tool_choice_mode,
+    unknown_field,
+};
+use super::note;
 use super::{Invalid, EMPTY_SCHEMA};
 use litellm_client::{
     ContentPart, ImageUrl, JsonSchema, Message, ReasoningEffort, Request, Response, ResponseFormat, Role, StopReason,
@@ -136,8 +140,6 @@ pub fn responses_call(body: &[u8], passthrough: &[String]) -> Result<ResponsesCa
         Some(user) => Some(user),
         None => string(&mut object, "safety_identifier")?,
     };
-    let extra: Map<String, Value> =
-        passthrough.iter().filter_map(|field| object.remove_entry(field.as_str())).collect();
     let request = Request {
         model,
         messages,
@@ -150,16 +152,10 @@ pub fn responses_call(body: &[u8], passthrough: &[String]) -> Result<ResponsesCa
         tool_choice: tool_choice(object.remove("tool_choice"))?,
         parallel_tool_calls: boolean(&object, "parallel_tool_calls")?,
         reasoning_effort,
-        extra_body: (!extra.is_empty()).then(|| Value::Object(extra).to_string()),
+        extra_body: extra_body(&mut object, passthrough),
         ..Request::default()
     };
     Ok(ResponsesCall { request, stream, left_out, echo })
-}
-
-fn note(left_out: &mut Vec<String>, what: String) {
-    if !left_out.contains(&what) {
-        left_out.push(what);
-    }
 }
 
 /// One item of `input`, appended to `messages`. A `reasoning` item waits in `pending` for the
@@ -316,12 +312,7 @@ fn tool_choice(value: Option<Value>) -> Result<Option<ToolChoice>, Invalid> {
     let invalid = |message: String| Invalid::param(message, "tool_choice");
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => match s.as_str() {
-            "auto" => Ok(Some(ToolChoice::Auto)),
-            "none" => Ok(Some(ToolChoice::None)),
-            "required" => Ok(Some(ToolChoice::Required)),
-            other => Err(invalid(format!("unknown tool_choice {other:?}"))),
-        },
+        Some(Value::String(mode)) => tool_choice_mode(&mode).map(Some),
         Some(Value::Object(mut choice)) => match (choice.remove("type"), choice.remove("name")) {
             (Some(Value::String(kind)), Some(Value::String(name))) if kind == "function" => {
                 Ok(Some(ToolChoice::Named(name)))
@@ -349,11 +340,7 @@ fn reasoning(value: Option<Value>, left_out: &mut Vec<String>) -> Result<Option<
         .map_err(|_| Invalid::param("`reasoning.effort` must be a string", "reasoning"))?
     {
         None => Ok(None),
-        Some(name) => ReasoningEffort::from_name(&name).map(Some).ok_or_else(|| {
-            let message =
-                format!("`reasoning.effort` must be none, minimal, low, medium, high, xhigh or max, not {name:?}");
-            Invalid::param(message, "reasoning")
-        }),
+        Some(name) => effort(&name, "reasoning.effort", "reasoning").map(Some),
     }
 }
 
