@@ -2,18 +2,25 @@
 //! after name resolution, so that a name that resolves somewhere else (DNS rebinding) cannot walk
 //! around the origin allowlist.
 //!
-//! Every address is classified, and so is the IPv4 address inside each IPv6 form that reaches
-//! one: IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`,
-//! and the local-use `64:ff9b:1::/48` in RFC 6052's layout) and 6to4 (`2002::/16`).
+//! Every address is classified, and so is each IPv4 address inside each IPv6 form that reaches
+//! one: IPv4-mapped (`::ffff:a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`), IPv4-compatible
+//! (`::a.b.c.d`), NAT64 (`64:ff9b::/96`, and the local-use `64:ff9b:1::/48` of RFC 8215, whose
+//! networks may use any RFC 6052 prefix length from /48 to /96: every layout is read, and the
+//! range itself is a local network's), 6to4 (`2002::/16`) and Teredo (`2001::/32`: the server's
+//! address and the client's, inverted). The worst class among them is the address's.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 /// Cloud instance-metadata addresses: the common link-local one (AWS, GCP, Azure, Oracle…),
-/// AWS's and Oracle's IPv6 ones, Alibaba's (in the carrier-grade NAT range) and Azure's WireServer.
-const METADATA: [IpAddr; 5] = [
+/// AWS's, EKS Pod Identity's, GCP's, Scaleway's and Oracle's IPv6 ones, Alibaba's (in the
+/// carrier-grade NAT range) and Azure's WireServer.
+const METADATA: [IpAddr; 8] = [
     IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)),
     IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)),
+    IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x23)),
+    IpAddr::V6(Ipv6Addr::new(0xfd20, 0xce, 0, 0, 0, 0, 0, 0x254)),
+    IpAddr::V6(Ipv6Addr::new(0xfd00, 0x42, 0, 0, 0, 0, 0, 0x42)),
     IpAddr::V6(Ipv6Addr::new(0xfd00, 0xc1, 0, 0, 0, 0, 0xa9fe, 0xa9fe)),
     IpAddr::V4(Ipv4Addr::new(100, 100, 100, 200)),
     IpAddr::V4(Ipv4Addr::new(168, 63, 129, 16)),
@@ -26,6 +33,9 @@ pub(crate) enum Class {
     Metadata,
     /// Link-local (`169.254/16`, `fe80::/10`): always refused unless allowed by address.
     LinkLocal,
+    /// Not a unicast address: multicast (`224/4`, `ff00::/8`), the broadcast address and the
+    /// reserved `240/4`; always refused unless allowed by address.
+    NotUnicast,
     /// Loopback, unspecified (`0/8`, `::`), private (`10/8`, `172.16/12`, `192.168/16`), carrier-grade
     /// NAT (`100.64/10`), unique-local (`fc00::/7`) and site-local (`fec0::/10`): refused when the
     /// tenant denies private networks.
@@ -39,23 +49,48 @@ impl Class {
         match self {
             Class::Metadata => "cloud metadata",
             Class::LinkLocal => "link-local",
+            Class::NotUnicast => "not a unicast address",
             Class::Private => "on a private network",
             Class::Public => "public",
         }
     }
+
+    /// How much worse than a public address: the worst class of an address's readings wins.
+    fn rank(self) -> u8 {
+        match self {
+            Class::Public => 0,
+            Class::Private => 1,
+            Class::NotUnicast => 2,
+            Class::LinkLocal => 3,
+            Class::Metadata => 4,
+        }
+    }
+
+    fn worst(self, other: Class) -> Class {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
+    }
 }
 
-/// The class of an address, or of the IPv4 address an IPv6 form carries.
+/// The class of an address, or the worst of the IPv4 addresses an IPv6 form carries.
 pub(crate) fn class(ip: IpAddr) -> Class {
     if METADATA.contains(&ip) {
         return Class::Metadata;
     }
     match ip {
         IpAddr::V4(v4) => class_v4(v4),
-        IpAddr::V6(v6) => match embedded_v4(v6) {
-            Some(v4) => class_v4(v4),
-            None => class_v6(v6),
-        },
+        IpAddr::V6(v6) => {
+            let embedded = embedded_v4(v6);
+            if embedded.is_empty() {
+                return class_v6(v6);
+            }
+            // The local-use NAT64 prefix is a local network's, whatever it carries.
+            let floor = if v6.segments()[..3] == [0x64, 0xff9b, 1] { Class::Private } else { Class::Public };
+            embedded.into_iter().map(class_v4).fold(floor, Class::worst)
+        }
     }
 }
 
@@ -65,6 +100,8 @@ fn class_v4(v4: Ipv4Addr) -> Class {
         Class::Metadata
     } else if v4.is_link_local() {
         Class::LinkLocal
+    } else if v4.is_multicast() || v4.is_broadcast() || a >= 240 {
+        Class::NotUnicast
     } else if v4.is_loopback() || v4.is_private() || a == 0 || (a == 100 && (64..128).contains(&b)) {
         Class::Private
     } else {
@@ -76,6 +113,8 @@ fn class_v6(v6: Ipv6Addr) -> Class {
     let first = v6.segments()[0];
     if (first & 0xffc0) == 0xfe80 {
         Class::LinkLocal
+    } else if v6.is_multicast() {
+        Class::NotUnicast
     } else if v6.is_loopback() || v6.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfec0 {
         Class::Private
     } else {
@@ -83,23 +122,27 @@ fn class_v6(v6: Ipv6Addr) -> Class {
     }
 }
 
-/// The IPv4 address an IPv6 address reaches, in the forms that carry one.
-fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+/// The IPv4 addresses an IPv6 address reaches, in the forms that carry one (none for others).
+fn embedded_v4(v6: Ipv6Addr) -> Vec<Ipv4Addr> {
     let s = v6.segments();
     let o = v6.octets();
-    let last = || Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+    let at = |i: [usize; 4]| Ipv4Addr::new(o[i[0]], o[i[1]], o[i[2]], o[i[3]]);
+    let last = at([12, 13, 14, 15]);
     match s {
-        // IPv4-mapped, and IPv4-compatible (deprecated, still routed by some stacks); `::` and
-        // `::1` are IPv6's own.
-        [0, 0, 0, 0, 0, 0xffff, ..] => Some(last()),
-        [0, 0, 0, 0, 0, 0, hi, lo] if (hi, lo) != (0, 0) && (hi, lo) != (0, 1) => Some(last()),
+        // IPv4-mapped, IPv4-translated (RFC 2765), and IPv4-compatible (deprecated, still routed
+        // by some stacks); `::` and `::1` are IPv6's own.
+        [0, 0, 0, 0, 0, 0xffff, ..] | [0, 0, 0, 0, 0xffff, 0, ..] => vec![last],
+        [0, 0, 0, 0, 0, 0, hi, lo] if (hi, lo) != (0, 0) && (hi, lo) != (0, 1) => vec![last],
         // NAT64, the well-known prefix (/96).
-        [0x64, 0xff9b, 0, 0, 0, 0, ..] => Some(last()),
-        // NAT64, the local-use prefix (/48): RFC 6052 puts the IPv4 address around the `u` octet.
-        [0x64, 0xff9b, 1, ..] => Some(Ipv4Addr::new(o[6], o[7], o[9], o[10])),
+        [0x64, 0xff9b, 0, 0, 0, 0, ..] => vec![last],
+        // NAT64, the local-use prefix: RFC 6052's layouts for /48, /56, /64 and /96 (bits 64–71,
+        // the `u` octet, are skipped).
+        [0x64, 0xff9b, 1, ..] => vec![at([6, 7, 9, 10]), at([7, 9, 10, 11]), at([9, 10, 11, 12]), last],
         // 6to4: the IPv4 address follows the prefix.
-        [0x2002, ..] => Some(Ipv4Addr::new(o[2], o[3], o[4], o[5])),
-        _ => None,
+        [0x2002, ..] => vec![at([2, 3, 4, 5])],
+        // Teredo: the server's address, and the client's with every bit inverted.
+        [0x2001, 0, ..] => vec![at([4, 5, 6, 7]), Ipv4Addr::from(!u32::from(last))],
+        _ => vec![],
     }
 }
 
@@ -131,7 +174,9 @@ impl AddressPolicy {
             return Ok(());
         }
         match class(ip) {
-            class @ (Class::Metadata | Class::LinkLocal) => Err(AddressDenied(ip, class.describe())),
+            class @ (Class::Metadata | Class::LinkLocal | Class::NotUnicast) => {
+                Err(AddressDenied(ip, class.describe()))
+            }
             Class::Private if self.deny_private_networks => Err(AddressDenied(ip, Class::Private.describe())),
             _ => Ok(()),
         }
@@ -159,6 +204,24 @@ mod tests {
         ("64:ff9b::a83f:8110", Class::Metadata),
         ("2002:a83f:8110::1", Class::Metadata),
         ("::ffff:100.100.100.200", Class::Metadata),
+        ("fd20:ce::254", Class::Metadata),
+        ("fd00:ec2::23", Class::Metadata),
+        ("fd00:42::42", Class::Metadata),
+        // NAT64 local-use prefixes longer than /48 carry the IPv4 address elsewhere (RFC 6052).
+        ("64:ff9b:1:ab00::a9fe:a9fe", Class::Metadata),
+        ("64:ff9b:1:ab:a9:fea9:fe00:0", Class::Metadata),
+        ("64:ff9b:1:a9:fe:a9fe::", Class::Metadata),
+        ("64:ff9b:1::808:808", Class::Private),
+        ("::ffff:0:169.254.169.254", Class::Metadata),
+        ("2001:0:a9fe:a9fe::1", Class::Metadata),
+        ("2001:0:808:808::5601:5601", Class::Metadata),
+        // Not unicast: multicast, broadcast, reserved.
+        ("224.0.0.1", Class::NotUnicast),
+        ("239.255.255.250", Class::NotUnicast),
+        ("255.255.255.255", Class::NotUnicast),
+        ("240.0.0.1", Class::NotUnicast),
+        ("ff02::1", Class::NotUnicast),
+        ("::ffff:224.0.0.1", Class::NotUnicast),
         // Link-local, and the metadata address in IPv6 forms.
         ("169.254.0.1", Class::LinkLocal),
         ("fe80::1", Class::LinkLocal),
@@ -204,6 +267,7 @@ mod tests {
         ("::ffff:8.8.8.8", Class::Public),
         ("64:ff9b::8.8.8.8", Class::Public),
         ("2002:808:808::", Class::Public),
+        ("2001:0:808:808::f7f7:f7f7", Class::Public),
     ];
 
     #[test]
@@ -219,7 +283,7 @@ mod tests {
         let closed = AddressPolicy { deny_private_networks: true, ..Default::default() };
         for (text, class) in TABLE {
             let (open_ok, closed_ok) = match class {
-                Class::Metadata | Class::LinkLocal => (false, false),
+                Class::Metadata | Class::LinkLocal | Class::NotUnicast => (false, false),
                 Class::Private => (true, false),
                 Class::Public => (true, true),
             };
