@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// The body fields a passthrough list can never admit: each would redirect the call elsewhere,
-/// re-key it, or change the upstream's credentials or routing on the gateway's key (LiteLLM's
-/// proxy and SDK read them from a request body).
+/// re-key it, or change the upstream's credentials, routing, fallbacks or prices on the gateway's
+/// key (LiteLLM's proxy and SDK read them from a request body). Whole families are refused by
+/// prefix and suffix too: see [`never_passed`].
 pub const NEVER_PASSED: &[&str] = &[
     "api_base",
     "base_url",
@@ -22,18 +23,30 @@ pub const NEVER_PASSED: &[&str] = &[
     "headers",
     "user_config",
     "custom_llm_provider",
-    "litellm_params",
-    "litellm_credential_name",
-    "azure_ad_token",
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "aws_region_name",
-    "vertex_credentials",
-    "vertex_project",
-    "vertex_location",
     "mock_response",
+    "fallbacks",
+    "context_window_fallbacks",
+    "content_policy_fallbacks",
+    "model_list",
+    "input_cost_per_token",
+    "output_cost_per_token",
 ];
+
+/// Name prefixes and suffixes a passthrough list can never admit, for the families of fields
+/// LiteLLM reads credentials, endpoints and prices from: every `aws_*` (endpoint, role, profile,
+/// web identity…), `vertex_*` and `vertex_ai_*` alias, `azure_*`, and every `*_cost_per_token` /
+/// `*_cost_per_*` price.
+const NEVER_PASSED_PREFIXES: &[&str] = &["aws_", "vertex_", "azure_", "litellm_"];
+const NEVER_PASSED_SUFFIXES: &[&str] = &["_cost_per_token", "_cost_per_second", "_cost_per_request", "_fallbacks"];
+
+/// Whether a passthrough list may never admit `field` ([`NEVER_PASSED`] and its families).
+pub fn never_passed(field: &str) -> bool {
+    let field = field.to_ascii_lowercase();
+    NEVER_PASSED.contains(&field.as_str())
+        || NEVER_PASSED_PREFIXES.iter().any(|p| field.starts_with(p))
+        || NEVER_PASSED_SUFFIXES.iter().any(|s| field.ends_with(s))
+        || field.contains("cost_per_")
+}
 
 /// The default cap on a request body (4 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 << 20;
@@ -191,7 +204,7 @@ impl Settings {
             Some(other) => return Err(format!("LITELLM_GATEWAY_AUTH must be keys or none, not {other:?}")),
         };
         let passthrough = list(env("LITELLM_GATEWAY_PASSTHROUGH"));
-        if let Some(field) = passthrough.iter().find(|f| NEVER_PASSED.contains(&f.as_str())) {
+        if let Some(field) = passthrough.iter().find(|f| never_passed(f)) {
             return Err(format!(
                 "LITELLM_GATEWAY_PASSTHROUGH may not admit {field:?}: it redirects or re-keys the call"
             ));
@@ -277,6 +290,30 @@ mod tests {
         for field in NEVER_PASSED {
             let refused = settings(&[("LITELLM_GATEWAY_PASSTHROUGH", field)]).unwrap_err();
             assert!(refused.contains(field), "{refused}");
+        }
+        // The families: LiteLLM's AWS endpoint/role/profile/web-identity fields, Vertex aliases,
+        // prices, fallbacks; in any letter case.
+        for field in [
+            "aws_bedrock_runtime_endpoint",
+            "aws_role_name",
+            "aws_profile_name",
+            "aws_web_identity_token",
+            "aws_sts_endpoint",
+            "vertex_ai_project",
+            "vertex_ai_location",
+            "vertex_ai_credentials",
+            "input_cost_per_token",
+            "output_cost_per_character",
+            "cache_read_input_token_cost_per_token",
+            "fallbacks",
+            "context_window_fallbacks",
+            "AWS_Region_Name",
+        ] {
+            assert!(never_passed(field), "{field}");
+            assert!(settings(&[("LITELLM_GATEWAY_PASSTHROUGH", field)]).is_err(), "{field}");
+        }
+        for field in ["top_k", "repetition_penalty", "guided_json", "chat_template_kwargs"] {
+            assert!(!never_passed(field), "{field}");
         }
         let s = settings(&[]).unwrap();
         assert_eq!((s.max_body_bytes, s.body_timeout_ms, s.timeout_ms), (4 << 20, 30_000, 600_000));
