@@ -454,6 +454,9 @@ fn answer(
     if !settings.models.allows(&request.model) {
         return respond(out, entry, Err(model_not_found(&request.model)), deadline);
     }
+    if let Err(why) = settings.media.check(&request) {
+        return respond(out, entry, Err(gateway_error(400, &why, "invalid_request_error", "media_refused")), deadline);
+    }
     let client = match open(settings) {
         Ok(client) => client,
         Err(error) => return respond(out, entry, Err(error), deadline),

@@ -160,6 +160,43 @@ pub struct Settings {
     pub body_timeout_ms: u64,
     /// A whole request's deadline, in ms.
     pub timeout_ms: u32,
+    /// Which images and files a client may send.
+    pub media: Media,
+}
+
+/// Which images and files a client may send (`LITELLM_GATEWAY_MEDIA`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Media {
+    /// Any: image URLs, which the upstream fetches, and file ids, which it looks up (the default).
+    #[default]
+    Any,
+    /// Only what the request carries itself: `data:` images and inline file data. An image URL
+    /// would make the upstream fetch an address the client chose, on the gateway's key; a file id
+    /// would read a file of the gateway's account.
+    Inline,
+}
+
+impl Media {
+    /// Refuses the first image URL or file id of `request` when only inline media are allowed.
+    pub fn check(self, request: &litellm_client::Request) -> Result<(), String> {
+        if self == Media::Any {
+            return Ok(());
+        }
+        for (i, message) in request.messages.iter().enumerate() {
+            for part in &message.parts {
+                let refused = match part {
+                    litellm_client::ContentPart::Image(image) if !image.url.starts_with("data:") => "an image URL",
+                    litellm_client::ContentPart::File(file) if file.file_id.is_some() => "a file id",
+                    _ => continue,
+                };
+                return Err(format!(
+                    "message {i} holds {refused}: this gateway takes only inline media \
+                     (LITELLM_GATEWAY_MEDIA=inline); send images as data: URLs and files as file_data"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn list(value: Option<String>) -> Vec<String> {
@@ -216,6 +253,11 @@ impl Settings {
             max_body_bytes: number(&env, "LITELLM_GATEWAY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
             body_timeout_ms: number(&env, "LITELLM_GATEWAY_BODY_TIMEOUT_MS", DEFAULT_BODY_TIMEOUT_MS)?,
             timeout_ms: number(&env, "LITELLM_GATEWAY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)?,
+            media: match env("LITELLM_GATEWAY_MEDIA").as_deref().map(str::trim) {
+                None | Some("" | "any") => Media::Any,
+                Some("inline") => Media::Inline,
+                Some(other) => return Err(format!("LITELLM_GATEWAY_MEDIA must be any or inline, not {other:?}")),
+            },
         })
     }
 
@@ -256,6 +298,25 @@ mod tests {
             assert_eq!(s.auth.check(authorization, api_key), Err(Refusal::WrongKey), "{authorization:?}");
         }
         assert!(!format!("{s:?}").contains("sk-aaa"), "Debug hides the keys");
+    }
+
+    #[test]
+    fn inline_media_refuses_image_urls_and_file_ids() {
+        use litellm_client::{ContentPart, FilePart, ImageUrl, Message, Request, Role};
+        let with = |part: ContentPart| Request {
+            messages: vec![Message { parts: vec![part], ..Message::text(Role::User, "look") }],
+            ..Request::user("m", "x")
+        };
+        let url = with(ContentPart::Image(ImageUrl { url: "http://169.254.169.254/".into(), detail: None }));
+        let data = with(ContentPart::Image(ImageUrl { url: "data:image/png;base64,AAAA".into(), detail: None }));
+        let file_id = with(ContentPart::File(FilePart { data: None, file_id: Some("file-1".into()), filename: None }));
+        let inline = settings(&[("LITELLM_GATEWAY_MEDIA", "inline")]).unwrap().media;
+        assert!(inline.check(&url).unwrap_err().contains("an image URL"));
+        assert!(inline.check(&file_id).unwrap_err().contains("a file id"));
+        assert_eq!(inline.check(&data), Ok(()));
+        let any = settings(&[]).unwrap().media;
+        assert_eq!((any, any.check(&url)), (Media::Any, Ok(())), "the default takes every form");
+        assert!(settings(&[("LITELLM_GATEWAY_MEDIA", "none")]).unwrap_err().contains("any or inline"));
     }
 
     #[test]

@@ -327,3 +327,41 @@ async fn claude_code_runs_a_bash_turn_through_the_gateway() {
     let _ = std::fs::remove_dir_all(&dir);
     drop(serve);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the wasmtime CLI: bash peers/setup.sh"]
+async fn inline_media_only_refuses_image_urls_on_every_wire_before_the_upstream() {
+    let mock = MockServer::start().await.expect("the mock starts");
+    let (serve, port) = serve_gateway_with(&mock.base_url(), &[CLIENT_KEYS, "LITELLM_GATEWAY_MEDIA=inline"]).await;
+    let post = |path: &str, body: Value| http(port, "POST", path, Some(&body.to_string())).expect("answers");
+    let metadata = "http://169.254.169.254/latest/meta-data/";
+    let chat = post(
+        "/v1/chat/completions",
+        json!({"model": "gpt-4o", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "look"}, {"type": "image_url", "image_url": {"url": metadata}}]}]}),
+    );
+    assert_eq!((chat.status, chat.json()["error"]["code"].as_str()), (400, Some("media_refused")), "{chat:?}");
+    let responses = post(
+        "/v1/responses",
+        json!({"model": "gpt-4o", "input": [{"role": "user", "content": [
+        {"type": "input_text", "text": "look"}, {"type": "input_image", "image_url": metadata}]}]}),
+    );
+    assert_eq!(responses.status, 400, "{responses:?}");
+    let messages = post(
+        "/v1/messages",
+        json!({"model": "gpt-4o", "max_tokens": 8, "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "look"}, {"type": "image", "source": {"type": "url", "url": metadata}}]}]}),
+    );
+    assert_eq!((messages.status, messages.json()["error"]["type"].as_str()), (400, Some("invalid_request_error")));
+    assert!(mock.requests().is_empty(), "refused before any upstream call");
+    let inline = post(
+        "/v1/messages",
+        json!({"model": "gpt-4o", "max_tokens": 8, "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "look"},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}]}]}),
+    );
+    assert_eq!(inline.status, 200, "{inline:?}\n{}", serve.tail());
+    let sent = &mock.requests()[0].body;
+    assert_eq!(sent["messages"][0]["content"][1]["image_url"]["url"], "data:image/png;base64,iVBORw0KGgo=", "{sent}");
+    drop(serve);
+}
