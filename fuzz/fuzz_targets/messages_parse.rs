@@ -25,5 +25,5 @@ fuzz_target!(|body: &[u8]| {
         }
     }
     let end = StreamEnd { stop_reason: StopReason::ToolUse, usage: None, model: call.request.model.clone() };
-    assert_eq!(events.event(&StreamEvent::Finish(end)).last().unwrap().0, "message_stop");
+    assert_eq!(events.event(&StreamEvent::Finish(end)).last().unwrap()["type"], "message_stop");
 });

@@ -379,8 +379,8 @@ enum Block {
     Thinking,
 }
 
-/// Turns a stream's events into Anthropic's event sequence, one message's worth: each value is
-/// `(event name, data)`. Nothing of the answer is kept but the index of the next block.
+/// Turns a stream's events into Anthropic's event sequence, one message's worth; each event's
+/// `type` is its name. Nothing of the answer is kept but the index of the next block.
 #[derive(Debug)]
 pub struct MessageEvents {
     id: String,
@@ -395,37 +395,39 @@ impl MessageEvents {
         MessageEvents { id: id.to_owned(), model: model.to_owned(), index: 0, open: Block::None }
     }
 
+    /// The whole (non-streamed) answer as this message.
+    pub fn message(&self, answer: &Response) -> Value {
+        message(answer, &self.id)
+    }
+
     /// `message_start` (no usage yet: the upstream counts at the end) and a `ping`.
-    pub fn start(&self) -> Vec<(&'static str, Value)> {
+    pub fn start(&self) -> Vec<Value> {
         let message = json!({"id": self.id, "type": "message", "role": "assistant", "model": self.model,
                              "content": [], "stop_reason": null, "stop_sequence": null,
                              "usage": {"input_tokens": 0, "output_tokens": 0}});
-        vec![("message_start", json!({"type": "message_start", "message": message})), ("ping", json!({"type": "ping"}))]
+        vec![json!({"type": "message_start", "message": message}), json!({"type": "ping"})]
     }
 
-    fn close(&mut self, events: &mut Vec<(&'static str, Value)>) {
+    fn close(&mut self, events: &mut Vec<Value>) {
         if self.open != Block::None {
-            events.push(("content_block_stop", json!({"type": "content_block_stop", "index": self.index})));
+            events.push(json!({"type": "content_block_stop", "index": self.index}));
             self.index += 1;
             self.open = Block::None;
         }
     }
 
-    fn open(&mut self, block: Block, start: Value, events: &mut Vec<(&'static str, Value)>) {
+    fn open(&mut self, block: Block, start: Value, events: &mut Vec<Value>) {
         self.close(events);
-        events.push((
-            "content_block_start",
-            json!({"type": "content_block_start", "index": self.index, "content_block": start}),
-        ));
+        events.push(json!({"type": "content_block_start", "index": self.index, "content_block": start}));
         self.open = block;
     }
 
-    fn delta(&self, delta: Value) -> (&'static str, Value) {
-        ("content_block_delta", json!({"type": "content_block_delta", "index": self.index, "delta": delta}))
+    fn delta(&self, delta: Value) -> Value {
+        json!({"type": "content_block_delta", "index": self.index, "delta": delta})
     }
 
     /// The events of one stream event.
-    pub fn event(&mut self, event: &StreamEvent) -> Vec<(&'static str, Value)> {
+    pub fn event(&mut self, event: &StreamEvent) -> Vec<Value> {
         let mut events = Vec::new();
         match event {
             StreamEvent::Text(text) | StreamEvent::Refusal(text) => {
@@ -450,7 +452,7 @@ impl MessageEvents {
                 // `open` left no block marked open: close this one by hand after its delta.
                 let input = tool_input(&call.arguments).to_string();
                 events.push(self.delta(json!({"type": "input_json_delta", "partial_json": input})));
-                events.push(("content_block_stop", json!({"type": "content_block_stop", "index": self.index})));
+                events.push(json!({"type": "content_block_stop", "index": self.index}));
                 self.index += 1;
             }
             StreamEvent::Finish(end) => return self.finish(end),
@@ -458,15 +460,15 @@ impl MessageEvents {
         events
     }
 
-    fn finish(&mut self, end: &StreamEnd) -> Vec<(&'static str, Value)> {
+    fn finish(&mut self, end: &StreamEnd) -> Vec<Value> {
         let mut events = Vec::new();
         self.close(&mut events);
         let usage = end.usage.as_ref().map_or_else(|| usage_json(&Usage::new(0, 0)), usage_json);
         let delta = json!({"type": "message_delta",
                            "delta": {"stop_reason": stop_reason(end.stop_reason), "stop_sequence": null},
                            "usage": usage});
-        events.push(("message_delta", delta));
-        events.push(("message_stop", json!({"type": "message_stop"})));
+        events.push(delta);
+        events.push(json!({"type": "message_stop"}));
         events
     }
 }

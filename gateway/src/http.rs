@@ -182,9 +182,10 @@ impl Sse {
         write_all(&self.stream, format!("data: {value}\n\n").as_bytes(), self.deadline)
     }
 
-    /// Sends `event: NAME`, `data: JSON` and the blank line: the named events of the Responses
-    /// and Messages streams.
-    pub(crate) fn named(&self, name: &str, value: &Value) -> Result<(), WriteError> {
+    /// Sends `event: TYPE`, `data: JSON` and the blank line, `TYPE` being the event's `type`:
+    /// the named events of the Responses and Messages streams.
+    pub(crate) fn named(&self, value: &Value) -> Result<(), WriteError> {
+        let name = value["type"].as_str().unwrap_or("message");
         write_all(&self.stream, format!("event: {name}\ndata: {value}\n\n").as_bytes(), self.deadline)
     }
 

@@ -282,52 +282,17 @@ trait Wire {
     /// The whole answer.
     fn whole(&mut self, answer: &Response) -> Value;
     /// The events sent before the first stream event.
-    fn start(&mut self) -> Vec<Frame>;
+    fn start(&mut self) -> Vec<Value>;
     /// The events of one stream event.
-    fn event(&mut self, event: &StreamEvent) -> Vec<Frame>;
+    fn event(&mut self, event: &StreamEvent) -> Vec<Value>;
     /// The last event of a stream that failed after its status (200) was sent.
-    fn failed(&mut self, error: &Error) -> Frame;
-    /// Whether the stream ends with OpenAI's `data: [DONE]` (chat completions only).
-    fn done_marker(&self) -> bool {
-        false
+    fn failed(&mut self, error: &Error) -> Value;
+    /// Whether each event goes with `event: TYPE` (the Responses and Messages streams, whose
+    /// events carry their name as `type`), and the stream ends without OpenAI's `data: [DONE]`.
+    /// Chat completions: bare `data:` events, then `[DONE]`.
+    fn named(&self) -> bool {
+        true
     }
-}
-
-/// One server-sent event: its name (`None`: a bare `data:` event) and its data.
-type Frame = (Option<&'static str>, Value);
-
-fn data(values: Vec<Value>) -> Vec<Frame> {
-    values.into_iter().map(|value| (None, value)).collect()
-}
-
-fn named(values: Vec<Value>) -> Vec<Frame> {
-    values.into_iter().map(|value| (value["type"].as_str().and_then(response_event_name), value)).collect()
-}
-
-/// The Responses events' names are their `type`s: the known ones as static names.
-fn response_event_name(kind: &str) -> Option<&'static str> {
-    const NAMES: &[&str] = &[
-        "response.created",
-        "response.in_progress",
-        "response.output_item.added",
-        "response.output_item.done",
-        "response.content_part.added",
-        "response.content_part.done",
-        "response.output_text.delta",
-        "response.output_text.done",
-        "response.refusal.delta",
-        "response.refusal.done",
-        "response.function_call_arguments.delta",
-        "response.function_call_arguments.done",
-        "response.reasoning_summary_part.added",
-        "response.reasoning_summary_part.done",
-        "response.reasoning_summary_text.delta",
-        "response.reasoning_summary_text.done",
-        "response.completed",
-        "response.incomplete",
-        "response.failed",
-    ];
-    NAMES.iter().copied().find(|name| *name == kind)
 }
 
 /// Chat completions: `chat.completion` and its chunks.
@@ -341,65 +306,51 @@ impl Wire for ChatWire {
     fn whole(&mut self, answer: &Response) -> Value {
         openai::completion(answer, &self.id, self.created)
     }
-    fn start(&mut self) -> Vec<Frame> {
-        data(vec![self.chunks.start()])
+    fn start(&mut self) -> Vec<Value> {
+        vec![self.chunks.start()]
     }
-    fn event(&mut self, event: &StreamEvent) -> Vec<Frame> {
-        data(self.chunks.event(event))
+    fn event(&mut self, event: &StreamEvent) -> Vec<Value> {
+        self.chunks.event(event)
     }
-    fn failed(&mut self, error: &Error) -> Frame {
+    fn failed(&mut self, error: &Error) -> Value {
         // Without `[DONE]`, so that the client does not take the answer for complete.
-        (None, openai::error_chunk(error))
+        openai::error_chunk(error)
     }
-    fn done_marker(&self) -> bool {
-        true
+    fn named(&self) -> bool {
+        false
     }
 }
 
-/// Responses: a `response` and its event sequence.
-struct ResponsesWire {
-    ids: openai::ResponseIds,
-    created: u64,
-    echo: serde_json::Map<String, Value>,
-    events: openai::ResponseEvents,
-}
-
-impl Wire for ResponsesWire {
+impl Wire for openai::ResponseEvents {
     fn whole(&mut self, answer: &Response) -> Value {
-        openai::response(answer, &self.ids, self.created, &self.echo)
+        self.response(answer)
     }
-    fn start(&mut self) -> Vec<Frame> {
-        named(self.events.start())
+    fn start(&mut self) -> Vec<Value> {
+        openai::ResponseEvents::start(self)
     }
-    fn event(&mut self, event: &StreamEvent) -> Vec<Frame> {
-        named(self.events.event_of(event))
+    fn event(&mut self, event: &StreamEvent) -> Vec<Value> {
+        self.event_of(event)
     }
-    fn failed(&mut self, error: &Error) -> Frame {
+    fn failed(&mut self, error: &Error) -> Value {
         let body = error_reply(error).body;
         let code = body["error"]["code"].as_str().or(body["error"]["type"].as_str()).unwrap_or("api_error");
         let message = body["error"]["message"].as_str().unwrap_or("the upstream failed");
-        (Some("response.failed"), self.events.failed(code, message))
+        openai::ResponseEvents::failed(self, code, message)
     }
 }
 
-/// Anthropic's Messages: a `message` and its event sequence.
-struct MessagesWire {
-    id: String,
-    events: anthropic::MessageEvents,
-}
-
-impl Wire for MessagesWire {
+impl Wire for anthropic::MessageEvents {
     fn whole(&mut self, answer: &Response) -> Value {
-        anthropic::message(answer, &self.id)
+        self.message(answer)
     }
-    fn start(&mut self) -> Vec<Frame> {
-        self.events.start().into_iter().map(|(name, value)| (Some(name), value)).collect()
+    fn start(&mut self) -> Vec<Value> {
+        anthropic::MessageEvents::start(self)
     }
-    fn event(&mut self, event: &StreamEvent) -> Vec<Frame> {
-        self.events.event(event).into_iter().map(|(name, value)| (Some(name), value)).collect()
+    fn event(&mut self, event: &StreamEvent) -> Vec<Value> {
+        anthropic::MessageEvents::event(self, event)
     }
-    fn failed(&mut self, error: &Error) -> Frame {
-        (Some("error"), anthropic::error_body(&error_reply(error)))
+    fn failed(&mut self, error: &Error) -> Value {
+        anthropic::error_body(&error_reply(error))
     }
 }
 
@@ -421,9 +372,7 @@ fn responses(body: &[u8], settings: &Settings, out: ResponseOutparam, entry: &mu
     };
     entry.left_out = call.left_out;
     let ids = openai::ResponseIds::new(&random_hex());
-    let created = now_seconds();
-    let events = openai::ResponseEvents::new(ids.clone(), created, &call.request.model, call.echo.clone());
-    let mut wire = ResponsesWire { ids, created, echo: call.echo, events };
+    let mut wire = openai::ResponseEvents::new(ids, now_seconds(), &call.request.model, call.echo);
     answer(call.request, call.stream, &mut wire, settings, out, entry, deadline)
 }
 
@@ -433,9 +382,7 @@ fn messages(body: &[u8], settings: &Settings, out: ResponseOutparam, entry: &mut
         Err(e) => return respond(out, entry, Err(invalid(e)), deadline),
     };
     entry.left_out = call.left_out;
-    let id = format!("msg_{}", random_hex());
-    let events = anthropic::MessageEvents::new(&id, &call.request.model);
-    let mut wire = MessagesWire { id, events };
+    let mut wire = anthropic::MessageEvents::new(&format!("msg_{}", random_hex()), &call.request.model);
     answer(call.request, call.stream, &mut wire, settings, out, entry, deadline)
 }
 
@@ -476,12 +423,10 @@ fn answer(
     };
     let Some(sse) = Sse::start(out, deadline) else { return };
     entry.status = 200;
-    let send = |frames: Vec<Frame>, entry: &mut Entry| {
-        for (name, value) in &frames {
-            let sent = match name {
-                Some(name) => sse.named(name, value),
-                None => sse.event(value),
-            };
+    let named = wire.named();
+    let send = |events: Vec<Value>, entry: &mut Entry| {
+        for value in &events {
+            let sent = if named { sse.named(value) } else { sse.event(value) };
             // The client went away or stopped reading: stop reading the upstream (dropping the
             // stream closes its connection).
             sent.map_err(|e| entry.error = Some(format!("client {e:?}").to_lowercase()))?;
@@ -515,7 +460,7 @@ fn answer(
             }
         }
     }
-    if !wire.done_marker() || sse.done().is_ok() {
+    if named || sse.done().is_ok() {
         sse.finish();
     }
 }

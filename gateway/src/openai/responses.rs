@@ -552,6 +552,11 @@ impl ResponseEvents {
         response_object(&self.ids, self.created, &self.model, &self.echo, status, self.output.clone())
     }
 
+    /// The whole (non-streamed) answer as this response's `response` object.
+    pub fn response(&self, answer: &Response) -> Value {
+        response(answer, &self.ids, self.created, &self.echo)
+    }
+
     /// `response.created` and `response.in_progress`.
     pub fn start(&mut self) -> Vec<Value> {
         let response = self.snapshot("in_progress");
