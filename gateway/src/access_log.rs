@@ -28,6 +28,15 @@ pub struct Entry {
     /// What of the request was accepted but not served (field names and tool types, never
     /// values): the Responses and Messages fields a stateless gateway cannot honour.
     pub left_out: Vec<String>,
+    /// The deployment that answered (its name in the routes document, never its address).
+    pub deployment: Option<String>,
+    /// The deployments tried before it, which failed with a fallback error, in order.
+    pub tried: Vec<String>,
+    /// The key's limit that refused the request (`rpm`, `tpm`, `max_concurrent`, `token_budget`).
+    pub limit: Option<&'static str>,
+    /// Why the shared store failed, when it did (the request was then refused, or served
+    /// uncounted under `on_store_error: open`).
+    pub store_error: Option<String>,
 }
 
 impl Entry {
@@ -51,6 +60,16 @@ impl Entry {
         });
         if !self.left_out.is_empty() {
             line["left_out"] = json!(self.left_out);
+        }
+        if self.deployment.is_some() || !self.tried.is_empty() {
+            line["deployment"] = json!(self.deployment);
+            line["tried"] = json!(self.tried);
+        }
+        if let Some(limit) = self.limit {
+            line["limit"] = json!(limit);
+        }
+        if let Some(why) = &self.store_error {
+            line["store_error"] = json!(why);
         }
         if self.open {
             // Said on every line, so that an open gateway cannot go unnoticed in the log.

@@ -164,15 +164,17 @@ pub(crate) struct Sse {
 }
 
 impl Sse {
-    /// Sends the head of a 200 `text/event-stream` response; `None` when the host refused it.
+    /// Sends the head of a 200 `text/event-stream` response (with `extra` headers); `None` when
+    /// the host refused it.
     /// Every write waits for the client at most until `deadline`.
-    pub(crate) fn start(out: ResponseOutparam, deadline: Instant) -> Option<Sse> {
-        let headers = [
+    pub(crate) fn start(out: ResponseOutparam, extra: &[(&str, String)], deadline: Instant) -> Option<Sse> {
+        let mut headers = vec![
             ("content-type", "text/event-stream".to_owned()),
             ("cache-control", "no-cache".to_owned()),
             // Proxies (nginx) must not hold the events back.
             ("x-accel-buffering", "no".to_owned()),
         ];
+        headers.extend(extra.iter().cloned());
         let (body, stream) = start(out, 200, &headers)?;
         Some(Sse { body, stream, deadline })
     }

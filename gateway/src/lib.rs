@@ -34,15 +34,21 @@
 pub mod access_log;
 pub mod anthropic;
 mod http;
+pub mod limits;
 pub mod openai;
+pub mod routes;
 pub mod settings;
+mod store;
 
 use access_log::Entry;
 use http::{BodyError, Sse};
+use limits::{Admission, Refused};
 use litellm_client::{Client, Config, Error, Request, Response, StreamEvent};
 use openai::{error_reply, gateway_error, ErrorReply, Invalid};
+use routes::OnStoreError;
 use serde_json::{json, Value};
 use settings::{Refusal, Settings};
+use store::SharedBucket;
 use wasi::clocks::monotonic_clock::{self, Instant};
 use wasi::http::types::{IncomingRequest, Method, ResponseOutparam};
 
@@ -140,11 +146,12 @@ fn serve(request: &IncomingRequest, out: ResponseOutparam, method: &Method, path
             respond(out, entry, reply, deadline)
         }
         (Method::Post, "/embeddings") => {
-            let reply = read(request, &settings, body_deadline).and_then(|body| embed(&body, &settings, entry));
+            let reply =
+                read(request, &settings, body_deadline).and_then(|body| embed(&body, &settings, entry, deadline));
             respond(out, entry, reply, deadline)
         }
         (Method::Get, "/models") => {
-            let reply = list_models(&settings);
+            let reply = list_models(&settings, entry.client.as_deref());
             respond(out, entry, reply, deadline)
         }
         (
@@ -197,7 +204,7 @@ fn respond(out: ResponseOutparam, entry: &mut Entry, reply: Reply, deadline: Ins
     match reply {
         Ok(value) => {
             entry.status = 200;
-            http::json(out, 200, &value, &[], deadline)
+            http::json(out, 200, &value, &deployment_header(entry), deadline)
         }
         Err(mut error) => {
             if speaks_anthropic(&entry.route) {
@@ -205,10 +212,18 @@ fn respond(out: ResponseOutparam, entry: &mut Entry, reply: Reply, deadline: Ins
             }
             entry.status = error.status;
             entry.error = error.body["error"]["type"].as_str().map(str::to_owned);
-            let headers = retry_headers(error.retry_after_ms);
+            let mut headers = retry_headers(error.retry_after_ms);
+            headers.extend(deployment_header(entry));
             http::json(out, error.status, &error.body, &headers, deadline)
         }
     }
+}
+
+/// The response header that names the deployment that answered (never its address or key).
+pub const DEPLOYMENT_HEADER: &str = "x-litellm-deployment";
+
+fn deployment_header(entry: &Entry) -> Vec<(&'static str, String)> {
+    entry.deployment.iter().map(|name| (DEPLOYMENT_HEADER, name.clone())).collect()
 }
 
 /// `retry-after-ms` and `retry-after` (whole seconds, rounded up), as OpenAI sends them, so
@@ -260,21 +275,160 @@ fn open(settings: &Settings) -> Result<Client, ErrorReply> {
     Client::open(&config).map_err(|e| error_reply(&e))
 }
 
-fn list_models(settings: &Settings) -> Reply {
-    let models = open(settings)?.list_models().map_err(|e| error_reply(&e))?;
-    let allowed: Vec<_> = models.into_iter().filter(|m| settings.models.allows(&m.id)).collect();
-    Ok(openai::models(&allowed))
+/// The models a caller may list: with routes, the routed names (not the patterns) without an
+/// upstream call; else the upstream's list; either within the allowlist and the key's models.
+fn list_models(settings: &Settings, client: Option<&str>) -> Reply {
+    let policy = settings.policy(client).map(|(policy, _)| policy);
+    let allowed = |id: &str| settings.models.allows(id) && policy.is_none_or(|p| p.allows(id));
+    let models = match settings.routes.as_ref().filter(|r| !r.models.is_empty()) {
+        Some(routes) => routes
+            .models
+            .iter()
+            .filter(|route| !route.model.ends_with('*'))
+            .map(|route| litellm_client::ModelInfo { id: route.model.clone(), owned_by: None, created: None })
+            .collect(),
+        None => open(settings)?.list_models().map_err(|e| error_reply(&e))?,
+    };
+    Ok(openai::models(&models.into_iter().filter(|m| allowed(&m.id)).collect::<Vec<_>>()))
 }
 
-fn embed(body: &[u8], settings: &Settings, entry: &mut Entry) -> Reply {
+fn embed(body: &[u8], settings: &Settings, entry: &mut Entry, deadline: Instant) -> Reply {
     let call = openai::embeddings_call(body).map_err(invalid)?;
-    entry.model = Some(call.request.model.clone());
-    if !settings.models.allows(&call.request.model) {
-        return Err(model_not_found(&call.request.model));
+    let model = call.request.model.clone();
+    entry.model = Some(model.clone());
+    let store = admitted(settings, &model, entry)?;
+    let (store, admission) = store;
+    let answer = routed(settings, &store, &model, entry, deadline, |client, upstream_model| {
+        let request = litellm_client::EmbeddingsRequest { model: upstream_model.to_owned(), ..call.request.clone() };
+        client.embed(&request)
+    });
+    if let Ok(answer) = &answer {
+        entry.usage = answer.usage;
     }
-    let answer = open(settings)?.embed(&call.request).map_err(|e| error_reply(&e))?;
-    entry.usage = answer.usage;
-    Ok(openai::embeddings_reply(&answer, call.base64))
+    finish(&store, admission, entry);
+    Ok(openai::embeddings_reply(&answer?, call.base64))
+}
+
+/// The checks before any upstream call: the allowlist, the key's models and limits. Gives the
+/// shared store and the admission to finish when the call ends.
+fn admitted(
+    settings: &Settings,
+    model: &str,
+    entry: &mut Entry,
+) -> Result<(SharedBucket, Option<Admission>), ErrorReply> {
+    if !settings.models.allows(model) {
+        return Err(model_not_found(model));
+    }
+    let bucket = settings.routes.as_ref().map_or(routes::DEFAULT_BUCKET, |r| r.bucket.as_str());
+    let store = SharedBucket::new(bucket);
+    let Some((policy, name)) = settings.policy(entry.client.as_deref()) else { return Ok((store, None)) };
+    if !policy.allows(model) {
+        return Err(model_not_found(model));
+    }
+    if !policy.counts() {
+        return Ok((store, None));
+    }
+    match limits::admit(&store, &name, policy, now_ms()) {
+        Ok(admission) => Ok((store, Some(admission))),
+        Err(Refused::Over { limit, of, retry_after_ms }) => {
+            entry.limit = Some(limit.name());
+            Err(over_limit(limit, of, retry_after_ms))
+        }
+        Err(Refused::Store(why)) => {
+            entry.store_error = Some(why);
+            match settings.routes.as_ref().map(|r| r.on_store_error) {
+                Some(OnStoreError::Open) => Ok((store, None)),
+                _ => Err(gateway_error(
+                    503,
+                    "the gateway's shared store is unavailable, so this key's limits cannot be counted; retry later",
+                    "server_error",
+                    "store_unavailable",
+                )),
+            }
+        }
+    }
+}
+
+/// The 429 of a key over one of its limits, in OpenAI's shape (Anthropic's on its routes).
+fn over_limit(limit: limits::Limit, of: u64, retry_after_ms: Option<u64>) -> ErrorReply {
+    use limits::Limit;
+    let (what, kind, code) = match limit {
+        Limit::Rpm => (format!("{of} requests per minute"), "requests", "rate_limit_exceeded"),
+        Limit::Tpm => (format!("{of} tokens per minute"), "tokens", "rate_limit_exceeded"),
+        Limit::Concurrent => (format!("{of} requests at once"), "requests", "rate_limit_exceeded"),
+        Limit::Budget => (format!("a budget of {of} tokens"), "insufficient_quota", "insufficient_quota"),
+    };
+    let wait = match retry_after_ms {
+        Some(ms) => format!("; retry after {} s", ms.div_ceil(1000)),
+        None => ": it does not renew; ask the gateway's operator".to_owned(),
+    };
+    let mut reply = gateway_error(429, &format!("this key is over its limit of {what}{wait}"), kind, code);
+    reply.retry_after_ms = retry_after_ms;
+    reply
+}
+
+/// Counts what a call used and gives back its slot; a store error here is logged, the answer
+/// stands.
+fn finish(store: &SharedBucket, admission: Option<Admission>, entry: &mut Entry) {
+    let Some(admission) = admission else { return };
+    let tokens = entry.usage.map_or(0, |u| u64::from(u.input_tokens) + u64::from(u.output_tokens));
+    if let Err(why) = admission.finish(store, tokens, now_ms()) {
+        entry.store_error = Some(why);
+    }
+}
+
+/// Runs `call` on the deployments that serve `model`, in the routes' order, moving on after a
+/// fallback error ([`routes::falls_back`]) and cooling that deployment down; without routes, on
+/// the provider's own upstream. Names the deployment that answered (and those tried) in `entry`.
+fn routed<T>(
+    settings: &Settings,
+    store: &SharedBucket,
+    model: &str,
+    entry: &mut Entry,
+    deadline: Instant,
+    mut call: impl FnMut(&Client, &str) -> Result<T, Error>,
+) -> Result<T, ErrorReply> {
+    let Some(routes) = settings.routes.as_ref().filter(|r| !r.models.is_empty()) else {
+        return call(&open(settings)?, model).map_err(|e| error_reply(&e));
+    };
+    let now = now_ms();
+    // The shared store decides the turn and the cool-downs; a store that fails makes neither
+    // (the document's order is used): the choice of a deployment is not a limit.
+    let turn = |route: &routes::Route| {
+        if routes.balances(route) {
+            limits::next_turn(store, &route.model).unwrap_or(0)
+        } else {
+            0
+        }
+    };
+    let mut plan = routes.plan(model, turn);
+    if plan.is_empty() {
+        return Err(model_not_found(model));
+    }
+    if plan.len() > 1 {
+        // Cooling deployments go last, in their order: still tried when nothing else answers.
+        plan.sort_by_cached_key(|a| limits::cooling(store, &a.deployment.name, now).unwrap_or(false));
+    }
+    let mut last = None;
+    for attempt in &plan {
+        let name = &attempt.deployment.name;
+        let key = attempt.deployment.api_key_secret.as_deref().and_then(|s| settings.secrets.get(s));
+        let remaining = (deadline.saturating_sub(monotonic_clock::now()) / 1_000_000).max(1);
+        let config = attempt.config(key, u32::try_from(remaining).unwrap_or(u32::MAX));
+        let result = Client::open(&config).and_then(|client| call(&client, &attempt.upstream_model()));
+        match result {
+            Err(error) if routes::falls_back(&error) => {
+                entry.tried.push(name.clone());
+                let _ = limits::cool_down(store, name, now_ms(), routes.cooldown_ms);
+                last = Some(error);
+            }
+            result => {
+                entry.deployment = Some(name.clone());
+                return result.map_err(|e| error_reply(&e));
+            }
+        }
+    }
+    Err(error_reply(&last.expect("a plan has at least one attempt")))
 }
 
 /// One wire's answers: the whole answer as JSON, and a stream as events.
@@ -386,7 +540,8 @@ fn messages(body: &[u8], settings: &Settings, out: ResponseOutparam, entry: &mut
     answer(call.request, call.stream, &mut wire, settings, out, entry, deadline)
 }
 
-/// A call on any wire: the model allowlist, the provider, then the whole answer or the stream.
+/// A call on any wire: the allowlist, the key's models and limits, the routed provider, then
+/// the whole answer or the stream; and what the call used, counted when it ends.
 fn answer(
     request: Request,
     stream: bool,
@@ -398,30 +553,46 @@ fn answer(
 ) {
     entry.model = Some(request.model.clone());
     entry.stream = stream;
-    if !settings.models.allows(&request.model) {
-        return respond(out, entry, Err(model_not_found(&request.model)), deadline);
-    }
     if let Err(why) = settings.media.check(&request) {
         return respond(out, entry, Err(gateway_error(400, &why, "invalid_request_error", "media_refused")), deadline);
     }
-    let client = match open(settings) {
-        Ok(client) => client,
+    let (store, admission) = match admitted(settings, &request.model, entry) {
+        Ok(admitted) => admitted,
         Err(error) => return respond(out, entry, Err(error), deadline),
     };
+    serve_call(request, stream, wire, settings, &store, out, entry, deadline);
+    finish(&store, admission, entry);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn serve_call(
+    request: Request,
+    stream: bool,
+    wire: &mut dyn Wire,
+    settings: &Settings,
+    store: &SharedBucket,
+    out: ResponseOutparam,
+    entry: &mut Entry,
+    deadline: Instant,
+) {
+    let model = request.model.clone();
+    let upstream = |model: &str| Request { model: model.to_owned(), ..request.clone() };
     if !stream {
-        let reply = client.generate(&request).map(|answer| {
+        let reply = routed(settings, store, &model, entry, deadline, |client, m| client.generate(&upstream(m)));
+        let reply = reply.map(|answer| {
             entry.usage = answer.usage;
             wire.whole(&answer)
         });
-        return respond(out, entry, reply.map_err(|e| error_reply(&e)), deadline);
+        return respond(out, entry, reply, deadline);
     }
     // The provider sends the request and reads the status before it returns the stream, so an
-    // upstream error still becomes this response's status.
-    let stream = match client.stream(&request) {
+    // upstream error still becomes this response's status, and the next deployment can still
+    // be tried: nothing has been sent to the client yet.
+    let stream = match routed(settings, store, &model, entry, deadline, |client, m| client.stream(&upstream(m))) {
         Ok(stream) => stream,
-        Err(error) => return respond(out, entry, Err(error_reply(&error)), deadline),
+        Err(error) => return respond(out, entry, Err(error), deadline),
     };
-    let Some(sse) = Sse::start(out, deadline) else { return };
+    let Some(sse) = Sse::start(out, &deployment_header(entry), deadline) else { return };
     entry.status = 200;
     let named = wire.named();
     let send = |events: Vec<Value>, entry: &mut Entry| {
@@ -474,6 +645,12 @@ fn random_hex() -> String {
 /// A fresh completion id, `chatcmpl-` and 24 hex digits from WASI random.
 fn completion_id() -> String {
     format!("chatcmpl-{}", random_hex())
+}
+
+/// The wall clock in Unix milliseconds, for the limits' minutes and the cool-downs.
+fn now_ms() -> u64 {
+    let now = wasi::clocks::wall_clock::now();
+    now.seconds.saturating_mul(1000) + u64::from(now.nanoseconds / 1_000_000)
 }
 
 /// The wall clock in Unix seconds, for `created`.

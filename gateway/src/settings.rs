@@ -5,7 +5,9 @@
 //! The variables, their defaults and what a platform must still do are documented in
 //! `docs/gateway.md`; the names and defaults themselves live here, once.
 
+use crate::routes::{KeyPolicy, Routes};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use subtle::ConstantTimeEq;
 
 /// The body fields a passthrough list can never admit: each would redirect the call elsewhere,
@@ -162,6 +164,31 @@ pub struct Settings {
     pub timeout_ms: u32,
     /// Which images and files a client may send.
     pub media: Media,
+    /// The routes document (`LITELLM_GATEWAY_ROUTES`): deployments, fallbacks, keys' limits.
+    pub routes: Option<Routes>,
+    /// The deployments' keys, read from the variables the document names.
+    pub secrets: Secrets,
+}
+
+/// The policy name that applies to every key without one of its own (and to every caller of an
+/// open gateway).
+pub const EVERY_KEY: &str = "*";
+
+/// The deployments' keys by the name of the variable that holds each. `Debug` shows the names.
+#[derive(Default)]
+pub struct Secrets(BTreeMap<String, String>);
+
+impl Secrets {
+    /// The key held by variable `name`.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys().map(|name| format!("{name}=***"))).finish()
+    }
 }
 
 /// Which images and files a client may send (`LITELLM_GATEWAY_MEDIA`).
@@ -246,7 +273,36 @@ impl Settings {
                 "LITELLM_GATEWAY_PASSTHROUGH may not admit {field:?}: it redirects or re-keys the call"
             ));
         }
+        let routes = match env("LITELLM_GATEWAY_ROUTES").filter(|v| !v.trim().is_empty()) {
+            Some(text) => Some(Routes::parse(&text)?),
+            None => None,
+        };
+        let mut secrets = BTreeMap::new();
+        if let Some(routes) = &routes {
+            for name in routes.keys.keys().filter(|name| *name != EVERY_KEY) {
+                let known = matches!(&auth, Auth::Keys(keys) if keys.iter().any(|k| &k.name == name));
+                if !known {
+                    return Err(format!(
+                        "LITELLM_GATEWAY_ROUTES: keys names {name:?}, which is not a key name of LITELLM_GATEWAY_KEYS \
+                         (name a key `{name}=KEY`, or use \"{EVERY_KEY}\" for every key)"
+                    ));
+                }
+            }
+            for deployment in routes.models.iter().flat_map(|route| &route.deployments) {
+                if let Some(name) = &deployment.api_key_secret {
+                    let key = env(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+                        format!(
+                            "LITELLM_GATEWAY_ROUTES: deployment {:?} takes its key from {name}, which is not set",
+                            deployment.name
+                        )
+                    })?;
+                    secrets.insert(name.clone(), key.trim().to_owned());
+                }
+            }
+        }
         Ok(Settings {
+            routes,
+            secrets: Secrets(secrets),
             auth,
             models: Models(list(env("LITELLM_GATEWAY_MODELS"))),
             passthrough,
@@ -259,6 +315,14 @@ impl Settings {
                 Some(other) => return Err(format!("LITELLM_GATEWAY_MEDIA must be any or inline, not {other:?}")),
             },
         })
+    }
+
+    /// The policy of the caller named `client` (`None`: an open gateway's caller): its own, else
+    /// the one for [`EVERY_KEY`]; and the name its counters go under.
+    pub fn policy(&self, client: Option<&str>) -> Option<(&KeyPolicy, String)> {
+        let keys = &self.routes.as_ref()?.keys;
+        let name = client.unwrap_or(EVERY_KEY);
+        keys.get(name).or_else(|| keys.get(EVERY_KEY)).map(|policy| (policy, name.to_owned()))
     }
 
     /// Whether the gateway was opened to anyone (`LITELLM_GATEWAY_AUTH=none`).
@@ -334,6 +398,37 @@ mod tests {
         let names: Vec<&str> = parsed.iter().map(|k| k.name.as_str()).collect();
         assert_eq!(names, ["key-1", "key-2", "team-c", "key-4"], "no key shows as a name");
         assert_eq!(named_key("team=sk=1"), Some(("team", "sk=1")));
+    }
+
+    #[test]
+    fn routes_name_configured_keys_and_set_secrets_and_never_show_them() {
+        let doc = r#"{"models": [{"model": "m", "deployments": [{"name": "d", "base_url": "http://u", "api_key_secret": "UPSTREAM_KEY"}]}],
+                      "keys": {"team-a": {"rpm": 5}, "*": {"models": ["m"]}}}"#;
+        let s = settings(&[
+            ("LITELLM_GATEWAY_KEYS", "team-a=sk-client,sk-other"),
+            ("LITELLM_GATEWAY_ROUTES", doc),
+            ("UPSTREAM_KEY", "sk-upstream-secret"),
+        ])
+        .unwrap();
+        assert_eq!(s.secrets.get("UPSTREAM_KEY").as_deref(), Some("sk-upstream-secret"));
+        assert!(!format!("{s:?}").contains("sk-upstream-secret"), "Debug names the variable, not the key");
+        let (own, name) = s.policy(Some("team-a")).unwrap();
+        assert_eq!((own.rpm, name.as_str()), (Some(5), "team-a"));
+        let (every, name) = s.policy(Some("key-2")).unwrap();
+        assert_eq!(
+            (every.models.clone(), name.as_str()),
+            (vec!["m".to_owned()], "key-2"),
+            "counted under its own name"
+        );
+        let missing = settings(&[("LITELLM_GATEWAY_KEYS", "team-a=sk-client"), ("LITELLM_GATEWAY_ROUTES", doc)]);
+        assert!(missing.unwrap_err().contains("takes its key from UPSTREAM_KEY, which is not set"));
+        let unknown = settings(&[
+            ("LITELLM_GATEWAY_KEYS", "team-b=sk-client"),
+            ("LITELLM_GATEWAY_ROUTES", doc),
+            ("UPSTREAM_KEY", "sk-upstream-secret"),
+        ]);
+        assert!(unknown.unwrap_err().contains("\"team-a\", which is not a key name"));
+        assert!(settings(&[]).unwrap().policy(None).is_none(), "no document, no policy");
     }
 
     #[test]

@@ -44,8 +44,12 @@ mod contract;
 #[cfg(feature = "crossings")]
 mod crossings;
 mod engine;
+#[cfg(feature = "serve")]
+mod gateway;
 mod host;
 mod instance;
+#[cfg(feature = "serve")]
+mod keyvalue;
 mod origin;
 mod outgoing;
 mod places;
@@ -68,7 +72,11 @@ pub use contract::{
 #[cfg(feature = "crossings")]
 pub use crossings::Crossings;
 pub use engine::PoolingOptions;
+#[cfg(feature = "serve")]
+pub use gateway::GatewayServer;
 pub use host::{Host, HostOptions};
+#[cfg(feature = "serve")]
+pub use keyvalue::{MemoryStore, RedisStore, SharedStore, StoreError};
 pub use origin::origin_of;
 pub use places::HostLimits;
 pub use stream::EventStream;

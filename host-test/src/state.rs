@@ -20,8 +20,20 @@ pub(crate) struct TenantState {
 
 impl TenantState {
     pub(crate) fn new(tenant: &Tenant, connections: Connections) -> Self {
+        Self::build(tenant, connections, false)
+    }
+
+    /// A store whose guest writes its stderr to the host's (the gateway's access log).
+    pub(crate) fn logging_to_stderr(tenant: &Tenant, connections: Connections) -> Self {
+        Self::build(tenant, connections, true)
+    }
+
+    fn build(tenant: &Tenant, connections: Connections, stderr: bool) -> Self {
         let mut wasi = WasiCtx::builder();
         wasi.envs(&tenant.env);
+        if stderr {
+            wasi.inherit_stderr();
+        }
         // The guest needs outgoing HTTP only; no sockets, no name lookups of its own.
         wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
         TenantState {
@@ -29,8 +41,17 @@ impl TenantState {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks: TenantHooks::new(tenant, connections),
-            limits: MemoryCap::new(tenant.memory_limit),
+            // The provider is a few core instances; a composition (the gateway with the provider
+            // and WASI's adapters) is more.
+            limits: MemoryCap::new(tenant.memory_limit, if stderr { 64 } else { 4 }),
         }
+    }
+}
+
+impl TenantState {
+    /// The store's resource table, for the host interfaces beside WASI's.
+    pub(crate) fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
     }
 }
 
@@ -45,8 +66,8 @@ pub(crate) struct MemoryCap {
 }
 
 impl MemoryCap {
-    fn new(cap: usize) -> Self {
-        let limits = StoreLimitsBuilder::new().memory_size(cap).trap_on_grow_failure(true).instances(4).build();
+    fn new(cap: usize, instances: usize) -> Self {
+        let limits = StoreLimitsBuilder::new().memory_size(cap).trap_on_grow_failure(true).instances(instances).build();
         Self { limits, cap, exceeded: false, grown_to: 0 }
     }
 }

@@ -1,5 +1,5 @@
-//! `litellm-host`: chat, embed or list models through the sandboxed component, or run the mock
-//! endpoint.
+//! `litellm-host`: chat, embed or list models through the sandboxed component, serve the
+//! composed gateway, or run the mock endpoint.
 
 use anyhow::Context;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
@@ -12,6 +12,7 @@ use litellm_mock::MockServer;
 use std::io::Write;
 
 mod output;
+mod serve;
 use output as json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +47,9 @@ enum Command {
         #[command(flatten)]
         endpoint: EndpointArgs,
     },
+    /// Serves the composed gateway over HTTP, each request in a fresh sandbox, with a shared
+    /// store for its limits and routes (docs/gateway.md, "Routes and limits").
+    ServeGateway(serve::ServeArgs),
     /// Runs the mock OpenAI-compatible endpoint until Ctrl-C.
     Mock {
         /// The port on 127.0.0.1; 0 picks a free one.
@@ -180,6 +184,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Chat(args) => chat(args).await,
+        Command::ServeGateway(args) => serve::serve(args).await,
         Command::Embed { endpoint, model, dimensions, texts } => {
             let session = endpoint.session().await?;
             let request = EmbeddingsRequest { model, inputs: texts, dimensions, user: None };

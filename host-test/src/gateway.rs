@@ -1,0 +1,160 @@
+//! Serving a `wasi:http/proxy` component (the composed gateway) over HTTP/1.1: each request in a
+//! fresh instance with one tenant's policy (its environment, the origins it may reach, its memory
+//! cap and deadline, its own connection pool), and `wasi:keyvalue` over one [`SharedStore`] that
+//! every instance of this server shares — and, with a [`RedisStore`](crate::RedisStore), every
+//! server on that database. `litellm-host serve-gateway` is this with a command line.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use litellm_host::{GatewayServer, MemoryStore, Tenant};
+//! use std::sync::Arc;
+//!
+//! let tenant = Tenant::new("gateway")
+//!     .allow_origin("http://127.0.0.1:4000")
+//!     .env("LITELLM_BASE_URL", "http://127.0.0.1:4000")
+//!     .env("LITELLM_GATEWAY_KEYS", "team-a=sk-client-a");
+//! let server = GatewayServer::new("litellm-gateway.composed.wasm".as_ref(), tenant, Arc::new(MemoryStore::default()))?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! server.serve(listener).await
+//! # }
+//! ```
+
+use crate::engine::{self, anyhow_of, deadline_ticks};
+use crate::keyvalue::{self, KeyValue, SharedStore};
+use crate::places::Tenants;
+use crate::state::TenantState;
+use crate::tenant::Tenant;
+use crate::tls::TlsRoots;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use wasmtime::component::Linker;
+use wasmtime::Store;
+use wasmtime_wasi::{WasiCtxView, WasiView};
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
+
+/// One request's store data: the tenant's WASI and HTTP contexts, and the shared store.
+struct GatewayState {
+    tenant: TenantState,
+    store: Arc<dyn SharedStore>,
+}
+
+impl WasiView for GatewayState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        self.tenant.ctx()
+    }
+}
+
+impl WasiHttpView for GatewayState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        self.tenant.http()
+    }
+}
+
+fn keyvalue_view(state: &mut GatewayState) -> KeyValue<'_> {
+    KeyValue { table: state.tenant.table(), store: &state.store }
+}
+
+/// The answer when the instance failed before it set one (a trap, the deadline, the memory
+/// cap): a 500 in OpenAI's error shape, and the reason on the host's stderr.
+fn failed(error: anyhow::Error) -> hyper::Response<HyperOutgoingBody> {
+    use http_body_util::BodyExt;
+    eprintln!("litellm-host: {error:#}");
+    let body = r#"{"error":{"message":"the gateway failed before it answered","type":"server_error","param":null,"code":"gateway_failed"}}"#;
+    let body = http_body_util::Full::new(bytes::Bytes::from_static(body.as_bytes())).map_err(|never| match never {});
+    let mut response = hyper::Response::new(body.boxed_unsync());
+    *response.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+    response
+}
+
+/// A `wasi:http/proxy` component served for one tenant, with a shared key-value store.
+#[derive(Clone)]
+pub struct GatewayServer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pre: ProxyPre<GatewayState>,
+    tenant: Tenant,
+    tenants: Tenants,
+    store: Arc<dyn SharedStore>,
+}
+
+impl GatewayServer {
+    /// Compiles the component at `path` (it may import `wasi:keyvalue/store` and `atomics`
+    /// besides `wasi:http/proxy`), for `tenant`'s policy and `store`.
+    pub fn new(path: &Path, tenant: Tenant, store: Arc<dyn SharedStore>) -> anyhow::Result<Self> {
+        let engine = engine::engine(None, false)?;
+        let (component, _) = engine::load_component(&engine, path, None)?;
+        let mut linker = Linker::<GatewayState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow_of)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(anyhow_of)?;
+        keyvalue::add_to_linker(&mut linker, keyvalue_view).map_err(anyhow_of)?;
+        let pre = ProxyPre::new(linker.instantiate_pre(&component).map_err(anyhow_of)?).map_err(anyhow_of)?;
+        engine::spawn_epoch_ticker(&engine);
+        let tenants = Tenants::new(TlsRoots::default().store()?);
+        Ok(Self { inner: Arc::new(Inner { pre, tenant, tenants, store }) })
+    }
+
+    /// Accepts connections on `listener` and serves every request, until the listener fails.
+    pub async fn serve(self, listener: TcpListener) -> anyhow::Result<()> {
+        loop {
+            let (socket, _) = listener.accept().await?;
+            let server = self.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| {
+                    let server = server.clone();
+                    async move { Ok::<_, std::convert::Infallible>(server.handle(request).await.unwrap_or_else(failed)) }
+                });
+                // A client that breaks its connection ends only its own requests.
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(socket), service)
+                    .await;
+            });
+        }
+    }
+
+    /// One request in a fresh instance, under the tenant's memory cap and whole-call deadline.
+    async fn handle(
+        &self,
+        request: hyper::Request<hyper::body::Incoming>,
+    ) -> anyhow::Result<hyper::Response<HyperOutgoingBody>> {
+        let inner = &self.inner;
+        let connections = inner.tenants.connections(&inner.tenant);
+        let state = GatewayState {
+            tenant: TenantState::logging_to_stderr(&inner.tenant, connections),
+            store: inner.store.clone(),
+        };
+        let mut store = Store::new(inner.pre.engine(), state);
+        store.limiter(|state| &mut state.tenant.limits);
+        store.set_epoch_deadline(deadline_ticks(inner.tenant.max_call_duration));
+        store.epoch_deadline_trap();
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let request = store.data_mut().http().new_incoming_request(Scheme::Http, request).map_err(anyhow_of)?;
+        let out = store.data_mut().http().new_response_outparam(sender).map_err(anyhow_of)?;
+        let pre = inner.pre.clone();
+        // The request runs in its own task: a streamed answer goes on after its head is sent.
+        let task = tokio::spawn(async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy.wasi_http_incoming_handler().call_handle(&mut store, request, out).await
+        });
+        match receiver.await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(code)) => Err(anyhow::anyhow!("the gateway answered with an error code: {code:?}")),
+            Err(_) => {
+                let why = match task.await {
+                    Ok(Ok(())) => "it returned without".to_owned(),
+                    Ok(Err(e)) => format!("{e}"),
+                    Err(e) => format!("{e}"),
+                };
+                Err(anyhow::anyhow!("the gateway set no response: {why}"))
+            }
+        }
+    }
+}
