@@ -28,7 +28,7 @@ pub fn agent_composed() -> PathBuf {
     AGENT_FILE.get_or_init(|| composed(AGENT, "litellm:agent", "litellm-agent")).clone()
 }
 
-/// The composed gateway: `wasmtime serve -S cli --env LITELLM_BASE_URL=URL` serves it.
+/// The composed gateway: `wasmtime serve -S cli -S keyvalue --env LITELLM_BASE_URL=URL` serves it.
 pub fn gateway_composed() -> PathBuf {
     static GATEWAY_FILE: OnceLock<PathBuf> = OnceLock::new();
     GATEWAY_FILE.get_or_init(|| composed(GATEWAY, "litellm:gateway", "litellm-gateway")).clone()
@@ -48,7 +48,7 @@ const CONFIG_STORE_WASMCLOUD: &str = "wasi:config/store@0.2.0-draft";
 /// [`gateway_composed`] with the config-env adapter plugged into its `wasi:cli/environment`
 /// import, so that the gateway and the provider read each `LITELLM_*` setting from the
 /// configuration when the environment lacks it. It imports `wasi:config/store@0.2.0-rc.1` besides
-/// WASI 0.2: `wasmtime serve -S cli -S config -S config-var=LITELLM_BASE_URL=URL` serves it.
+/// WASI 0.2: `wasmtime serve -S cli -S keyvalue -S config -S config-var=LITELLM_BASE_URL=URL` serves it.
 pub fn gateway_config_composed() -> PathBuf {
     static FILE: OnceLock<PathBuf> = OnceLock::new();
     FILE.get_or_init(|| configurable("litellm-gateway-config", None)).clone()

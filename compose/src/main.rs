@@ -1,6 +1,6 @@
 //! `litellm-compose [NAME]`: prints the path of a built file (`agent`, `gateway`, `gateway-config`,
 //! `agent-alone`, `gateway-alone`, `provider`), or every name and path without an argument. For scripts:
-//! `wasmtime serve -S cli "$(cargo run -q -p litellm-compose -- gateway)"`.
+//! `wasmtime serve -S cli -S keyvalue "$(cargo run -q -p litellm-compose -- gateway)"`.
 
 use std::process::ExitCode;
 

@@ -244,7 +244,9 @@ pub(crate) async fn serve_gateway_with(base: &str, env: &[&str]) -> (Process, u1
 pub(crate) async fn serve_file(file: &std::path::Path, args: &[String]) -> (Process, u16) {
     let port = free_port();
     let mut command = Command::new(wasmtime_cli());
-    command.arg("serve").args(args).args(["--addr", &format!("127.0.0.1:{port}")]).arg(file);
+    // `-S keyvalue`: the gateway imports `wasi:keyvalue` (its routes' shared state); wasmtime's
+    // store is an in-memory one per instance, that is per request.
+    command.arg("serve").args(["-S", "keyvalue"]).args(args).args(["--addr", &format!("127.0.0.1:{port}")]).arg(file);
     let mut serve = Process::spawn("wasmtime-serve", command);
     // Compiling the component takes about a second; 60 s bounds a slow, busy machine.
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -9,6 +9,7 @@ mod contract;
 mod errors;
 mod faults;
 mod gateway_agents;
+mod gateway_routing;
 mod gateway_service;
 mod gateway_wire;
 mod hostile;
