@@ -300,3 +300,28 @@ async fn two_serving_processes_share_one_redis_and_fail_closed_without_it() {
         assert_eq!(chat(port, "sk-route-free", "m").status, 200);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs the wasmtime CLI (`bash peers/setup.sh`)"]
+async fn under_wasmtime_serve_routes_hold_per_request_and_limited_keys_are_refused() {
+    // `wasmtime serve -S keyvalue` gives each request's instance its own in-memory store, whose
+    // only bucket is "": a limit cannot be counted across requests there, so a limited key is
+    // refused (the default bucket does not exist), and routes with fallbacks work per request.
+    let mock = MockServer::start().await.unwrap();
+    let routes = json!({
+        "models": [{"model": "m", "deployments": [
+            {"name": "broken", "base_url": mock.base_url(), "model": "mock/error-503"},
+            {"name": "good", "base_url": mock.base_url(), "model": "mock/echo"}]}],
+        "keys": {"team-a": {"rpm": 100}}
+    });
+    let args: Vec<String> =
+        ["-S", "cli", "--env", KEYS, "--env", &format!("LITELLM_GATEWAY_ROUTES={routes}")].map(String::from).to_vec();
+    let (_serve, port) = crate::composition::serve_file(&litellm_compose::gateway_composed(), &args).await;
+    for _ in 0..2 {
+        let reply = chat(port, "sk-route-free", "m");
+        assert_eq!((reply.status, reply.header("x-litellm-deployment")), (200, Some("good")), "{reply:?}");
+    }
+    assert_eq!(mock.requests_for("mock/error-503").len(), 2, "no cool-down outlives its request");
+    let reply = chat(port, "sk-route-a", "m");
+    assert_eq!((reply.status, reply.json()["error"]["code"].clone()), (503, json!("store_unavailable")), "{reply:?}");
+}
