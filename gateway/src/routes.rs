@@ -412,6 +412,19 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_parses() {
+        // docs/gateway.md's complete example is the document a reader copies: it must be valid.
+        let page = include_str!("../../docs/gateway.md");
+        let section = &page[page.find("## Routes and limits").expect("the section")..];
+        let start = section.find("```json\n").expect("the example") + "```json\n".len();
+        let example = &section[start..start + section[start..].find("```").unwrap()];
+        let routes = Routes::parse(example).unwrap();
+        assert_eq!(routes.models.len(), 3);
+        assert_eq!(routes.plan("gpt-4o", |_| 3).iter().map(|a| a.deployment.name.as_str()).collect::<Vec<_>>(), ["azure-east", "openai", "litellm"]);
+        assert!(routes.keys["team-a"].allows("gpt-4o-mini") && routes.keys.contains_key("*"));
+    }
+
+    #[test]
     fn upstream_failures_fall_back_and_the_callers_errors_do_not() {
         use litellm_client::{ApiError, Failure};
         let api = |status: u16| ApiError { status, message: "m".into(), code: None, retry_after_ms: None, attempts: 1 };
