@@ -420,7 +420,10 @@ mod tests {
         let example = &section[start..start + section[start..].find("```").unwrap()];
         let routes = Routes::parse(example).unwrap();
         assert_eq!(routes.models.len(), 3);
-        assert_eq!(routes.plan("gpt-4o", |_| 3).iter().map(|a| a.deployment.name.as_str()).collect::<Vec<_>>(), ["azure-east", "openai", "litellm"]);
+        assert_eq!(
+            routes.plan("gpt-4o", |_| 3).iter().map(|a| a.deployment.name.as_str()).collect::<Vec<_>>(),
+            ["azure-east", "openai", "litellm"]
+        );
         assert!(routes.keys["team-a"].allows("gpt-4o-mini") && routes.keys.contains_key("*"));
     }
 

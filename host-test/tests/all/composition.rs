@@ -247,17 +247,23 @@ pub(crate) async fn serve_file(file: &std::path::Path, args: &[String]) -> (Proc
     // `-S keyvalue`: the gateway imports `wasi:keyvalue` (its routes' shared state); wasmtime's
     // store is an in-memory one per instance, that is per request.
     command.arg("serve").args(["-S", "keyvalue"]).args(args).args(["--addr", &format!("127.0.0.1:{port}")]).arg(file);
-    let mut serve = Process::spawn("wasmtime-serve", command);
-    // Compiling the component takes about a second; 60 s bounds a slow, busy machine.
+    let serve = Process::spawn("wasmtime-serve", command);
+    (until_healthy(serve, port).await, port)
+}
+
+/// `process` once a gateway on `port` answers `/health` (503 counts: its settings may be wrong on
+/// purpose); a panic with its output when it exits first or takes over 60 s (compiling the
+/// component takes about a second; 60 s bounds a slow, busy machine).
+pub(crate) async fn until_healthy(mut process: Process, port: u16) -> Process {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Some(status) = serve.exited() {
-            panic!("wasmtime serve exited ({status}) before it listened\n{}", serve.tail());
+        if let Some(status) = process.exited() {
+            panic!("the gateway's server exited ({status}) before it listened\n{}", process.tail());
         }
         if http_with(port, "GET", "/health", None, &[]).is_ok() {
-            return (serve, port);
+            return process;
         }
-        assert!(Instant::now() < deadline, "wasmtime serve did not listen on {port}\n{}", serve.tail());
+        assert!(Instant::now() < deadline, "the gateway's server did not listen on {port}\n{}", process.tail());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -31,18 +31,7 @@ async fn serve(routes: &Value, env: &[&str], store: &str, origins: &[&str]) -> (
     for pair in [KEYS].iter().chain(env) {
         command.args(["--env", pair]);
     }
-    let mut process = Process::spawn("serve-gateway", command);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = process.exited() {
-            panic!("serve-gateway exited ({status})\n{}", process.tail());
-        }
-        if http_with(port, "GET", "/health", None, &[]).is_ok() {
-            return (process, port);
-        }
-        assert!(Instant::now() < deadline, "serve-gateway did not listen\n{}", process.tail());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    (crate::composition::until_healthy(Process::spawn("serve-gateway", command), port).await, port)
 }
 
 fn chat(port: u16, key: &str, model: &str) -> Reply {
