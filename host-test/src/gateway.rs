@@ -20,9 +20,10 @@
 //! ```
 
 use crate::engine::{self, anyhow_of, deadline_ticks};
-use crate::keyvalue::{self, KeyValue, SharedStore};
+use crate::keyvalue::{self, KeyValue};
 use crate::places::Tenants;
 use crate::state::TenantState;
+use crate::store::SharedStore;
 use crate::tenant::Tenant;
 use crate::tls::TlsRoots;
 use std::path::Path;
