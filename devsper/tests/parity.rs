@@ -370,3 +370,25 @@ async fn difference_the_token_cap_reaches_an_openai_reasoning_model() {
     assert_eq!(ours.content, "You said: Hello");
     assert_eq!(mock.requests()[0].body["max_completion_tokens"], 32);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_over_its_host_quota_gets_the_typed_refusal_with_the_time_to_wait() {
+    let mock = MockServer::start().await.unwrap();
+    let host = litellm_devsper::shared_host().expect("the host starts");
+    let quota = litellm_host::Quota::unlimited().calls_per_minute(1);
+    let tenant = Tenant::new("devsper-quota").allow_origin(&mock.base_url()).quota(quota);
+    let provider = WasmLiteLlmProvider::with_host(host, tenant, Config::for_url(mock.base_url()));
+    // The first call of the minute may be the minute's only one: a call at the minute's end
+    // would see the count restart.
+    let second = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60;
+    if second >= 55 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - second)).await;
+    }
+    provider.generate(hello("litellm:gpt-4o")).await.unwrap();
+    let refused = provider.generate(hello("litellm:gpt-4o")).await.unwrap_err();
+    let call = refused.downcast_ref::<CallError>().expect("typed");
+    assert_eq!(call.kind(), "rate-limited", "{call}");
+    assert!(matches!(call, CallError::Quota(_)), "the host's quota, not the endpoint's 429");
+    assert!(call.retry_after().is_some_and(|wait| wait.as_secs() <= 60));
+    assert_eq!(mock.requests().len(), 1, "the refused call never left the host");
+}

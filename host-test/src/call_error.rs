@@ -1,6 +1,8 @@
-//! Why a call failed: the provider's typed error, or the sandbox's reason for stopping it.
+//! Why a call failed: the provider's typed error, the sandbox's reason for stopping it, or the
+//! tenant's quota.
 
 use crate::contract::{Line, ProviderError};
+use crate::QuotaError;
 use std::fmt;
 
 /// Why a call failed.
@@ -10,6 +12,8 @@ pub enum CallError {
     Provider(ProviderError),
     /// The sandbox stopped the call; the instance was discarded and the next call gets a new one.
     Sandbox(SandboxError),
+    /// The host refused the call before the component ran: the tenant's [`crate::Quota`].
+    Quota(QuotaError),
 }
 
 /// Why the sandbox stopped a call.
@@ -56,15 +60,28 @@ impl CallError {
     pub fn sandbox_reason(&self) -> Option<SandboxReason> {
         match self {
             CallError::Sandbox(s) => Some(s.reason),
-            CallError::Provider(_) => None,
+            CallError::Provider(_) | CallError::Quota(_) => None,
         }
     }
 
-    /// The case's name: the provider error's (`rate-limited`, …) or `sandbox`.
+    /// The case's name: the provider error's (`rate-limited`, …), the quota's (`rate-limited`,
+    /// `quota-exceeded`, `quota-store-unavailable`) or `sandbox`.
     pub fn kind(&self) -> &'static str {
         match self {
             CallError::Provider(e) => e.kind(),
             CallError::Sandbox(_) => "sandbox",
+            CallError::Quota(e) => e.kind(),
+        }
+    }
+
+    /// How long to wait before the same call may succeed, when the endpoint or the quota said.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            CallError::Provider(e) => {
+                e.api_error().and_then(|api| api.retry_after_ms).map(std::time::Duration::from_millis)
+            }
+            CallError::Quota(e) => e.retry_after(),
+            CallError::Sandbox(_) => None,
         }
     }
 }
@@ -74,8 +91,10 @@ impl fmt::Display for CallError {
         match self {
             CallError::Provider(e) => Line(e).fmt(f),
             CallError::Sandbox(s) => write!(f, "sandbox ({}): {}", s.reason.name(), s.detail),
+            CallError::Quota(e) => e.fmt(f),
         }
     }
 }
 
+// No `source`: a `CallError` is the root of the errors built on it (devsper's `anyhow` chain).
 impl std::error::Error for CallError {}

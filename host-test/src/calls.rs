@@ -7,6 +7,7 @@
 use crate::contract::bindings::exports::devsper::llm::provider::Guest as ProviderExports;
 use crate::contract::bindings::LitellmProviderPre;
 use crate::instance::Instance;
+use crate::metering::{Metering, Outcome};
 use crate::places::{Places, Tenants};
 use crate::state::TenantState;
 use crate::stream::EventStream;
@@ -30,6 +31,7 @@ pub(crate) struct HostCore {
     places: Places,
     idle: Arc<IdleRegistry>,
     warm: WarmOptions,
+    metering: Arc<Metering>,
     /// The crossing counters every store adds to, when counting is on.
     #[cfg(feature = "crossings")]
     crossings: Option<Arc<crate::crossings::Counters>>,
@@ -42,6 +44,7 @@ impl HostCore {
         tenants: Tenants,
         places: Places,
         warm: WarmOptions,
+        metering: Metering,
     ) -> Self {
         Self {
             engine,
@@ -50,6 +53,7 @@ impl HostCore {
             places,
             idle: Arc::new(IdleRegistry::default()),
             warm,
+            metering: Arc::new(metering),
             #[cfg(feature = "crossings")]
             crossings: None,
         }
@@ -143,8 +147,9 @@ impl Caller {
         }
     }
 
-    /// The one path of a call: its instance, one guest call, its errors typed, all in its span,
-    /// within the tenant's cap on a whole call.
+    /// The one path of a call: its admission against the tenant's quota, its instance, one guest
+    /// call, its errors typed, its metering, all in its span, within the tenant's cap on a whole
+    /// call.
     async fn once<T: telemetry::Answer>(
         &self,
         operation: Operation<'_>,
@@ -154,13 +159,23 @@ impl Caller {
             ResourceAny,
         ) -> wasmtime::Result<Result<T, ProviderError>>,
     ) -> Result<T, CallError> {
-        let span = telemetry::span(&self.tenant, self.config.profile, operation);
+        let span = telemetry::span(&self.tenant, self.config.profile, &operation);
+        let provider = telemetry::provider_name(self.config.profile);
         let whole_call = async {
-            let _permit = self.core.tenants.permit(&self.tenant).await;
-            let mut instance = self.instance().await?;
-            let result = instance.call(call).await;
-            self.release(instance, result.is_err());
-            result?.map_err(CallError::Provider)
+            let meter = self.core.metering.start(&self.tenant, provider, &operation).await?;
+            let result = async {
+                let _permit = self.core.tenants.permit(&self.tenant).await;
+                let mut instance = self.instance().await?;
+                let result = instance.call(call).await;
+                self.release(instance, result.is_err());
+                result?.map_err(CallError::Provider)
+            }
+            .await;
+            match &result {
+                Ok(answer) => meter.finish(answer.outcome().unwrap_or(Outcome::Dropped)).await,
+                Err(e) => meter.finish(Outcome::Failed(e)).await,
+            }
+            result
         };
         // The tenant's cap on a whole call, whatever the config's own deadline: an instance
         // still running then is dropped with the future.
@@ -204,21 +219,33 @@ impl Caller {
     /// A streamed completion; a warm caller's instance goes back to it when the stream ends. The
     /// tenant's cap on a whole call counts from now to the stream's end.
     pub(crate) async fn stream(&self, request: Request) -> Result<EventStream, CallError> {
-        let span =
-            telemetry::span(&self.tenant, self.config.profile, Operation::Chat { request: &request, stream: true });
+        let operation = Operation::Chat { request: &request, stream: true };
+        let span = telemetry::span(&self.tenant, self.config.profile, &operation);
+        let provider = telemetry::provider_name(self.config.profile);
         let cap = WholeCall::starting_now(&self.tenant);
         let opening = async {
+            let meter = self.core.metering.start(&self.tenant, provider, &operation).await?;
             let permit = self.core.tenants.permit(&self.tenant).await;
-            let mut instance = self.instance().await?;
-            let opened =
-                instance.call(async |store, p, client| p.client().call_stream(store, client, &request).await).await;
-            match opened {
-                Ok(Ok(handle)) => Ok((instance, handle, permit)),
-                Ok(Err(e)) => {
-                    self.release(instance, false);
-                    Err(CallError::Provider(e))
+            let opened = async {
+                let mut instance = self.instance().await?;
+                let opened =
+                    instance.call(async |store, p, client| p.client().call_stream(store, client, &request).await).await;
+                match opened {
+                    Ok(Ok(handle)) => Ok((instance, handle)),
+                    Ok(Err(e)) => {
+                        self.release(instance, false);
+                        Err(CallError::Provider(e))
+                    }
+                    Err(e) => Err(e),
                 }
-                Err(e) => Err(e),
+            }
+            .await;
+            match opened {
+                Ok((instance, handle)) => Ok((instance, handle, permit, meter)),
+                Err(e) => {
+                    meter.finish(Outcome::Failed(&e)).await;
+                    Err(e)
+                }
             }
         };
         let result = match tokio::time::timeout(cap.cap, opening.instrument(span.clone())).await {
@@ -226,9 +253,9 @@ impl Caller {
             Err(_) => Err(cap.exceeded()),
         };
         match result {
-            Ok((instance, handle, permit)) => {
+            Ok((instance, handle, permit, meter)) => {
                 let back = self.warm.clone().map(|set| ReturnTo { set, options: self.core.warm.clone() });
-                Ok(EventStream::new(instance, handle, span, permit, back, cap))
+                Ok(EventStream::new(instance, handle, span, permit, back, cap, meter))
             }
             Err(e) => {
                 telemetry::record_error(&span, &e);

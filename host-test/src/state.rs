@@ -24,6 +24,7 @@ impl TenantState {
     }
 
     /// A store whose guest writes its stderr to the host's (the gateway's access log).
+    #[cfg(feature = "serve")]
     pub(crate) fn logging_to_stderr(tenant: &Tenant, connections: Connections) -> Self {
         Self::build(tenant, connections, true)
     }
@@ -48,6 +49,7 @@ impl TenantState {
     }
 }
 
+#[cfg(feature = "serve")]
 impl TenantState {
     /// The store's resource table, for the host interfaces beside WASI's.
     pub(crate) fn table(&mut self) -> &mut ResourceTable {

@@ -3,6 +3,7 @@
 
 use crate::calls::WholeCall;
 use crate::instance::Instance;
+use crate::metering::{CallMeter, Outcome};
 use crate::telemetry;
 use crate::warm::ReturnTo;
 use crate::{CallError, StreamEvent};
@@ -23,6 +24,8 @@ pub struct EventStream {
     back: Option<ReturnTo>,
     /// The tenant's cap on the whole call, counted from the stream's opening.
     cap: WholeCall,
+    /// The call's metering, until the stream ends (dropped before: counted as dropped).
+    meter: Option<CallMeter>,
     // The tenant's place, held as long as the stream is open.
     _permit: OwnedSemaphorePermit,
 }
@@ -35,9 +38,11 @@ impl EventStream {
         permit: OwnedSemaphorePermit,
         back: Option<ReturnTo>,
         cap: WholeCall,
+        meter: CallMeter,
     ) -> Self {
         let buffered = VecDeque::new();
-        Self { instance: Some(instance), handle: Some(handle), buffered, span, back, cap, _permit: permit }
+        let meter = Some(meter);
+        Self { instance: Some(instance), handle: Some(handle), buffered, span, back, cap, meter, _permit: permit }
     }
 
     /// The next event; `None` after the `finish` event or an error.
@@ -61,9 +66,15 @@ impl EventStream {
                 None
             }
             Ok(events) => {
+                if let Some(meter) = &mut self.meter {
+                    meter.streamed(&events);
+                }
                 self.buffered.extend(events);
                 if let Some(StreamEvent::Finish(end)) = self.buffered.back() {
                     telemetry::record_answer(&self.span, &end.model, end.stop_reason, end.usage);
+                    if let Some(meter) = self.meter.take() {
+                        meter.finish(Outcome::Answered { model: &end.model, usage: end.usage, answer_bytes: 0 }).await;
+                    }
                     // The answer is complete: a warm instance goes back now, not only after a
                     // caller asks past the finish event.
                     self.end().await;
@@ -79,6 +90,9 @@ impl EventStream {
                     self.end().await;
                 }
                 telemetry::record_error(&self.span, &e);
+                if let Some(meter) = self.meter.take() {
+                    meter.finish(Outcome::Failed(&e)).await;
+                }
                 Some(Err(e))
             }
         }

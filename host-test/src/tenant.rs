@@ -1,11 +1,12 @@
-//! A tenant's policy: its environment, the origins it may reach, its memory cap, deadlines and
-//! concurrency cap. [`crate::state`] turns it into one call's store; the host keeps what a tenant
+//! A tenant's policy: its environment, the origins it may reach, its memory cap, deadlines,
+//! concurrency cap and quota. [`crate::state`] turns it into one call's store; the host keeps what a tenant
 //! accumulates (its connection pool, its count of calls) under the tenant's name
 //! ([`crate::calls::Tenants`]).
 
 use crate::address::AddressPolicy;
 use crate::origin::origin_of;
 use crate::tls::CaBundle;
+use crate::Quota;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -39,6 +40,7 @@ pub struct Tenant {
     pub(crate) call_deadline: Duration,
     pub(crate) max_call_duration: Duration,
     pub(crate) max_concurrent_calls: usize,
+    pub(crate) quota: Quota,
     pub(crate) transport: Transport,
 }
 
@@ -62,6 +64,7 @@ impl Tenant {
             call_deadline: DEFAULT_CALL_DEADLINE,
             max_call_duration: DEFAULT_MAX_CALL_DURATION,
             max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
+            quota: Quota::unlimited(),
             transport: Transport::default(),
         }
     }
@@ -150,7 +153,15 @@ impl Tenant {
         self
     }
 
-    /// The tenant's name, as it appears in spans.
+    /// Limits the tenant's calls and tokens per minute, calls at once and token budget, counted
+    /// in the host's [`crate::HostOptions::quota_store`] under the tenant's name; a call over a
+    /// limit is refused before the component runs ([`crate::CallError::Quota`]). Default: no limit.
+    pub fn quota(mut self, quota: Quota) -> Self {
+        self.quota = quota;
+        self
+    }
+
+    /// The tenant's name, as it appears in spans, metrics and quota counters.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -167,6 +178,7 @@ impl fmt::Debug for Tenant {
             .field("call_deadline", &self.call_deadline)
             .field("max_call_duration", &self.max_call_duration)
             .field("max_concurrent_calls", &self.max_concurrent_calls)
+            .field("quota", &self.quota)
             .field("transport", &self.transport)
             .finish()
     }

@@ -177,6 +177,7 @@ async fn every_fault_ends_in_its_typed_error_in_time_without_a_trap() {
             Ok(Ok(())) if case.expected == "ok" => Ok(()),
             Ok(Ok(())) => Err(format!("{label}: succeeded, expected {}", case.expected)),
             Ok(Err(e @ CallError::Sandbox(_))) => Err(format!("{label}: TRAP {e}")),
+            Ok(Err(e @ CallError::Quota(_))) => Err(format!("{label}: refused by a quota it does not have: {e}")),
             Ok(Err(CallError::Provider(e))) => {
                 let shown = format!("{e:?}");
                 if e.kind() != case.expected {
