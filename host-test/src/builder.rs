@@ -58,8 +58,11 @@ setters!(Config {
 into_setters!(HostOptions { component_path: PathBuf => Some, cache_dir: PathBuf => Some });
 
 setters!(HostOptions { pooling: PoolingOptions => Some, tls: TlsRoots => same, warm: WarmOptions => same, limits: HostLimits => same, concurrency_support: bool => same });
+setters!(HostOptions { quota_store: std::sync::Arc<dyn crate::SharedStore> => Some });
 #[cfg(feature = "crossings")]
 setters!(HostOptions { count_crossings: bool => same });
+#[cfg(feature = "metrics")]
+setters!(HostOptions { meter: opentelemetry::metrics::Meter => Some, conventions: crate::GenAiConventions => Some });
 
 setters!(WarmOptions {
     per_client: usize => same,

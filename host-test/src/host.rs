@@ -4,6 +4,7 @@
 use crate::calls::{Caller, HostCore};
 use crate::contract::bindings::LitellmProviderPre;
 use crate::engine::{self, anyhow_of, PoolingOptions};
+use crate::metering::Metering;
 use crate::places::{HostLimits, Places, Tenants};
 use crate::state::TenantState;
 use crate::stream::EventStream;
@@ -40,6 +41,17 @@ pub struct HostOptions {
     /// them; without it every call between the guest and the host skips that bookkeeping.
     /// Default off (BENCHMARKS.md, "Where a warm call's extra CPU goes").
     pub concurrency_support: bool,
+    /// Where the tenants' quotas ([`crate::Tenant::quota`]) are counted: a store shared by hosts
+    /// makes a quota hold across them. Default: a [`crate::MemoryStore`] of this host's own.
+    pub quota_store: Option<Arc<dyn crate::SharedStore>>,
+    /// Records OpenTelemetry GenAI metrics of every chat and embeddings call on this meter
+    /// (docs/embedding.md, "Quotas and metrics"). Default: none.
+    #[cfg(feature = "metrics")]
+    pub meter: Option<opentelemetry::metrics::Meter>,
+    /// Which metric names [`HostOptions::meter`] gets. Default: from
+    /// `OTEL_SEMCONV_STABILITY_OPT_IN` when the host is made ([`crate::GenAiConventions::from_env`]).
+    #[cfg(feature = "metrics")]
+    pub conventions: Option<crate::GenAiConventions>,
     /// Count every call between the guests and the host ([`Host::crossings`]), for measurement.
     /// Each crossing then runs a hook (two atomic additions). Default off.
     #[cfg(feature = "crossings")]
@@ -73,7 +85,16 @@ impl Host {
         let tenants = Tenants::new(options.tls.store()?);
         let places = Places::new(options.pooling.map(|p| p.max_instances as usize), &options.limits);
         #[allow(unused_mut)]
-        let mut core = HostCore::new(engine, pre, tenants, places, options.warm);
+        let store = options.quota_store.unwrap_or_else(|| Arc::new(crate::MemoryStore::default()));
+        #[allow(unused_mut)]
+        let mut metering = Metering::new(store);
+        #[cfg(feature = "metrics")]
+        if let Some(meter) = &options.meter {
+            let conventions = options.conventions.unwrap_or_else(crate::GenAiConventions::from_env);
+            metering = metering.with_metrics(meter, conventions);
+        }
+        #[allow(unused_mut)]
+        let mut core = HostCore::new(engine, pre, tenants, places, options.warm, metering);
         #[cfg(feature = "crossings")]
         if options.count_crossings {
             core = core.counting_crossings();

@@ -50,10 +50,17 @@ mod host;
 mod instance;
 #[cfg(feature = "serve")]
 mod keyvalue;
+mod metering;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod origin;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 mod outgoing;
 mod places;
+mod quota;
 mod state;
+mod store;
 mod stream;
 mod telemetry;
 mod tenant;
@@ -75,10 +82,14 @@ pub use engine::PoolingOptions;
 #[cfg(feature = "serve")]
 pub use gateway::GatewayServer;
 pub use host::{Host, HostOptions};
-#[cfg(feature = "serve")]
-pub use keyvalue::{MemoryStore, RedisStore, SharedStore, StoreError};
+#[cfg(feature = "metrics")]
+pub use metrics::{GenAiConventions, OPT_IN_VARIABLE};
 pub use origin::origin_of;
 pub use places::HostLimits;
+pub use quota::{Quota, QuotaError, QuotaLimit, BUCKET as QUOTA_BUCKET};
+#[cfg(feature = "serve")]
+pub use store::RedisStore;
+pub use store::{MemoryStore, SharedStore, StoreError};
 pub use stream::EventStream;
 pub use tenant::{
     Tenant, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_CALL_DURATION, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT,

@@ -2,6 +2,7 @@
 //! conventions' `gen_ai.provider.name` and cache and reasoning token counts, the tenant and the
 //! error type.
 
+use crate::metering::Outcome;
 use crate::{
     CallError, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, Profile, Request, Response, StopReason, Tenant, Usage,
 };
@@ -24,9 +25,9 @@ pub(crate) enum Operation<'a> {
 
 /// The span of one call; response fields are recorded when the answer (or a stream's finish
 /// event) arrives. Chat spans are named `gen_ai.chat`, the others `gen_ai.<operation>`.
-pub(crate) fn span(tenant: &Tenant, profile: Option<Profile>, operation: Operation<'_>) -> Span {
+pub(crate) fn span(tenant: &Tenant, profile: Option<Profile>, operation: &Operation<'_>) -> Span {
     let provider = provider_name(profile);
-    let (model, max_tokens, stream) = match &operation {
+    let (model, max_tokens, stream) = match operation {
         Operation::Chat { request, stream } => (Some(request.model.as_str()), request.max_tokens, *stream),
         Operation::Embeddings(request) => (Some(request.model.as_str()), None, false),
         Operation::SupportsModel(model) => (Some(*model), None, false),
@@ -64,15 +65,28 @@ pub(crate) fn span(tenant: &Tenant, profile: Option<Profile>, operation: Operati
     }
 }
 
-/// What an answer adds to its span.
+/// What an answer adds to its span and its metering.
 pub(crate) trait Answer {
     /// Records the answer's fields; most answers have none.
     fn record(&self, _span: &Span) {}
+
+    /// How the call ends for its metering: the answering model, its usage and the answer's text
+    /// size (`None` for answers that are not metered).
+    fn outcome(&self) -> Option<Outcome<'_>> {
+        None
+    }
 }
 
 impl Answer for Response {
     fn record(&self, span: &Span) {
         record_answer(span, &self.model, self.stop_reason, self.usage);
+    }
+
+    fn outcome(&self) -> Option<Outcome<'_>> {
+        let answer_bytes = self.content.len()
+            + self.reasoning.as_ref().map_or(0, String::len)
+            + self.tool_calls.iter().map(|call| call.name.len() + call.arguments.len()).sum::<usize>();
+        Some(Outcome::Answered { model: &self.model, usage: self.usage, answer_bytes })
     }
 }
 
@@ -80,6 +94,10 @@ impl Answer for EmbeddingsResponse {
     fn record(&self, span: &Span) {
         span.record("gen_ai.response.model", self.model.as_str());
         record_usage(span, self.usage);
+    }
+
+    fn outcome(&self) -> Option<Outcome<'_>> {
+        Some(Outcome::Answered { model: &self.model, usage: self.usage, answer_bytes: 0 })
     }
 }
 
@@ -121,7 +139,7 @@ fn record_usage(span: &Span, usage: Option<Usage>) {
 /// `gen_ai.provider.name`: the GenAI conventions' well-known value where there is one (`openai`,
 /// `azure.ai.openai`), else the profile's name; `litellm` when the config names no profile (the
 /// component may still take one from the tenant's `LITELLM_PROFILE`).
-fn provider_name(profile: Option<Profile>) -> &'static str {
+pub(crate) fn provider_name(profile: Option<Profile>) -> &'static str {
     match profile {
         Some(Profile::Openai) => "openai",
         Some(Profile::Azure) => "azure.ai.openai",

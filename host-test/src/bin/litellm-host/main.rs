@@ -84,6 +84,10 @@ struct EndpointArgs {
     /// Also trust the operating system's certificate store.
     #[arg(long)]
     system_roots: bool,
+    /// Sends the call's OpenTelemetry GenAI metrics (docs/embedding.md, "Quotas and metrics")
+    /// to this OTLP/HTTP endpoint (`http://HOST:4318/v1/metrics`) before exiting.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", value_name = "URL")]
+    otlp_endpoint: Option<String>,
 }
 
 /// The host, a tenant allowed to reach the endpoint, its config, and the embedded mock if used.
@@ -92,6 +96,18 @@ struct Session {
     tenant: Tenant,
     config: Config,
     _mock: Option<MockServer>,
+    _metrics: Option<Exporting>,
+}
+
+/// The metrics' exporter, which sends what was recorded when the session ends.
+struct Exporting(opentelemetry_sdk::metrics::SdkMeterProvider);
+
+impl Drop for Exporting {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.shutdown() {
+            eprintln!("error: the metrics were not sent: {e}");
+        }
+    }
 }
 
 impl EndpointArgs {
@@ -109,7 +125,17 @@ impl EndpointArgs {
         for path in &self.ca_certs {
             tls = tls.with(&CaBundle::from_pem_file(path)?);
         }
-        let host = Host::with_options(HostOptions::default().tls(tls)).context("loading the component")?;
+        let mut options = HostOptions::default().tls(tls);
+        let metrics = match self.otlp_endpoint.filter(|url| !url.is_empty()) {
+            Some(url) => {
+                let provider =
+                    litellm_host::otlp::meter_provider(&url, std::time::Duration::from_secs(60), "litellm-host")?;
+                options = options.meter(litellm_host::otlp::meter(&provider));
+                Some(Exporting(provider))
+            }
+            None => None,
+        };
+        let host = Host::with_options(options).context("loading the component")?;
         let tenant = Tenant::new("cli").allow_origin(&base_url);
         let mut config = Config::for_url(base_url);
         if let Some(profile) = self.profile {
@@ -118,7 +144,7 @@ impl EndpointArgs {
         if let Some(key) = self.api_key {
             config = config.api_key(key);
         }
-        Ok(Session { host, tenant, config, _mock: mock })
+        Ok(Session { host, tenant, config, _mock: mock, _metrics: metrics })
     }
 }
 
@@ -209,7 +235,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn chat(args: ChatArgs) -> anyhow::Result<ExitCode> {
-    let Session { host, tenant, config, _mock } = args.endpoint.session().await?;
+    let Session { host, tenant, config, _mock, _metrics } = args.endpoint.session().await?;
     let mut request = Request::user(args.model, args.prompt);
     request.system = args.system;
     request.max_tokens = args.max_tokens;
