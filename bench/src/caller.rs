@@ -23,6 +23,28 @@ pub fn pooling_options() -> HostOptions {
     default_options().pooling(pooling)
 }
 
+/// A pooling host that meters: GenAI metrics on an OpenTelemetry SDK meter whose reader is only
+/// read on demand (what a platform's collector pulls or its exporter sends every few seconds is
+/// not part of a call), and its tenants' quotas on the default in-process store.
+pub fn metered_options() -> HostOptions {
+    use opentelemetry::metrics::MeterProvider as _;
+    static PROVIDER: std::sync::OnceLock<opentelemetry_sdk::metrics::SdkMeterProvider> = std::sync::OnceLock::new();
+    let provider = PROVIDER.get_or_init(|| {
+        let reader = opentelemetry_sdk::metrics::ManualReader::builder().build();
+        opentelemetry_sdk::metrics::SdkMeterProvider::builder().with_reader(reader).build()
+    });
+    pooling_options().meter(provider.meter("litellm-bench"))
+}
+
+/// The metered variant's quota: every limit on, none ever reached.
+pub fn bench_quota() -> litellm_host::Quota {
+    litellm_host::Quota::unlimited()
+        .calls_per_minute(1 << 40)
+        .tokens_per_minute(1 << 50)
+        .concurrent_calls(1 << 20)
+        .token_budget(1 << 60)
+}
+
 /// An on-demand host: wasmtime's default allocator.
 pub fn default_options() -> HostOptions {
     HostOptions::default().component_path(component_file().0)
@@ -83,6 +105,13 @@ impl Caller {
         ensure!(!variant.https(), "an HTTPS caller needs its CA: use Caller::native / Caller::component");
         match variant.host_options() {
             None => Self::native(base_url, None),
+            Some(options) if variant == Variant::Metered => {
+                let host = Host::with_options(match cache_dir {
+                    Some(dir) => options.cache_dir(dir),
+                    None => options,
+                })?;
+                Ok(Self::metered(Arc::new(host), tenant, base_url))
+            }
             Some(options) if variant == Variant::Floor => {
                 let host = Host::with_options(match cache_dir {
                     Some(dir) => options.cache_dir(dir),
@@ -108,6 +137,13 @@ impl Caller {
     /// The tenant `tenant` of `host` (through a warm client of its own when `warm`; trusting `ca`).
     pub fn component(host: Arc<Host>, tenant: &str, base_url: &str, warm: bool, ca: Option<CaBundle>) -> Self {
         Self::component_for(host, tenant_for(tenant, base_url), base_url, warm, ca)
+    }
+
+    /// The metered variant's caller: a warm client of `host` (made with [`metered_options`]) for
+    /// a tenant under [`bench_quota`].
+    pub fn metered(host: Arc<Host>, tenant: &str, base_url: &str) -> Self {
+        let tenant = tenant_for(tenant, base_url).quota(bench_quota());
+        Self::component_for(host, tenant, base_url, true, None)
     }
 
     /// The WASI HTTP floor's caller (warm, on a host that loaded the floor): its tenant gives

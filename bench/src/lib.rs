@@ -84,10 +84,12 @@ impl Bench {
         let pooling = Arc::new(Host::with_options(pooling_options())?);
         setup.push(("host, pooling: engine, pool, compile, link".to_owned(), started.elapsed()));
         let floor = Arc::new(Host::with_options(Variant::Floor.host_options().expect("a component variant"))?);
+        let metered = Arc::new(Host::with_options(Variant::Metered.host_options().expect("a component variant"))?);
         let callers = vec![
             (Variant::Default, Caller::component(default, "bench", &base, false, None)),
             (Variant::Pooling, Caller::component(pooling.clone(), "bench", &base, false, None)),
             (Variant::Warm, Caller::component(pooling.clone(), "bench-warm", &base, true, None)),
+            (Variant::Metered, Caller::metered(metered, "bench-metered", &base)),
             (Variant::Native, Caller::native(&base, None)?),
             (Variant::Floor, Caller::floor(floor, "bench-floor", &base)?),
             (

@@ -2,7 +2,7 @@
 
 use litellm_host::HostOptions;
 
-use crate::caller::{default_options, pooling_options};
+use crate::caller::{default_options, metered_options, pooling_options};
 
 /// The ways a call is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,14 +30,18 @@ pub enum Variant {
     Seed,
     /// `litellm_devsper::WasmLiteLlmProvider` through devsper's trait (fresh instance per call).
     DevsperWasm,
+    /// `Warm` metered: its tenant under a quota with all four limits (never reached) on the
+    /// host's in-process store, and GenAI metrics recorded on an OpenTelemetry SDK meter.
+    Metered,
 }
 
 impl Variant {
     /// Every variant, in the order of the report's rows.
-    pub const ALL: [Variant; 7] = [
+    pub const ALL: [Variant; 8] = [
         Variant::Default,
         Variant::Pooling,
         Variant::Warm,
+        Variant::Metered,
         Variant::Native,
         Variant::HttpsPooling,
         Variant::HttpsWarm,
@@ -57,6 +61,7 @@ impl Variant {
             Variant::HttpsNative => "HTTPS: native reqwest + rustls (keep-alive)",
             Variant::Seed => "seed crate devsper-providers 0.2.0 (reqwest, native-tls)",
             Variant::DevsperWasm => "litellm-devsper WasmLiteLlmProvider (devsper trait)",
+            Variant::Metered => "component, warm client, metered: quota + GenAI metrics",
         }
     }
 
@@ -73,6 +78,7 @@ impl Variant {
             Variant::HttpsNative => "https-native",
             Variant::Seed => "seed",
             Variant::DevsperWasm => "devsper-wasm",
+            Variant::Metered => "metered",
         }
     }
 
@@ -97,7 +103,7 @@ impl Variant {
 
     /// Whether calls go through a warm client.
     pub fn warm(self) -> bool {
-        matches!(self, Variant::Warm | Variant::HttpsWarm | Variant::Floor)
+        matches!(self, Variant::Warm | Variant::HttpsWarm | Variant::Floor | Variant::Metered)
     }
 
     /// The host of a component variant; `None` for native, which has none.
@@ -106,6 +112,7 @@ impl Variant {
             Variant::Default => Some(default_options()),
             Variant::Native | Variant::HttpsNative | Variant::Seed | Variant::DevsperWasm => None,
             Variant::Floor => Some(pooling_options().component_path(litellm_artifacts::BENCH_FLOOR)),
+            Variant::Metered => Some(metered_options()),
             _ => Some(pooling_options()),
         }
     }
