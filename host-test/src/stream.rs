@@ -1,5 +1,10 @@
 //! A streamed completion as the host hands it out. Events come from the guest in batches
 //! (`next-batch`: one crossing for every event a read brought), and are handed out one by one.
+//!
+//! What an open stream holds (its instance and connection, the tenant's place, its quota ticket)
+//! lives in a slot a watchdog task shares: at the tenant's cap on the whole call the watchdog
+//! takes it and drops it, whether or not the caller is pulling, so that a consumer that stops
+//! reading cannot keep them past the cap.
 
 use crate::calls::WholeCall;
 use crate::instance::Instance;
@@ -8,6 +13,8 @@ use crate::telemetry;
 use crate::warm::ReturnTo;
 use crate::{CallError, StreamEvent};
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::component::ResourceAny;
 
@@ -15,19 +22,43 @@ use wasmtime::component::ResourceAny;
 const BATCH: u32 = 256;
 
 /// A streamed completion. Dropping it before its end drops the instance, which closes the
-/// connection; a warm client's instance goes back to it once the stream has ended.
+/// connection; a warm client's instance goes back to it once the stream has ended. At the
+/// tenant's cap on a whole call ([`crate::Tenant::max_call_duration`]) everything the stream holds
+/// is let go, pulled or not; the next [`EventStream::next`] then says so.
 pub struct EventStream {
-    instance: Option<Instance>,
-    handle: Option<ResourceAny>,
+    slot: Arc<Mutex<Slot>>,
     buffered: VecDeque<StreamEvent>,
     span: tracing::Span,
-    back: Option<ReturnTo>,
     /// The tenant's cap on the whole call, counted from the stream's opening.
-    cap: WholeCall,
+    cap: Arc<WholeCall>,
+    watchdog: tokio::task::JoinHandle<()>,
+}
+
+/// What the stream holds, and where it is.
+enum Slot {
+    /// Open, between two pulls.
+    Open(Box<Open>),
+    /// A pull has it.
+    Pulling,
+    /// The cap was reached; not yet told to the caller.
+    Expired,
+    /// Over: after the finish event, an error, or the expiry once told.
+    Ended,
+}
+
+struct Open {
+    instance: Instance,
+    handle: ResourceAny,
+    back: Option<ReturnTo>,
     /// The call's metering, until the stream ends (dropped before: counted as dropped).
     meter: Option<CallMeter>,
     // The tenant's place, held as long as the stream is open.
     _permit: OwnedSemaphorePermit,
+}
+
+fn lock(slot: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
+    // Every change of the slot is one assignment: a panic cannot leave it half-changed.
+    slot.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl EventStream {
@@ -40,9 +71,11 @@ impl EventStream {
         cap: WholeCall,
         meter: CallMeter,
     ) -> Self {
-        let buffered = VecDeque::new();
-        let meter = Some(meter);
-        Self { instance: Some(instance), handle: Some(handle), buffered, span, back, cap, meter, _permit: permit }
+        let open = Open { instance, handle, back, meter: Some(meter), _permit: permit };
+        let slot = Arc::new(Mutex::new(Slot::Open(Box::new(open))));
+        let cap = Arc::new(cap);
+        let watchdog = tokio::spawn(watch(slot.clone(), cap.clone(), span.clone()));
+        Self { slot, buffered: VecDeque::new(), span, cap, watchdog }
     }
 
     /// The next event; `None` after the `finish` event or an error.
@@ -50,60 +83,90 @@ impl EventStream {
         if let Some(event) = self.buffered.pop_front() {
             return Some(Ok(event));
         }
-        let handle = self.handle?;
-        let instance = self.instance.as_mut()?;
+        let mut open = {
+            let mut slot = lock(&self.slot);
+            match std::mem::replace(&mut *slot, Slot::Pulling) {
+                Slot::Open(open) => open,
+                Slot::Expired => {
+                    *slot = Slot::Ended;
+                    return Some(Err(self.cap.exceeded()));
+                }
+                other => {
+                    *slot = other;
+                    return None;
+                }
+            }
+        };
         // The call deadline applies to each step, so a long stream is not cut for being long; the
         // tenant's cap on the whole call is what bounds its length.
-        let left = self.cap.ends_at.saturating_duration_since(std::time::Instant::now());
-        let step = instance.call(async |store, p, _| p.completion_stream().call_next_batch(store, handle, BATCH).await);
+        let left = self.cap.ends_at.saturating_duration_since(Instant::now());
+        let handle = open.handle;
+        let step =
+            open.instance.call(async |store, p, _| p.completion_stream().call_next_batch(store, handle, BATCH).await);
         let result = match tokio::time::timeout(left, step).await {
             Ok(result) => result.and_then(|next| next.map_err(CallError::Provider)),
             Err(_) => Err(self.cap.exceeded()),
         };
         match result {
             Ok(events) if events.is_empty() => {
-                self.end().await;
+                self.end(open).await;
                 None
             }
             Ok(events) => {
-                if let Some(meter) = &mut self.meter {
+                if let Some(meter) = &mut open.meter {
                     meter.streamed(&events);
                 }
                 self.buffered.extend(events);
                 if let Some(StreamEvent::Finish(end)) = self.buffered.back() {
                     telemetry::record_answer(&self.span, &end.model, end.stop_reason, end.usage);
-                    if let Some(meter) = self.meter.take() {
+                    if let Some(meter) = open.meter.take() {
                         meter.finish(Outcome::Answered { model: &end.model, usage: end.usage, answer_bytes: 0 }).await;
                     }
                     // The answer is complete: a warm instance goes back now, not only after a
                     // caller asks past the finish event.
-                    self.end().await;
+                    self.end(open).await;
+                } else {
+                    self.put_back(open);
                 }
                 self.buffered.pop_front().map(Ok)
             }
             Err(e) => {
+                telemetry::record_error(&self.span, &e);
+                if let Some(meter) = open.meter.take() {
+                    meter.finish(Outcome::Failed(&e)).await;
+                }
                 if matches!(e, CallError::Sandbox(_)) {
-                    self.handle = None;
-                    self.instance = None; // never reused
+                    // Never reused.
+                    *lock(&self.slot) = Slot::Ended;
                 } else {
                     // The provider's error ends the stream; the instance is sound.
-                    self.end().await;
-                }
-                telemetry::record_error(&self.span, &e);
-                if let Some(meter) = self.meter.take() {
-                    meter.finish(Outcome::Failed(&e)).await;
+                    self.end(open).await;
                 }
                 Some(Err(e))
             }
         }
     }
 
+    /// Between two pulls the stream is open again, unless the cap passed meanwhile: then what
+    /// it holds goes now (the watchdog found it in use).
+    fn put_back(&self, open: Box<Open>) {
+        let mut slot = lock(&self.slot);
+        if Instant::now() >= self.cap.ends_at {
+            *slot = Slot::Expired;
+            drop(slot);
+            drop(open);
+        } else {
+            *slot = Slot::Open(open);
+        }
+    }
+
     /// After the last event: the guest's stream is dropped and a warm instance goes back.
-    async fn end(&mut self) {
-        let (Some(handle), Some(mut instance)) = (self.handle.take(), self.instance.take()) else { return };
-        if let Some(back) = self.back.take() {
-            if instance.drop_resource(handle).await.is_ok() {
-                back.put_back(instance);
+    async fn end(&self, mut open: Box<Open>) {
+        *lock(&self.slot) = Slot::Ended;
+        self.watchdog.abort();
+        if let Some(back) = open.back.take() {
+            if open.instance.drop_resource(open.handle).await.is_ok() {
+                back.put_back(open.instance);
             }
         }
     }
@@ -111,5 +174,36 @@ impl EventStream {
     /// Every remaining event, as a `futures::Stream`.
     pub fn into_stream(self) -> impl futures::Stream<Item = Result<StreamEvent, CallError>> {
         futures::stream::unfold(self, |mut s| async move { s.next().await.map(|item| (item, s)) })
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.watchdog.abort();
+    }
+}
+
+/// At the cap, lets go of what an open stream holds; a stream being pulled then is let go by
+/// its pull (its step ends at the cap too).
+async fn watch(slot: Arc<Mutex<Slot>>, cap: Arc<WholeCall>, span: tracing::Span) {
+    tokio::time::sleep_until(cap.ends_at.into()).await;
+    let open = {
+        let mut slot = lock(&slot);
+        match std::mem::replace(&mut *slot, Slot::Expired) {
+            Slot::Open(open) => open,
+            other => {
+                *slot = other;
+                return;
+            }
+        }
+    };
+    let error = cap.exceeded();
+    telemetry::record_error(&span, &error);
+    let mut open = open;
+    let meter = open.meter.take();
+    // The instance (and its connection) and the tenant's place go first.
+    drop(open);
+    if let Some(meter) = meter {
+        meter.finish(Outcome::Failed(&error)).await;
     }
 }

@@ -102,6 +102,49 @@ async fn no_config_can_raise_the_tenants_cap_on_a_whole_call() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_nobody_pulls_lets_go_of_its_place_and_connection_at_the_cap() {
+    let env = env().await;
+    // One place, a cap of 400 ms on a whole call; a wait for a place ends after 5 s.
+    let tenant = Tenant::new("unpulled")
+        .allow_origin(&env.mock.base_url())
+        .max_concurrent_calls(1)
+        .max_call_duration(Duration::from_millis(400))
+        .call_deadline(Duration::from_secs(5));
+    for warm in [false, true] {
+        let client = host().warm(&tenant, env.config());
+        // The endpoint writes without end: it sees the connection close when it is let go.
+        let request = || Request::user("litellm:mock/stream-endless", "x");
+        let mut stream = if warm {
+            client.stream(request()).await.unwrap()
+        } else {
+            host().stream(&tenant, env.config(), request()).await.unwrap()
+        };
+        assert!(stream.next().await.unwrap().is_ok(), "the first delta");
+        assert_eq!(env.mock.live_streams(), 1);
+        // Nobody pulls: at the cap the place and the connection are let go all the same.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let answer = host().generate(&tenant, env.config(), Request::user("litellm:m", "next")).await;
+        assert_eq!(answer.unwrap().content, "You said: next", "the place came back");
+        let closed = Instant::now();
+        while env.mock.live_streams() != 0 {
+            assert!(closed.elapsed() < Duration::from_secs(5), "the connection stays open");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The caller then hears why, once (after the events it was given already).
+        let told = loop {
+            match stream.next().await.expect("the expiry is told") {
+                Ok(_) => continue,
+                Err(e) => break e,
+            }
+        };
+        let (reason, detail) = sandbox(Err::<(), _>(told));
+        assert_eq!(reason, SandboxReason::Deadline, "{detail}");
+        assert!(stream.next().await.is_none());
+        assert_eq!(client.idle_instances(), 0, "an expired instance never goes back");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_warm_instances_keep_at_most_the_hosts_idle_memory() {
     let env = env().await;
     let tenant = env.tenant.clone();
