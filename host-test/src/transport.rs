@@ -26,6 +26,21 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 
+/// The most name lookups of one tenant's pool in flight at once. The system resolver
+/// (`getaddrinfo`) blocks a thread of tokio's blocking pool until it answers, which a dropped
+/// future does not stop: a name whose server never answers would otherwise tie up a thread per
+/// call until the resolver's own timeout (tens of seconds). Lookups past this wait (within the
+/// request's connect timeout), and a tenant's stuck lookups hold at most this many threads.
+pub(crate) const LOOKUPS_PER_TENANT: usize = 4;
+
+/// A blocking name lookup: the system resolver, or a test's.
+type Lookup = fn(&str) -> std::io::Result<Vec<SocketAddr>>;
+
+fn system_lookup(name: &str) -> std::io::Result<Vec<SocketAddr>> {
+    use std::net::ToSocketAddrs;
+    Ok((name, 0).to_socket_addrs()?.collect())
+}
+
 /// Idle connections are closed after this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -45,7 +60,7 @@ pub(crate) struct Connections(Client<Connector, WasiBody>);
 impl Connections {
     pub(crate) fn new(tls: Arc<ClientConfig>, policy: AddressPolicy, pinned: Arc<[(String, IpAddr)]>) -> Self {
         let policy = Arc::new(policy);
-        let mut http = HttpConnector::new_with_resolver(Resolver { policy: policy.clone(), pinned });
+        let mut http = HttpConnector::new_with_resolver(Resolver::new(policy.clone(), pinned, system_lookup));
         http.set_nodelay(true);
         http.enforce_http(false);
         let https = HttpsConnectorBuilder::new()
@@ -197,6 +212,16 @@ impl tower_service::Service<http::Uri> for Connector {
 pub(crate) struct Resolver {
     policy: Arc<AddressPolicy>,
     pinned: Arc<[(String, IpAddr)]>,
+    /// [`LOOKUPS_PER_TENANT`] permits, each held by a lookup's blocking thread until it returns.
+    lookups: Arc<tokio::sync::Semaphore>,
+    lookup: Lookup,
+}
+
+impl Resolver {
+    fn new(policy: Arc<AddressPolicy>, pinned: Arc<[(String, IpAddr)]>, lookup: Lookup) -> Self {
+        let lookups = Arc::new(tokio::sync::Semaphore::new(LOOKUPS_PER_TENANT));
+        Self { policy, pinned, lookups, lookup }
+    }
 }
 
 impl tower_service::Service<Name> for Resolver {
@@ -216,9 +241,20 @@ impl tower_service::Service<Name> for Resolver {
             .filter(|(pinned, _)| pinned.eq_ignore_ascii_case(name.as_str()))
             .map(|(_, ip)| SocketAddr::new(*ip, 0))
             .collect();
+        let (lookups, lookup) = (self.lookups.clone(), self.lookup);
         Box::pin(async move {
-            let found: Vec<SocketAddr> =
-                if pinned.is_empty() { tokio::net::lookup_host((name.as_str(), 0)).await?.collect() } else { pinned };
+            let found: Vec<SocketAddr> = if pinned.is_empty() {
+                let permit = lookups.acquire_owned().await?;
+                // The permit goes with the blocking thread: it is free again when the lookup
+                // returns, not when a timeout drops this future.
+                tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    lookup(name.as_str())
+                })
+                .await??
+            } else {
+                pinned
+            };
             let mut denied = None;
             let allowed: Vec<SocketAddr> = found
                 .into_iter()
@@ -235,5 +271,49 @@ impl tower_service::Service<Name> for Resolver {
                 _ => Ok(allowed.into_iter()),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tower_service::Service;
+
+    static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+    static MOST: AtomicUsize = AtomicUsize::new(0);
+
+    /// A resolver that never answers (for a second and a half, which the test waits out).
+    fn stuck(_: &str) -> std::io::Result<Vec<SocketAddr>> {
+        let now = IN_FLIGHT.fetch_add(1, Ordering::SeqCst) + 1;
+        MOST.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(1500));
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        Err(std::io::Error::other("no answer"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lookups_that_never_answer_hold_at_most_a_few_threads_of_a_tenant() {
+        let resolver = Resolver::new(Arc::new(AddressPolicy::default()), Arc::from(Vec::new()), stuck);
+        // Twenty calls, each given up after 100 ms as a connect timeout would.
+        let calls: Vec<_> = (0..20)
+            .map(|_| {
+                let mut resolver = resolver.clone();
+                let name: Name = "never.example".parse().unwrap();
+                tokio::spawn(async move { tokio::time::timeout(Duration::from_millis(100), resolver.call(name)).await })
+            })
+            .collect();
+        for call in calls {
+            assert!(call.await.unwrap().is_err(), "given up at the timeout");
+        }
+        // The abandoned lookups' threads are still in getaddrinfo: at most the bound of them.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(MOST.load(Ordering::SeqCst), LOOKUPS_PER_TENANT);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(IN_FLIGHT.load(Ordering::SeqCst), 0);
+        // Once they returned, a lookup runs again.
+        let mut resolver = resolver.clone();
+        let answer = resolver.call("again.example".parse().unwrap()).await;
+        assert!(answer.is_err(), "the stuck resolver answers with its error");
     }
 }
