@@ -143,14 +143,24 @@ fn finish(body: OutgoingBody, stream: OutputStream) {
 
 /// Sends a whole JSON response, waiting for the client at most until `deadline`.
 pub(crate) fn json(out: ResponseOutparam, status: u16, value: &Value, extra: &[(&str, String)], deadline: Instant) {
-    let bytes = value.to_string().into_bytes();
+    json_bytes(out, status, &value.to_string().into_bytes(), extra, deadline)
+}
+
+/// Sends a whole JSON response already serialized.
+pub(crate) fn json_bytes(
+    out: ResponseOutparam,
+    status: u16,
+    bytes: &[u8],
+    extra: &[(&str, String)],
+    deadline: Instant,
+) {
     let mut headers =
         vec![("content-type", "application/json".to_owned()), ("content-length", bytes.len().to_string())];
     headers.extend(extra.iter().cloned());
     let Some((body, stream)) = start(out, status, &headers) else { return };
     // A client that went away (or stalled) mid-answer gets nothing more; the body is ended
     // either way, its stream first.
-    let _ = write_all(&stream, &bytes, deadline);
+    let _ = write_all(&stream, bytes, deadline);
     finish(body, stream);
 }
 

@@ -146,9 +146,13 @@ fn serve(request: &IncomingRequest, out: ResponseOutparam, method: &Method, path
             respond(out, entry, reply, deadline)
         }
         (Method::Post, "/embeddings") => {
-            let reply =
-                read(request, &settings, body_deadline).and_then(|body| embed(&body, &settings, entry, deadline));
-            respond(out, entry, reply, deadline)
+            match read(request, &settings, body_deadline).and_then(|body| embed(&body, &settings, entry, deadline)) {
+                Ok(serialized) => {
+                    entry.status = 200;
+                    http::json_bytes(out, 200, &serialized, &deployment_header(entry), deadline)
+                }
+                Err(error) => respond(out, entry, Err(error), deadline),
+            }
         }
         (Method::Get, "/models") => {
             let reply = list_models(&settings, entry.client.as_deref());
@@ -292,7 +296,8 @@ fn list_models(settings: &Settings, client: Option<&str>) -> Reply {
     Ok(openai::models(&models.into_iter().filter(|m| allowed(&m.id)).collect::<Vec<_>>()))
 }
 
-fn embed(body: &[u8], settings: &Settings, entry: &mut Entry, deadline: Instant) -> Reply {
+/// An embeddings call: its answer serialized already (see `openai::embeddings_reply`).
+fn embed(body: &[u8], settings: &Settings, entry: &mut Entry, deadline: Instant) -> Result<Vec<u8>, ErrorReply> {
     let call = openai::embeddings_call(body).map_err(invalid)?;
     let model = call.request.model.clone();
     entry.model = Some(model.clone());

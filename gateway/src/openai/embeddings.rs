@@ -6,7 +6,8 @@ use super::chat::{model, number_u32, object, string, unknown_field};
 use super::Invalid;
 use base64::Engine as _;
 use litellm_client::{EmbeddingsRequest, EmbeddingsResponse};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// The fields of an embeddings body the gateway maps. The contract's embeddings request has no
 /// extra body, so the passthrough list does not apply here: any other field is refused.
@@ -49,33 +50,69 @@ pub fn embeddings_call(body: &[u8]) -> Result<EmbeddingsCall, Invalid> {
     Ok(EmbeddingsCall { request: EmbeddingsRequest { model, inputs, dimensions, user }, base64 })
 }
 
-/// The provider's embeddings as OpenAI's answer.
-pub fn embeddings_reply(answer: &EmbeddingsResponse, base64: bool) -> Value {
-    let data: Vec<Value> = answer
+/// The provider's embeddings as OpenAI's answer, serialized straight from the vectors: a JSON
+/// tree would hold each float as a `Value` (several times the 4 bytes of an `f32`), for answers
+/// of millions of floats. Each float is written as the shortest decimal that reads back as the
+/// same `f32`.
+pub fn embeddings_reply(answer: &EmbeddingsResponse, base64: bool) -> Vec<u8> {
+    let data = answer
         .embeddings
         .iter()
         .enumerate()
-        .map(|(index, vector)| {
-            let embedding = if base64 {
-                let bytes: Vec<u8> = vector.iter().flat_map(|f| f.to_le_bytes()).collect();
-                json!(base64::engine::general_purpose::STANDARD.encode(bytes))
-            } else {
-                json!(vector)
-            };
-            json!({"object": "embedding", "index": index, "embedding": embedding})
-        })
+        .map(|(index, vector)| Item { object: "embedding", index, embedding: Vector { floats: vector, base64 } })
         .collect();
-    let mut value = json!({"object": "list", "data": data, "model": answer.model});
-    if let Some(usage) = &answer.usage {
-        value["usage"] = json!({"prompt_tokens": usage.input_tokens, "total_tokens": usage.input_tokens});
+    let usage =
+        answer.usage.map(|usage| ListUsage { prompt_tokens: usage.input_tokens, total_tokens: usage.input_tokens });
+    let list = List { object: "list", data, model: &answer.model, usage };
+    // Serializing strings, integers and finite floats into a Vec cannot fail; a NaN or an
+    // infinity (which the provider's parser never yields) is written as `null`, as serde_json does.
+    serde_json::to_vec(&list).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct List<'a> {
+    object: &'static str,
+    data: Vec<Item<'a>>,
+    model: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<ListUsage>,
+}
+
+#[derive(Serialize)]
+struct ListUsage {
+    prompt_tokens: u32,
+    total_tokens: u32,
+}
+
+#[derive(Serialize)]
+struct Item<'a> {
+    object: &'static str,
+    index: usize,
+    embedding: Vector<'a>,
+}
+
+/// One vector: a list of floats, or base64 of its little-endian `f32`s.
+struct Vector<'a> {
+    floats: &'a [f32],
+    base64: bool,
+}
+
+impl Serialize for Vector<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.base64 {
+            let bytes: Vec<u8> = self.floats.iter().flat_map(|f| f.to_le_bytes()).collect();
+            serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+        } else {
+            self.floats.serialize(serializer)
+        }
     }
-    value
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use litellm_client::Usage;
+    use serde_json::json;
 
     #[test]
     fn inputs_dimensions_and_formats() {
@@ -103,12 +140,28 @@ mod tests {
             model: "e3".into(),
             usage: Some(Usage::new(4, 0)),
         };
-        let floats = embeddings_reply(&answer, false);
+        let floats: Value = serde_json::from_slice(&embeddings_reply(&answer, false)).unwrap();
         assert_eq!(floats["data"][1], json!({"object": "embedding", "index": 1, "embedding": [0.25]}));
         assert_eq!(floats["usage"], json!({"prompt_tokens": 4, "total_tokens": 4}));
-        let encoded = embeddings_reply(&answer, true);
+        assert_eq!((floats["object"].as_str(), floats["model"].as_str()), (Some("list"), Some("e3")));
+        let encoded: Value = serde_json::from_slice(&embeddings_reply(&answer, true)).unwrap();
         let text = encoded["data"][0]["embedding"].as_str().unwrap();
         let bytes = base64::engine::general_purpose::STANDARD.decode(text).unwrap();
         assert_eq!(bytes, [1.5f32.to_le_bytes(), 2.0f32.to_le_bytes()].concat());
+    }
+}
+
+#[cfg(test)]
+mod bounded {
+    use super::*;
+
+    #[test]
+    fn a_float_is_its_f32_and_no_usage_is_no_field() {
+        let answer = EmbeddingsResponse { embeddings: vec![vec![0.1, -2.5e-8]], model: "e".into(), usage: None };
+        let text = String::from_utf8(embeddings_reply(&answer, false)).unwrap();
+        assert_eq!(
+            text,
+            r#"{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,-2.5e-8]}],"model":"e"}"#
+        );
     }
 }
