@@ -22,6 +22,7 @@
 use crate::engine::{self, anyhow_of, deadline_ticks};
 use crate::keyvalue::{self, KeyValue};
 use crate::places::Tenants;
+use crate::quota::{self, QuotaError};
 use crate::state::TenantState;
 use crate::store::SharedStore;
 use crate::tenant::Tenant;
@@ -73,6 +74,42 @@ fn failed(error: anyhow::Error) -> hyper::Response<HyperOutgoingBody> {
     response
 }
 
+/// The answer when the tenant's quota refuses a request before the component runs: 429 with
+/// `retry-after` in OpenAI's error shape (`type` `requests` or `insufficient_quota`, as the
+/// gateway's own per-key limits answer), Anthropic's on `/v1/messages`; 503 when the store fails.
+fn refused(error: &QuotaError, anthropic: bool) -> hyper::Response<HyperOutgoingBody> {
+    use http_body_util::BodyExt;
+    let (status, kind, code, anthropic_kind) = match error {
+        QuotaError::RateLimited { .. } => (429, "requests", "rate_limit_exceeded", "rate_limit_error"),
+        QuotaError::QuotaExceeded { .. } => (429, "insufficient_quota", "insufficient_quota", "rate_limit_error"),
+        QuotaError::StoreUnavailable(_) => (503, "server_error", "store_unavailable", "overloaded_error"),
+    };
+    // The store's own words stay in the host's log: the client learns the kind only.
+    let message = match error {
+        QuotaError::StoreUnavailable(_) => {
+            eprintln!("litellm-host: {error}");
+            "the gateway's quota store is unavailable".to_owned()
+        }
+        QuotaError::RateLimited { .. } | QuotaError::QuotaExceeded { .. } => error.to_string(),
+    };
+    let body = if anthropic {
+        serde_json::json!({"type": "error", "error": {"type": anthropic_kind, "message": message}})
+    } else {
+        serde_json::json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
+    };
+    let body = http_body_util::Full::new(bytes::Bytes::from(body.to_string())).map_err(|never| match never {});
+    let mut response = hyper::Response::new(body.boxed_unsync());
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::TOO_MANY_REQUESTS);
+    let headers = response.headers_mut();
+    headers.insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+    if let Some(wait) = error.retry_after() {
+        let ms = wait.as_millis() as u64;
+        headers.insert("retry-after-ms", ms.into());
+        headers.insert("retry-after", ms.div_ceil(1000).into());
+    }
+    response
+}
+
 /// A `wasi:http/proxy` component served for one tenant, with a shared key-value store.
 #[derive(Clone)]
 pub struct GatewayServer {
@@ -121,12 +158,23 @@ impl GatewayServer {
         }
     }
 
-    /// One request in a fresh instance, under the tenant's memory cap and whole-call deadline.
+    /// One request in a fresh instance, under the tenant's memory cap and whole-call deadline,
+    /// once the tenant's quota admits it (counted in the server's store, bucket
+    /// [`crate::QUOTA_BUCKET`]; a request counts as one call, held until its answer has been
+    /// sent; tokens are the gateway's to count, with its per-key limits).
     async fn handle(
         &self,
         request: hyper::Request<hyper::body::Incoming>,
     ) -> anyhow::Result<hyper::Response<HyperOutgoingBody>> {
         let inner = &self.inner;
+        let ticket = match quota::admit(&inner.store, inner.tenant.name(), &inner.tenant.quota).await {
+            Ok(ticket) => ticket,
+            Err(error) => {
+                let path = request.uri().path();
+                let anthropic = path.trim_start_matches("/v1").starts_with("/messages");
+                return Ok(refused(&error, anthropic));
+            }
+        };
         let connections = inner.tenants.connections(&inner.tenant);
         let state = GatewayState {
             tenant: TenantState::logging_to_stderr(&inner.tenant, connections),
@@ -143,7 +191,11 @@ impl GatewayServer {
         // The request runs in its own task: a streamed answer goes on after its head is sent.
         let task = tokio::spawn(async move {
             let proxy = pre.instantiate_async(&mut store).await?;
-            proxy.wasi_http_incoming_handler().call_handle(&mut store, request, out).await
+            let handled = proxy.wasi_http_incoming_handler().call_handle(&mut store, request, out).await;
+            if let Some(ticket) = ticket {
+                ticket.settle(0).await;
+            }
+            handled
         });
         match receiver.await {
             Ok(Ok(response)) => Ok(response),

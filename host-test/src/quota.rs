@@ -340,46 +340,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_unlimited_quota_never_asks_the_store() {
-        #[derive(Debug)]
-        struct Failing;
-        impl SharedStore for Failing {
-            fn get<'a>(
-                &'a self,
-                _: &'a str,
-                _: &'a str,
-            ) -> futures::future::BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
-                Box::pin(async { Err(StoreError("down".into())) })
-            }
-            fn set<'a>(
-                &'a self,
-                _: &'a str,
-                _: &'a str,
-                _: Vec<u8>,
-            ) -> futures::future::BoxFuture<'a, Result<(), StoreError>> {
-                Box::pin(async { Err(StoreError("down".into())) })
-            }
-            fn delete<'a>(&'a self, _: &'a str, _: &'a str) -> futures::future::BoxFuture<'a, Result<(), StoreError>> {
-                Box::pin(async { Err(StoreError("down".into())) })
-            }
-            fn increment<'a>(
-                &'a self,
-                _: &'a str,
-                _: &'a str,
-                _: u64,
-            ) -> futures::future::BoxFuture<'a, Result<u64, StoreError>> {
-                Box::pin(async { Err(StoreError("down".into())) })
-            }
-        }
-        let failing: Arc<dyn SharedStore> = Arc::new(Failing);
-        assert!(admit(&failing, "t", &Quota::unlimited()).await.unwrap().is_none());
-        let closed = admit(&failing, "t", &Quota::unlimited().calls_per_minute(5)).await;
-        assert!(matches!(closed, Err(QuotaError::StoreUnavailable(_))), "fails closed by default");
-        let open = admit(&failing, "t", &Quota::unlimited().calls_per_minute(5).fail_open(true)).await;
-        assert!(matches!(open, Ok(None)), "fails open when asked");
-    }
-
-    #[tokio::test]
     async fn calls_per_minute_refuse_the_call_past_the_limit_with_the_minute_s_end() {
         let store = memory();
         let quota = Quota::unlimited().calls_per_minute(2);

@@ -314,3 +314,69 @@ async fn under_wasmtime_serve_routes_hold_per_request_and_limited_keys_are_refus
     let reply = chat(port, "sk-route-a", "m");
     assert_eq!((reply.status, reply.json()["error"]["code"].clone()), (503, json!("store_unavailable")), "{reply:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_embeddings_answer_of_two_million_floats_fits_the_default_memory_cap() {
+    // 240 inputs of 8,192 dimensions: 1.97 million floats, 7.9 MB of upstream JSON (under the
+    // provider's 8 MiB cap). As a JSON tree the answer alone would take about 63 MB of the
+    // gateway's 64 MiB memory cap; serialized from the vectors it takes what its text takes.
+    let upstream = MockServer::start().await.unwrap();
+    let url = upstream.base_url();
+    let routes =
+        json!({"models": [{"model": "e", "deployments": [{"name": "emb", "base_url": url, "model": "mock/e"}]}]});
+    let (served, port) = serve(&routes, &[], "memory", &[&url]).await;
+    let inputs: Vec<String> = (0..240).map(|i| format!("text {i}")).collect();
+    let body = json!({"model": "e", "input": inputs, "dimensions": 8192}).to_string();
+    let reply =
+        http_with(port, "POST", "/v1/embeddings", Some(&body), &[("authorization", "Bearer sk-route-a")]).unwrap();
+    assert_eq!(reply.status, 200, "{}", served.stderr());
+    let answer = reply.json();
+    let data = answer["data"].as_array().unwrap();
+    assert_eq!(data.len(), 240);
+    assert!(data.iter().all(|item| item["embedding"].as_array().map(Vec::len) == Some(8192)));
+    assert_eq!(data[7]["index"], 7);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_host_s_quota_on_the_served_gateway_answers_in_each_wire_s_shape() {
+    let upstream = MockServer::start().await.unwrap();
+    let url = upstream.base_url();
+    let routes =
+        json!({"models": [{"model": "m", "deployments": [{"name": "one", "base_url": url, "model": "mock/echo"}]}]});
+    let port = free_port();
+    let file = std::env::temp_dir().join(format!("litellm-routes-quota-{}-{port}.json", std::process::id()));
+    std::fs::write(&file, routes.to_string()).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_litellm-host"));
+    command.args(["serve-gateway", "--listen", &format!("127.0.0.1:{port}"), "--allow-origin", &url, "--routes"]);
+    command.arg(&file).args(["--env", KEYS, "--calls-per-minute", "3"]);
+    // /health is a request too: the wait for it takes the minute's first call.
+    let second = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60;
+    if second >= 50 {
+        tokio::time::sleep(Duration::from_secs(61 - second)).await;
+    }
+    let served = crate::composition::until_healthy(Process::spawn("serve-gateway", command), port).await;
+    let calls_before = upstream.requests().len();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(chat(port, "sk-route-a", "m").status);
+    }
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert!(refused >= 1, "{statuses:?}: three calls and the health check in a minute of three");
+    let openai = chat(port, "sk-route-b", "m");
+    assert_eq!(openai.status, 429);
+    let body = openai.json();
+    assert_eq!(
+        (body["error"]["type"].as_str(), body["error"]["code"].as_str()),
+        (Some("requests"), Some("rate_limit_exceeded"))
+    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("calls-per-minute"), "{body}");
+    let wait: u64 = openai.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(openai.header("retry-after-ms").is_some());
+    let messages = json!({"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}).to_string();
+    let anthropic = http_with(port, "POST", "/v1/messages", Some(&messages), &[("x-api-key", "sk-route-a")]).unwrap();
+    assert_eq!(anthropic.status, 429);
+    assert_eq!(anthropic.json()["error"]["type"], "rate_limit_error");
+    assert_eq!(upstream.requests().len() - calls_before, 3 - refused, "no refused request went upstream");
+    drop(served);
+}

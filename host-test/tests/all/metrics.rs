@@ -184,13 +184,19 @@ async fn three_calls(host: &Host) -> Calls {
     Calls { answered: answer.usage.unwrap(), answered_model: answer.model, streamed: streamed.unwrap() }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn semconv_1_41_names_arrive_over_otlp_with_their_units_attributes_and_values() {
+/// The three calls on a host under `conventions`, and every metric they exported.
+async fn exported(conventions: GenAiConventions) -> (Calls, BTreeMap<String, Metric>) {
     let receiver = receiver().await;
-    let (host, provider) = metered_host(&receiver, GenAiConventions::V1_41);
+    let (host, provider) = metered_host(&receiver, conventions);
     let calls = three_calls(&host).await;
     let metrics = flushed(provider, &receiver).await;
     show(&metrics);
+    (calls, metrics)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn semconv_1_41_names_arrive_over_otlp_with_their_units_attributes_and_values() {
+    let (calls, metrics) = exported(GenAiConventions::V1_41).await;
     let names: Vec<_> = metrics.keys().map(String::as_str).collect();
     assert_eq!(
         names,
@@ -239,11 +245,7 @@ async fn semconv_1_41_names_arrive_over_otlp_with_their_units_attributes_and_val
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_latest_experimental_names_count_cache_and_reasoning_tokens() {
-    let receiver = receiver().await;
-    let (host, provider) = metered_host(&receiver, GenAiConventions::LatestExperimental);
-    let calls = three_calls(&host).await;
-    let metrics = flushed(provider, &receiver).await;
-    show(&metrics);
+    let (calls, metrics) = exported(GenAiConventions::LatestExperimental).await;
     let names: Vec<_> = metrics.keys().map(String::as_str).collect();
     assert_eq!(
         names,

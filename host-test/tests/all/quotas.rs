@@ -74,50 +74,49 @@ async fn calls_past_the_minute_s_quota_are_refused_before_the_component_runs_and
     assert_eq!(env.mock.requests().len(), 4);
 }
 
+/// 64 calls of `tenant` at once: how many were answered, and how many `limit` refused (any
+/// other outcome fails the test).
+async fn sixty_four_at_once(
+    host: &'static Host,
+    tenant: &Tenant,
+    env: &crate::support::Env,
+    model: &str,
+    limit: QuotaLimit,
+) -> (usize, usize) {
+    let calls: Vec<_> = (0..64)
+        .map(|i| {
+            let (tenant, config, request) = (tenant.clone(), env.config(), Request::user(model, format!("c{i}")));
+            tokio::spawn(async move { host.generate(&tenant, config, request).await })
+        })
+        .collect();
+    let (mut answered, mut refusals) = (0, 0);
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(_) => answered += 1,
+            Err(CallError::Quota(QuotaError::RateLimited { limit: refused_by, .. })) if refused_by == limit => {
+                refusals += 1
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    (answered, refusals)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_hold_exactly_under_64_concurrent_calls() {
     away_from_the_minute_s_end().await;
     let (host, store) = quota_host();
     let env = env().await;
     let tenant = Tenant::new("q-64").allow_origin(&env.mock.base_url()).quota(Quota::unlimited().calls_per_minute(20));
-    let calls: Vec<_> = (0..64)
-        .map(|i| {
-            let (tenant, config) = (tenant.clone(), env.config());
-            tokio::spawn(
-                async move { host.generate(&tenant, config, Request::user("litellm:m", format!("c{i}"))).await },
-            )
-        })
-        .collect();
-    let (mut answered, mut refusals) = (0, 0);
-    for call in calls {
-        match call.await.unwrap() {
-            Ok(_) => answered += 1,
-            Err(CallError::Quota(QuotaError::RateLimited { limit: QuotaLimit::CallsPerMinute, .. })) => refusals += 1,
-            Err(e) => panic!("{e}"),
-        }
-    }
+    let (answered, refusals) = sixty_four_at_once(host, &tenant, &env, "litellm:m", QuotaLimit::CallsPerMinute).await;
     assert_eq!((answered, refusals), (20, 44));
     assert_eq!(env.mock.requests().len(), 20);
 
     // Calls at once: 64 together against a limit of 8, each held by the endpoint for 300 ms.
     let tenant =
         Tenant::new("q-64-at-once").allow_origin(&env.mock.base_url()).quota(Quota::unlimited().concurrent_calls(8));
-    let calls: Vec<_> = (0..64)
-        .map(|_| {
-            let (tenant, config) = (tenant.clone(), env.config());
-            tokio::spawn(async move {
-                host.generate(&tenant, config, Request::user("litellm:mock/slow-headers-300", "x")).await
-            })
-        })
-        .collect();
-    let (mut answered, mut refusals) = (0, 0);
-    for call in calls {
-        match call.await.unwrap() {
-            Ok(_) => answered += 1,
-            Err(CallError::Quota(QuotaError::RateLimited { limit: QuotaLimit::ConcurrentCalls, .. })) => refusals += 1,
-            Err(e) => panic!("{e}"),
-        }
-    }
+    let model = "litellm:mock/slow-headers-300";
+    let (answered, refusals) = sixty_four_at_once(host, &tenant, &env, model, QuotaLimit::ConcurrentCalls).await;
     assert!((1..=8).contains(&answered), "at most 8 at once: {answered} answered");
     assert_eq!(answered + refusals, 64);
     assert_eq!(env.mock.requests_for("mock/slow-headers-300").len(), answered);

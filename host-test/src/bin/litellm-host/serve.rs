@@ -1,7 +1,7 @@
 //! `litellm-host serve-gateway`: the composed gateway as an HTTP server, with its shared store.
 
 use clap::Args;
-use litellm_host::{GatewayServer, MemoryStore, RedisStore, SharedStore, Tenant};
+use litellm_host::{GatewayServer, MemoryStore, Quota, RedisStore, SharedStore, Tenant};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -36,6 +36,13 @@ pub(crate) struct ServeArgs {
     /// The component; default the composed gateway built with this crate.
     #[arg(long)]
     component: Option<PathBuf>,
+    /// The most requests the gateway serves in a minute of the wall clock, all clients together
+    /// (the host's quota, counted in the store; a client key's own limits are the routes').
+    #[arg(long)]
+    calls_per_minute: Option<u64>,
+    /// The most requests the gateway serves at once, all clients together (a stream until its end).
+    #[arg(long)]
+    concurrent_calls: Option<u64>,
 }
 
 pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -62,6 +69,14 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
         tenant = tenant.env("LITELLM_GATEWAY_ROUTES", text);
     }
+    let mut quota = Quota::unlimited();
+    if let Some(calls) = args.calls_per_minute {
+        quota = quota.calls_per_minute(calls);
+    }
+    if let Some(calls) = args.concurrent_calls {
+        quota = quota.concurrent_calls(calls);
+    }
+    tenant = tenant.quota(quota);
     let timeout = Duration::from_millis(args.store_timeout_ms.max(1));
     let store: Arc<dyn SharedStore> = match args.store.as_str() {
         "memory" => Arc::new(MemoryStore::default()),
