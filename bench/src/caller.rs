@@ -58,7 +58,7 @@ pub fn component_file() -> (String, String) {
         Ok(path) if !path.is_empty() => (path, "the file `BENCH_COMPONENT` names".to_owned()),
         _ => (
             litellm_host::COMPONENT_PATH.to_owned(),
-            format!("as `host-test/build.rs` made it: {}", litellm_host::COMPONENT_BUILD),
+            format!("as `artifacts/build.rs` made it: {}", litellm_host::COMPONENT_BUILD),
         ),
     }
 }
