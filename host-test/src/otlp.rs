@@ -17,6 +17,12 @@ pub const SCOPE: &str = "litellm-host";
 /// the OTLP default. Call [`SdkMeterProvider::shutdown`] (or `force_flush`) before the process
 /// ends, so that the last interval is sent.
 pub fn meter_provider(endpoint: &str, interval: Duration, service: &str) -> anyhow::Result<SdkMeterProvider> {
+    // The exporter's reqwest client may be built with rustls (cargo unifies reqwest's features
+    // across a build) and then needs a process-wide crypto provider: ring, the host's own, unless
+    // the program installed one. The host's own TLS connections name their provider themselves.
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
     let exporter = MetricExporter::builder()
         .with_http()
         .with_protocol(Protocol::HttpBinary)

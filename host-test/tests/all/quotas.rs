@@ -112,14 +112,30 @@ async fn limits_hold_exactly_under_64_concurrent_calls() {
     assert_eq!((answered, refusals), (20, 44));
     assert_eq!(env.mock.requests().len(), 20);
 
-    // Calls at once: 64 together against a limit of 8, each held by the endpoint for 300 ms.
+    // Calls at once: 64 streams together against a limit of 8, each kept open by the endpoint:
+    // exactly 8 open, whatever the order they ran in.
     let tenant =
         Tenant::new("q-64-at-once").allow_origin(&env.mock.base_url()).quota(Quota::unlimited().concurrent_calls(8));
-    let model = "litellm:mock/slow-headers-300";
-    let (answered, refusals) = sixty_four_at_once(host, &tenant, &env, model, QuotaLimit::ConcurrentCalls).await;
-    assert!((1..=8).contains(&answered), "at most 8 at once: {answered} answered");
-    assert_eq!(answered + refusals, 64);
-    assert_eq!(env.mock.requests_for("mock/slow-headers-300").len(), answered);
+    let opening: Vec<_> = (0..64)
+        .map(|_| {
+            let (tenant, config) = (tenant.clone(), env.config());
+            tokio::spawn(
+                async move { host.stream(&tenant, config, Request::user("litellm:mock/stream-gated", "x")).await },
+            )
+        })
+        .collect();
+    let (mut open, mut refusals) = (Vec::new(), 0);
+    for stream in opening {
+        match stream.await.unwrap() {
+            Ok(stream) => open.push(stream),
+            Err(CallError::Quota(QuotaError::RateLimited { limit: QuotaLimit::ConcurrentCalls, .. })) => refusals += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!((open.len(), refusals), (8, 56));
+    assert_eq!(env.mock.requests_for("mock/stream-gated").len(), 8);
+    drop(open);
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let (started, ended) =
         (counter(store, "q-64-at-once", "started").await, counter(store, "q-64-at-once", "ended").await);
     assert_eq!(started, ended, "every place was given back");
