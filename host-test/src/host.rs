@@ -39,7 +39,7 @@ pub struct HostOptions {
     /// Whether stores carry wasmtime's support for the component model's concurrency (async)
     /// features (wasmtime's default). The component is a WASI 0.2 component and uses none of
     /// them; without it every call between the guest and the host skips that bookkeeping.
-    /// Default off (BENCHMARKS.md, "Where a warm call's extra CPU goes").
+    /// Default off (BENCHMARKS.md, "Where the cost goes today").
     pub concurrency_support: bool,
     /// Where the tenants' quotas ([`crate::Tenant::quota`]) are counted: a store shared by hosts
     /// makes a quota hold across them. Default: a [`crate::MemoryStore`] of this host's own.

@@ -108,5 +108,5 @@ struct EmbeddingDoc;
 pub const COMPONENT_PATH: &str = litellm_artifacts::PROVIDER;
 
 /// How [`COMPONENT_PATH`] was made: the guest profile's cargo build, and whether `wasm-opt` shrank
-/// it afterwards (`LITELLM_WASM_OPT` at build time; see BENCHMARKS.md, "Size").
+/// it afterwards (`LITELLM_WASM_OPT` at build time; see BENCHMARKS.md, "Component size").
 pub const COMPONENT_BUILD: &str = litellm_artifacts::PROVIDER_BUILD;
