@@ -13,6 +13,7 @@ pub mod latency;
 pub mod machine;
 pub mod memory;
 pub mod native;
+pub mod options;
 pub mod profile;
 pub mod report;
 pub mod seed;

@@ -6,7 +6,7 @@ use anyhow::{ensure, Context};
 #[derive(Debug, Clone)]
 pub struct SizeFigure {
     pub path: String,
-    /// How the file was made (see [`crate::caller::component_file`]).
+    /// How the file was made (see [`crate::options::component_file`]).
     pub made: String,
     pub bytes: u64,
     /// `wasm-tools strip` (keeps `name` and `component-type`).
@@ -19,7 +19,7 @@ pub struct SizeFigure {
 
 /// The component's size, and with `wasm-tools` (`$WASM_TOOLS` or on `PATH`) its stripped sizes.
 pub fn component_size() -> anyhow::Result<SizeFigure> {
-    let (path, made) = crate::caller::component_file();
+    let (path, made) = crate::options::component_file();
     let path = path.as_str();
     let bytes = std::fs::metadata(path).with_context(|| format!("reading {path}"))?.len();
     let tool = std::env::var_os("WASM_TOOLS").unwrap_or_else(|| "wasm-tools".into());

@@ -2,7 +2,7 @@
 
 use litellm_host::HostOptions;
 
-use crate::caller::{default_options, metered_options, pooling_options};
+use crate::options::{default_options, metered_options, pooling_options};
 
 /// The ways a call is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,12 +12,12 @@ use crate::places::{Places, Tenants};
 use crate::state::TenantState;
 use crate::stream::EventStream;
 use crate::telemetry::{self, Operation};
+use crate::tenant::WholeCall;
 use crate::warm::{IdleRegistry, IdleSet, ReturnTo, WarmOptions};
 use crate::{
     CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, ProviderError, Request, Response, Tenant,
 };
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use tracing::Instrument;
 use wasmtime::component::ResourceAny;
 use wasmtime::{Engine, Store};
@@ -96,7 +96,7 @@ impl HostCore {
 
     /// A fresh store and instance for `tenant`, without calling into it: the cost of isolation.
     pub(crate) async fn instantiate(&self, tenant: &Tenant) -> Result<(), CallError> {
-        let _place = self.places.take(tenant, &self.idle).await?;
+        let _place = self.places.take(tenant, self.idle.as_ref()).await?;
         let mut store = self.store(tenant);
         let instantiated = self.pre.instantiate_async(&mut store).await;
         instantiated.map(drop).map_err(|e| crate::instance::instantiation_failed(&store, e))
@@ -136,7 +136,7 @@ impl Caller {
         if let Some(instance) = self.warm.as_ref().and_then(|set| set.take(&core.warm)) {
             return Ok(instance);
         }
-        let place = core.places.take(&self.tenant, &core.idle).await?;
+        let place = core.places.take(&self.tenant, core.idle.as_ref()).await?;
         Instance::open(core.store(&self.tenant), &core.pre, &self.tenant, &self.config, place).await
     }
 
@@ -262,23 +262,5 @@ impl Caller {
                 Err(e)
             }
         }
-    }
-}
-
-/// A tenant's cap on a whole call, as a stream carries it from its opening to its end.
-pub(crate) struct WholeCall {
-    pub(crate) ends_at: Instant,
-    pub(crate) cap: Duration,
-}
-
-impl WholeCall {
-    fn starting_now(tenant: &Tenant) -> Self {
-        WholeCall { ends_at: Instant::now() + tenant.max_call_duration, cap: tenant.max_call_duration }
-    }
-
-    /// The error once the cap is reached.
-    pub(crate) fn exceeded(&self) -> CallError {
-        let message = format!("the call ran past the tenant's cap of {:?} on a whole call", self.cap);
-        CallError::sandbox(crate::SandboxReason::Deadline, message)
     }
 }

@@ -53,6 +53,7 @@ mod keyvalue;
 mod metering;
 #[cfg(feature = "metrics")]
 mod metrics;
+mod operation;
 mod origin;
 #[cfg(feature = "otlp")]
 pub mod otlp;

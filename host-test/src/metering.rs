@@ -3,9 +3,9 @@
 //! (feature `metrics`). Chat completions and embeddings are metered; the provider's name, model
 //! rule and model list are not.
 
+use crate::operation::Operation;
 use crate::quota::{self, Ticket};
 use crate::store::SharedStore;
-use crate::telemetry::Operation;
 use crate::{CallError, Request, StreamEvent, Tenant, Usage};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

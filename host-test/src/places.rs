@@ -15,7 +15,6 @@ use crate::call_error::{CallError, SandboxReason};
 use crate::tenant::{Tenant, Transport};
 use crate::tls::client_config;
 use crate::transport::Connections;
-use crate::warm::IdleRegistry;
 use rustls::RootCertStore;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -96,6 +95,13 @@ pub(crate) struct Place {
     _memory: OwnedSemaphorePermit,
 }
 
+/// What a call waiting for a place can ask to make room: the host's idle warm instances
+/// ([`crate::warm::IdleRegistry`]), so that places need not know where instances are kept.
+pub(crate) trait Evict: Sync {
+    /// Drops one idle instance, giving its places back; false when there is none.
+    fn evict_one(&self) -> bool;
+}
+
 /// The host's places: pool slots (with pooling), instances, and the memory budget in MiB.
 pub(crate) struct Places {
     slots: Option<Arc<Semaphore>>,
@@ -117,7 +123,7 @@ impl Places {
 
     /// Every place an instance of `tenant` needs, waiting at most the tenant's call deadline;
     /// idle warm instances anywhere on the host are given back, oldest first, to make room.
-    pub(crate) async fn take(&self, tenant: &Tenant, idle: &IdleRegistry) -> Result<Place, CallError> {
+    pub(crate) async fn take(&self, tenant: &Tenant, idle: &dyn Evict) -> Result<Place, CallError> {
         let memory = tenant.memory_limit.div_ceil(MIB).max(1);
         if memory > self.memory_mib {
             let message = format!(
@@ -164,7 +170,7 @@ mod tests {
     async fn a_call_waits_its_deadline_for_a_place_then_fails_typed() {
         let limits = HostLimits { max_instances: 2, max_linear_memory_bytes: 128 * MIB };
         let places = Places::new(None, &limits);
-        let idle = IdleRegistry::default();
+        let idle = crate::warm::IdleRegistry::default();
         let tenant = Tenant::new("t").call_deadline(Duration::from_millis(50));
         let first = places.take(&tenant, &idle).await.unwrap();
         let _second = places.take(&tenant, &idle).await.unwrap();

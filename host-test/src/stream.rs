@@ -6,10 +6,10 @@
 //! takes it and drops it, whether or not the caller is pulling, so that a consumer that stops
 //! reading cannot keep them past the cap.
 
-use crate::calls::WholeCall;
 use crate::instance::Instance;
 use crate::metering::{CallMeter, Outcome};
 use crate::telemetry;
+use crate::tenant::WholeCall;
 use crate::warm::ReturnTo;
 use crate::{CallError, StreamEvent};
 use std::collections::VecDeque;

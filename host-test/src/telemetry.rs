@@ -3,25 +3,10 @@
 //! error type.
 
 use crate::metering::Outcome;
-use crate::{
-    CallError, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, Profile, Request, Response, StopReason, Tenant, Usage,
-};
+pub(crate) use crate::operation::Operation;
+use crate::{CallError, EmbeddingsResponse, ModelInfo, Profile, Response, StopReason, Tenant, Usage};
 use tracing::field::Empty;
 use tracing::Span;
-
-/// What a call does, for its span.
-pub(crate) enum Operation<'a> {
-    /// A chat completion, streamed or not.
-    Chat { request: &'a Request, stream: bool },
-    /// Embeddings.
-    Embeddings(&'a EmbeddingsRequest),
-    /// The model list.
-    ListModels,
-    /// The provider's name.
-    Name,
-    /// The model rule.
-    SupportsModel(&'a str),
-}
 
 /// The span of one call; response fields are recorded when the answer (or a stream's finish
 /// event) arrives. Chat spans are named `gen_ai.chat`, the others `gen_ai.<operation>`.

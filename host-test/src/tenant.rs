@@ -6,11 +6,11 @@
 use crate::address::AddressPolicy;
 use crate::origin::origin_of;
 use crate::tls::CaBundle;
-use crate::Quota;
+use crate::{CallError, Quota};
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The default linear-memory cap of one call's instance.
 pub const DEFAULT_MEMORY_LIMIT: usize = 64 * 1024 * 1024;
@@ -181,6 +181,24 @@ impl fmt::Debug for Tenant {
             .field("quota", &self.quota)
             .field("transport", &self.transport)
             .finish()
+    }
+}
+
+/// A tenant's cap on a whole call, as a stream carries it from its opening to its end.
+pub(crate) struct WholeCall {
+    pub(crate) ends_at: Instant,
+    pub(crate) cap: Duration,
+}
+
+impl WholeCall {
+    pub(crate) fn starting_now(tenant: &Tenant) -> Self {
+        WholeCall { ends_at: Instant::now() + tenant.max_call_duration, cap: tenant.max_call_duration }
+    }
+
+    /// The error once the cap is reached.
+    pub(crate) fn exceeded(&self) -> CallError {
+        let message = format!("the call ran past the tenant's cap of {:?} on a whole call", self.cap);
+        CallError::sandbox(crate::SandboxReason::Deadline, message)
     }
 }
 

@@ -6,6 +6,7 @@
 //! they keep (an instance that parsed a large answer keeps its grown heap while idle).
 
 use crate::instance::Instance;
+use crate::places::Evict as _;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -71,9 +72,9 @@ pub(crate) struct IdleRegistry {
     next_id: AtomicU64,
 }
 
-impl IdleRegistry {
+impl crate::places::Evict for IdleRegistry {
     /// Drops the instance idle longest anywhere on the host; false when there is none.
-    pub(crate) fn evict_one(&self) -> bool {
+    fn evict_one(&self) -> bool {
         loop {
             let Some((set, id)) = lock(&self.returned).pop_front() else {
                 return false;
@@ -91,7 +92,9 @@ impl IdleRegistry {
             }
         }
     }
+}
 
+impl IdleRegistry {
     /// How many instances are idle across the host.
     pub(crate) fn idle(&self) -> usize {
         self.idle.load(Ordering::SeqCst)

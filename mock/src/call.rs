@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::state::Shared;
 use super::text;
@@ -65,14 +65,5 @@ impl Call {
         } else {
             self.echo_text()
         }
-    }
-
-    /// `usage` for an answer of `completion` words: prompt tokens are the words of all messages.
-    pub(super) fn usage(&self, completion: u64) -> Value {
-        let prompt: u64 = self.messages().iter().map(|m| text::word_count(&text::content_text(&m["content"]))).sum();
-        let mut usage =
-            json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion});
-        super::thinking::usage_details(self.scenario(), &mut usage);
-        usage
     }
 }

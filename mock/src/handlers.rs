@@ -8,8 +8,9 @@ use serde_json::{json, Value};
 
 use super::body::{error_response, json_response, response, with_header, MockBody, Resp};
 use super::call::Call;
+use super::completion::CREATED;
 use super::request::checked;
-use super::scenarios::{self, CREATED};
+use super::scenarios;
 use super::state::{lock, Shared};
 use super::{embeddings, streaming};
 

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::body::{error_response, json_response, response, with_header, MockBody, Resp};
 use super::call::Call;
-use super::scenarios::answer;
+use super::completion::answer;
 
 /// The caller's key as the request carried it (`Authorization: Bearer KEY`).
 fn key(call: &Call) -> String {

@@ -22,6 +22,7 @@ mod agent;
 mod azure;
 mod body;
 mod call;
+mod completion;
 mod embeddings;
 mod flavours;
 mod handlers;

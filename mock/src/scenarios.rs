@@ -8,14 +8,12 @@ use serde_json::{json, Value};
 use super::agent;
 use super::body::{error_response, json_response, mock_error, response, status_error, with_header, MockBody, Resp};
 use super::call::Call;
+use super::completion::answer;
 use super::flavours;
 use super::hostile;
 use super::state::lock;
-use super::text::{http_date, word_count};
+use super::text::http_date;
 use super::thinking;
-
-/// `created` of every answer.
-pub(super) const CREATED: u64 = 1_700_000_000;
 
 /// Scenarios that decide the status, headers or timing, for streaming and non-streaming
 /// requests alike: `Some` is the final response; `None` means "answer normally".
@@ -107,25 +105,6 @@ fn error_scenario(call: &Call, name: &str) -> Option<Resp> {
         other => flavours::provider_error(other).or_else(|| status_error(other))?,
     };
     Some(resp)
-}
-
-/// A chat completion with one choice whose message has `content`.
-pub(super) fn answer(call: &Call, content: Option<&str>, finish: Value) -> Value {
-    json!({
-        "id": call.id,
-        "object": "chat.completion",
-        "created": CREATED,
-        "model": call.model,
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": content, "refusal": null},
-            "logprobs": null,
-            "finish_reason": finish,
-        }],
-        "usage": call.usage(content.map_or(0, word_count)),
-        "system_fingerprint": "fp_mock",
-        "service_tier": "default",
-    })
 }
 
 /// The normal answer: the default text with `finish_reason: "stop"`.

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::agent;
 use super::body::{response, with_header, BodySender, MockBody, Resp};
 use super::call::Call;
-use super::scenarios::CREATED;
+use super::completion::{self, CREATED};
 use super::text::{pieces, word_count};
 
 /// The text of `mock/stream-bytewise`, with multi-byte UTF-8 characters.
@@ -188,7 +188,7 @@ fn role_chunk(call: &Call) -> Value {
 /// The final usage chunk (empty `choices`).
 fn usage_chunk(call: &Call, completion_words: u64) -> Value {
     let mut chunk = chunk_of(call, json!([]));
-    chunk["usage"] = call.usage(completion_words);
+    chunk["usage"] = completion::usage(call, completion_words);
     chunk
 }
 
