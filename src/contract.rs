@@ -1,73 +1,107 @@
 //! The contract glue's conversions between the generated WIT types and the plain Rust ones.
+//!
+//! Every WIT record is taken apart by an exhaustive pattern (no `..`) and every record is built
+//! with all its fields: a field the contract gains or loses is a compile error here, never a
+//! value dropped without a word.
 
 use crate::bindings::exports::devsper::llm::types as wit;
 use crate::domain;
 use crate::embeddings::{EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
 
 pub fn config_in(c: wit::Config) -> domain::ClientConfig {
+    let wit::Config {
+        profile,
+        base_url,
+        api_key,
+        connect_timeout_ms,
+        first_byte_timeout_ms,
+        between_bytes_timeout_ms,
+        total_timeout_ms,
+        max_retries,
+        max_response_bytes,
+        headers,
+        api_version,
+    } = c;
     domain::ClientConfig {
-        profile: c.profile.map(|p| match p {
+        profile: profile.map(|p| match p {
             wit::Profile::Litellm => domain::Profile::Litellm,
             wit::Profile::Openai => domain::Profile::Openai,
             wit::Profile::Azure => domain::Profile::Azure,
             wit::Profile::Ollama => domain::Profile::Ollama,
             wit::Profile::Vllm => domain::Profile::Vllm,
         }),
-        base_url: c.base_url,
-        api_key: c.api_key.map(domain::Secrets::new),
-        connect_timeout_ms: c.connect_timeout_ms,
-        first_byte_timeout_ms: c.first_byte_timeout_ms,
-        between_bytes_timeout_ms: c.between_bytes_timeout_ms,
-        total_timeout_ms: c.total_timeout_ms,
-        max_retries: c.max_retries,
-        max_response_bytes: c.max_response_bytes,
-        headers: c.headers,
-        api_version: c.api_version,
+        base_url,
+        api_key: api_key.map(domain::Secrets::new),
+        connect_timeout_ms,
+        first_byte_timeout_ms,
+        between_bytes_timeout_ms,
+        total_timeout_ms,
+        max_retries,
+        max_response_bytes,
+        headers,
+        api_version,
     }
 }
 
 pub fn request_in(r: wit::Request) -> domain::ChatRequest {
+    let wit::Request {
+        model,
+        messages,
+        tools,
+        max_tokens,
+        max_tokens_field,
+        temperature,
+        system,
+        top_p,
+        stop,
+        seed,
+        user,
+        presence_penalty,
+        frequency_penalty,
+        response_format,
+        tool_choice,
+        parallel_tool_calls,
+        reasoning_effort,
+        extra_body,
+    } = r;
     domain::ChatRequest {
-        model: r.model,
-        messages: r.messages.into_iter().map(message_in).collect(),
-        tools: r
-            .tools
+        model,
+        messages: messages.into_iter().map(message_in).collect(),
+        tools: tools
             .into_iter()
-            .map(|t| domain::ToolDef {
-                name: t.name,
-                description: t.description,
-                parameters: t.parameters,
-                strict: t.strict,
+            .map(|t| {
+                let wit::ToolDef { name, description, parameters, strict } = t;
+                domain::ToolDef { name, description, parameters, strict }
             })
             .collect(),
-        max_tokens: r.max_tokens,
-        max_tokens_field: r.max_tokens_field.map(|f| match f {
+        max_tokens,
+        max_tokens_field: max_tokens_field.map(|f| match f {
             wit::TokenLimitField::MaxTokens => domain::TokenLimitField::MaxTokens,
             wit::TokenLimitField::MaxCompletionTokens => domain::TokenLimitField::MaxCompletionTokens,
         }),
-        temperature: r.temperature,
-        system: r.system,
-        top_p: r.top_p,
-        stop: r.stop,
-        seed: r.seed,
-        user: r.user,
-        presence_penalty: r.presence_penalty,
-        frequency_penalty: r.frequency_penalty,
-        response_format: r.response_format.map(|f| match f {
+        temperature,
+        system,
+        top_p,
+        stop,
+        seed,
+        user,
+        presence_penalty,
+        frequency_penalty,
+        response_format: response_format.map(|f| match f {
             wit::ResponseFormat::Text => domain::ResponseFormat::Text,
             wit::ResponseFormat::JsonObject => domain::ResponseFormat::JsonObject,
-            wit::ResponseFormat::JsonSchema(s) => {
-                domain::ResponseFormat::JsonSchema { name: s.name, schema: s.schema, strict: s.strict }
+            wit::ResponseFormat::JsonSchema(wit::JsonSchema { name, schema, strict }) => {
+                domain::ResponseFormat::JsonSchema { name, schema, strict }
             }
         }),
-        tool_choice: r.tool_choice.map(|c| match c {
+        tool_choice: tool_choice.map(|c| match c {
             wit::ToolChoice::Auto => domain::ToolChoice::Auto,
             wit::ToolChoice::None => domain::ToolChoice::None,
             wit::ToolChoice::Required => domain::ToolChoice::Required,
             wit::ToolChoice::Named(name) => domain::ToolChoice::Named(name),
         }),
-        parallel_tool_calls: r.parallel_tool_calls,
-        reasoning_effort: r.reasoning_effort.map(|e| match e {
+        parallel_tool_calls,
+        reasoning_effort: reasoning_effort.map(|e| match e {
             wit::ReasoningEffort::None => domain::ReasoningEffort::None,
             wit::ReasoningEffort::Minimal => domain::ReasoningEffort::Minimal,
             wit::ReasoningEffort::Low => domain::ReasoningEffort::Low,
@@ -76,43 +110,48 @@ pub fn request_in(r: wit::Request) -> domain::ChatRequest {
             wit::ReasoningEffort::Xhigh => domain::ReasoningEffort::Xhigh,
             wit::ReasoningEffort::Max => domain::ReasoningEffort::Max,
         }),
-        extra_body: r.extra_body,
+        extra_body,
     }
 }
 
 fn message_in(m: wit::Message) -> domain::Message {
+    let wit::Message { role, content, parts, tool_calls, tool_call_id, reasoning } = m;
     domain::Message {
-        role: match m.role {
+        role: match role {
             wit::Role::System => domain::Role::System,
             wit::Role::User => domain::Role::User,
             wit::Role::Assistant => domain::Role::Assistant,
             wit::Role::Tool => domain::Role::Tool,
         },
-        content: m.content,
-        parts: m
-            .parts
+        content,
+        parts: parts
             .into_iter()
             .map(|p| match p {
                 wit::ContentPart::Text(t) => domain::ContentPart::Text(t),
-                wit::ContentPart::Image(i) => domain::ContentPart::Image { url: i.url, detail: i.detail },
-                wit::ContentPart::File(f) => {
-                    domain::ContentPart::File { data: f.data, file_id: f.file_id, filename: f.filename }
+                wit::ContentPart::Image(wit::ImageUrl { url, detail }) => domain::ContentPart::Image { url, detail },
+                wit::ContentPart::File(wit::FilePart { data, file_id, filename }) => {
+                    domain::ContentPart::File { data, file_id, filename }
                 }
-                wit::ContentPart::InputAudio(a) => domain::ContentPart::InputAudio { data: a.data, format: a.format },
+                wit::ContentPart::InputAudio(wit::InputAudio { data, format }) => {
+                    domain::ContentPart::InputAudio { data, format }
+                }
             })
             .collect(),
-        tool_calls: m
-            .tool_calls
+        tool_calls: tool_calls
             .into_iter()
-            .map(|c| domain::ToolCall { id: c.id, name: c.name, arguments: c.arguments })
+            .map(|c| {
+                let wit::ToolCall { id, name, arguments } = c;
+                domain::ToolCall { id, name, arguments }
+            })
             .collect(),
-        tool_call_id: m.tool_call_id,
-        reasoning: m.reasoning,
+        tool_call_id,
+        reasoning,
     }
 }
 
 pub fn embeddings_in(r: wit::EmbeddingsRequest) -> EmbeddingsRequest {
-    EmbeddingsRequest { model: r.model, inputs: r.inputs, dimensions: r.dimensions, user: r.user }
+    let wit::EmbeddingsRequest { model, inputs, dimensions, user } = r;
+    EmbeddingsRequest { model, inputs, dimensions, user }
 }
 
 pub fn embeddings_out(r: EmbeddingsResponse) -> wit::EmbeddingsResponse {

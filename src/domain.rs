@@ -467,7 +467,8 @@ pub enum Profile {
     Vllm,
 }
 
-/// The caller's configuration as the contract passes it; every `None` takes its default.
+/// The caller's configuration as the contract passes it; every `None` takes its default (the
+/// values live in [`crate::config`], and `tests/contract.rs` checks them against the WIT's docs).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientConfig {
     /// The server flavour; default `LITELLM_PROFILE`, else `litellm`.
@@ -476,21 +477,26 @@ pub struct ClientConfig {
     pub base_url: Option<String>,
     /// The key; default `LITELLM_API_KEY`, else none.
     pub api_key: Option<Secrets>,
-    /// The longest wait for a connection, in ms. Default 10000.
+    /// The longest wait for a connection, in ms. Default [`crate::config::DEFAULT_CONNECT_TIMEOUT_MS`].
     pub connect_timeout_ms: Option<u32>,
-    /// The longest wait for the response head after sending, in ms. Default 60000.
+    /// The longest wait for the response head after sending, in ms. Default
+    /// [`crate::config::DEFAULT_FIRST_BYTE_TIMEOUT_MS`].
     pub first_byte_timeout_ms: Option<u32>,
-    /// The longest silence between two parts of the body, in ms. Default 60000.
+    /// The longest silence between two parts of the body, in ms. Default
+    /// [`crate::config::DEFAULT_BETWEEN_BYTES_TIMEOUT_MS`].
     pub between_bytes_timeout_ms: Option<u32>,
-    /// The longest a whole call (all attempts, the body included) may take, in ms. Default 600000.
+    /// The longest a whole call (all attempts, the body included) may take, in ms. Default
+    /// [`crate::config::DEFAULT_TOTAL_TIMEOUT_MS`].
     pub total_timeout_ms: Option<u32>,
-    /// Attempts after the first on 408, 409, 429, 5xx and connection failures. Default 2.
+    /// Attempts after the first on 408, 409, 429, 5xx and connection failures. Default
+    /// [`crate::config::DEFAULT_MAX_RETRIES`].
     pub max_retries: Option<u32>,
-    /// The largest non-streamed response body read, in bytes.
+    /// The largest non-streamed response body read, in bytes. Default
+    /// [`crate::config::DEFAULT_MAX_RESPONSE_BYTES`].
     pub max_response_bytes: Option<u32>,
     /// Extra request headers (never the transport's or the key's).
     pub headers: Vec<(String, String)>,
-    /// The Azure `api-version` query parameter. Default `2024-10-21`.
+    /// The Azure `api-version` query parameter. Default [`crate::config::DEFAULT_AZURE_API_VERSION`].
     pub api_version: Option<String>,
 }
 

@@ -1,9 +1,10 @@
 //! `litellm-provider`: an OpenAI-compatible chat provider (LiteLLM proxy, OpenAI, vLLM, Ollama,
 //! llama.cpp) as a WebAssembly component that speaks WASI HTTP.
 //!
-//! This file is the contract glue, the only code that touches the generated bindings: it maps the
-//! WIT types to the plain Rust ones in [`domain`] and back. Everything else compiles and is tested
-//! natively; `export!` only runs for `wasm32`.
+//! This file and `contract.rs` are the contract glue, the only code that touches the generated
+//! bindings: this file holds the exported resources, `contract.rs` maps the WIT types to the plain
+//! Rust ones in [`domain`] and back. Everything else compiles and is tested natively; `export!`
+//! only runs for `wasm32`.
 //!
 //! The rlib exposes the pure layer the bench, the property tests and the fuzz targets drive
 //! natively: the plain types ([`domain`]), settings ([`config`]), request bodies ([`request`]),

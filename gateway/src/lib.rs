@@ -36,14 +36,16 @@ pub mod anthropic;
 mod http;
 pub mod limits;
 pub mod openai;
+mod pump;
 pub mod routes;
 pub mod settings;
 mod store;
+mod wire;
 
 use access_log::Entry;
-use http::{BodyError, Sse};
+use http::BodyError;
 use limits::{Admission, Refused};
-use litellm_client::{Client, Config, Error, Request, Response, StreamEvent};
+use litellm_client::{Client, Config, Error, Request};
 use openai::{error_reply, gateway_error, ErrorReply, Invalid};
 use routes::OnStoreError;
 use serde_json::{json, Value};
@@ -51,6 +53,7 @@ use settings::{Refusal, Settings};
 use store::SharedBucket;
 use wasi::clocks::monotonic_clock::{self, Instant};
 use wasi::http::types::{IncomingRequest, Method, ResponseOutparam};
+use wire::{ChatWire, Wire};
 
 /// The most stream events one crossing into the provider brings back.
 const BATCH: u32 = 64;
@@ -436,83 +439,6 @@ fn routed<T>(
     Err(error_reply(&last.expect("a plan has at least one attempt")))
 }
 
-/// One wire's answers: the whole answer as JSON, and a stream as events.
-trait Wire {
-    /// The whole answer.
-    fn whole(&mut self, answer: &Response) -> Value;
-    /// The events sent before the first stream event.
-    fn start(&mut self) -> Vec<Value>;
-    /// The events of one stream event.
-    fn event(&mut self, event: &StreamEvent) -> Vec<Value>;
-    /// The last event of a stream that failed after its status (200) was sent.
-    fn failed(&mut self, error: &Error) -> Value;
-    /// Whether each event goes with `event: TYPE` (the Responses and Messages streams, whose
-    /// events carry their name as `type`), and the stream ends without OpenAI's `data: [DONE]`.
-    /// Chat completions: bare `data:` events, then `[DONE]`.
-    fn named(&self) -> bool {
-        true
-    }
-}
-
-/// Chat completions: `chat.completion` and its chunks.
-struct ChatWire {
-    id: String,
-    created: u64,
-    chunks: openai::Chunks,
-}
-
-impl Wire for ChatWire {
-    fn whole(&mut self, answer: &Response) -> Value {
-        openai::completion(answer, &self.id, self.created)
-    }
-    fn start(&mut self) -> Vec<Value> {
-        vec![self.chunks.start()]
-    }
-    fn event(&mut self, event: &StreamEvent) -> Vec<Value> {
-        self.chunks.event(event)
-    }
-    fn failed(&mut self, error: &Error) -> Value {
-        // Without `[DONE]`, so that the client does not take the answer for complete.
-        openai::error_chunk(error)
-    }
-    fn named(&self) -> bool {
-        false
-    }
-}
-
-impl Wire for openai::ResponseEvents {
-    fn whole(&mut self, answer: &Response) -> Value {
-        self.response(answer)
-    }
-    fn start(&mut self) -> Vec<Value> {
-        openai::ResponseEvents::start(self)
-    }
-    fn event(&mut self, event: &StreamEvent) -> Vec<Value> {
-        self.event_of(event)
-    }
-    fn failed(&mut self, error: &Error) -> Value {
-        let body = error_reply(error).body;
-        let code = body["error"]["code"].as_str().or(body["error"]["type"].as_str()).unwrap_or("api_error");
-        let message = body["error"]["message"].as_str().unwrap_or("the upstream failed");
-        openai::ResponseEvents::failed(self, code, message)
-    }
-}
-
-impl Wire for anthropic::MessageEvents {
-    fn whole(&mut self, answer: &Response) -> Value {
-        self.message(answer)
-    }
-    fn start(&mut self) -> Vec<Value> {
-        anthropic::MessageEvents::start(self)
-    }
-    fn event(&mut self, event: &StreamEvent) -> Vec<Value> {
-        anthropic::MessageEvents::event(self, event)
-    }
-    fn failed(&mut self, error: &Error) -> Value {
-        anthropic::error_body(&error_reply(error))
-    }
-}
-
 fn chat(body: &[u8], settings: &Settings, out: ResponseOutparam, entry: &mut Entry, deadline: Instant) {
     let call = match openai::chat_call(body, &settings.passthrough) {
         Ok(call) => call,
@@ -597,48 +523,7 @@ fn serve_call(
         Ok(stream) => stream,
         Err(error) => return respond(out, entry, Err(error), deadline),
     };
-    let Some(sse) = Sse::start(out, &deployment_header(entry), deadline) else { return };
-    entry.status = 200;
-    let named = wire.named();
-    let send = |events: Vec<Value>, entry: &mut Entry| {
-        for value in &events {
-            let sent = if named { sse.named(value) } else { sse.event(value) };
-            // The client went away or stopped reading: stop reading the upstream (dropping the
-            // stream closes its connection).
-            sent.map_err(|e| entry.error = Some(format!("client {e:?}").to_lowercase()))?;
-        }
-        Ok::<(), ()>(())
-    };
-    if send(wire.start(), entry).is_err() {
-        return;
-    }
-    loop {
-        let batch: Result<_, Error> = stream.next_batch(BATCH);
-        match batch {
-            Ok(events) if events.is_empty() => break,
-            Ok(events) => {
-                for event in &events {
-                    if let StreamEvent::Finish(end) = event {
-                        entry.usage = end.usage;
-                    }
-                    if send(wire.event(event), entry).is_err() {
-                        return;
-                    }
-                }
-            }
-            Err(error) => {
-                // The status (200) is already sent: the error goes as a last event.
-                entry.error =
-                    Some(error_reply(&error).body["error"]["type"].as_str().unwrap_or("api_error").to_owned());
-                let _ = send(vec![wire.failed(&error)], entry);
-                sse.finish();
-                return;
-            }
-        }
-    }
-    if named || sse.done().is_ok() {
-        sse.finish();
-    }
+    pump::relay(&stream, wire, out, entry, deadline);
 }
 
 /// 24 hex digits from WASI random: the stem of the answers' ids.

@@ -41,7 +41,7 @@ pub struct HostLimits {
 }
 
 impl Default for HostLimits {
-    /// 1,000 instances (the pooling allocator's default) and 64 GiB, which is 1,000 instances of
+    /// 1,000 instances (the pooling allocator's default) and 62.5 GiB, which is 1,000 instances of
     /// the default 64 MiB tenant: size both to the machine.
     fn default() -> Self {
         Self { max_instances: 1000, max_linear_memory_bytes: 1000 * crate::DEFAULT_MEMORY_LIMIT }

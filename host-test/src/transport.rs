@@ -26,6 +26,8 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 
+include!("../../client/src/host_errors.rs");
+
 /// The most name lookups of one tenant's pool in flight at once. The system resolver
 /// (`getaddrinfo`) blocks a thread of tokio's blocking pool until it answers, which a dropped
 /// future does not stop: a name whose server never answers would otherwise tie up a thread per
@@ -138,7 +140,7 @@ fn code_of(error: &(dyn StdError + 'static)) -> Option<Error> {
         return Some(match tls {
             // The code itself has no room for the reason; the message carries it.
             rustls::Error::InvalidCertificate(problem) => {
-                Error::InternalError(Some(format!("TLS certificate error: {}", certificate_problem(problem))))
+                Error::InternalError(Some(format!("{TLS_CERTIFICATE_ERROR}: {}", certificate_problem(problem))))
             }
             rustls::Error::AlertReceived(alert) => {
                 Error::TlsAlertReceived { alert_id: Some(u8::from(*alert)), alert_message: Some(format!("{alert:?}")) }

@@ -4,6 +4,8 @@ use crate::domain::Error;
 use crate::errors::{lasting, transient};
 use wasi::http::types::ErrorCode;
 
+include!("../../client/src/host_errors.rs");
+
 /// The WIT name of a host error code (its `Debug` form would cost the component kilobytes).
 pub(super) fn code_name(code: &ErrorCode) -> &'static str {
     match code {
@@ -52,10 +54,10 @@ pub(super) fn from_code(code: ErrorCode, authority: &str) -> Error {
         ))),
         // Trying again cannot make a certificate acceptable.
         ErrorCode::TlsCertificateError => {
-            Error::Transport(lasting(format!("TLS certificate error talking to {authority}")))
+            Error::Transport(lasting(format!("{TLS_CERTIFICATE_ERROR} talking to {authority}")))
         }
         ErrorCode::InternalError(Some(message)) => {
-            let certificate = message.starts_with("TLS certificate");
+            let certificate = message.starts_with(TLS_CERTIFICATE_ERROR);
             let message: String = message.chars().take(300).collect();
             let message = format!("{message} (talking to {authority})");
             Error::Transport(if certificate { lasting(message) } else { transient(message) })

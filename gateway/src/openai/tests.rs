@@ -374,3 +374,30 @@ fn usage_details_and_reasoning_reach_the_client_in_openais_shape() {
     let plain = completion(&answer("hi", vec![], StopReason::EndTurn), "chatcmpl-1", 7);
     assert_eq!(plain["usage"], json!({"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}));
 }
+
+/// The fields `chat_call` reads, from its source: every `"name"` handed to a reader of the body's
+/// object (`array`, `string`, `number_u32`, `number_f32`, `boolean` with `&object` or
+/// `&mut object`, `object.get`, `object.remove`).
+fn fields_read_by_chat_call() -> std::collections::BTreeSet<String> {
+    let source = include_str!("chat.rs");
+    let start = source.find("pub fn chat_call(").expect("chat_call is in chat.rs");
+    let body = &source[start..];
+    let body = &body[..body.find("\n}\n").expect("chat_call ends")];
+    let mut fields = std::collections::BTreeSet::new();
+    for marker in ["object, \"", "object.get(\"", "object.remove(\""] {
+        for (at, _) in body.match_indices(marker) {
+            let rest = &body[at + marker.len()..];
+            fields.insert(rest[..rest.find('"').unwrap()].to_string());
+        }
+    }
+    fields
+}
+
+#[test]
+fn known_fields_are_the_fields_the_parser_reads() {
+    let known: std::collections::BTreeSet<String> = KNOWN_FIELDS.iter().map(|f| f.to_string()).collect();
+    let mut read = fields_read_by_chat_call();
+    // `model` is read by its own helper (`model(&mut object)`), which names it.
+    read.insert("model".to_string());
+    assert_eq!(known, read, "KNOWN_FIELDS and chat_call must name the same fields");
+}

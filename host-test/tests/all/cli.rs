@@ -19,17 +19,38 @@ fn chat_answers_from_the_embedded_mock() {
 }
 
 #[test]
-fn chat_streams_and_prints_json() {
+fn chat_streams() {
     let out = cli().args(["chat", "--stream", "Hello stream"]).output().unwrap();
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "You said: Hello stream\n");
-    let out = cli()
-        .args(["chat", "--json", "--system", "S", "--max-tokens", "9", "--temperature", "0.5", "Hi"])
-        .output()
-        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_prints_json_and_its_flags_reach_the_request() {
+    let mock = litellm_mock::MockServer::start().await.unwrap();
+    let base = mock.base_url();
+    let out = tokio::task::spawn_blocking(move || {
+        cli()
+            .args(["chat", "--json", "--base-url", &base, "--system", "S", "--max-tokens", "9", "--temperature", "0.5"])
+            .args(["--reasoning-effort", "low", "--model", "litellm:gpt-4o", "Hi"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{out:?}");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["content"], "You said: Hi");
     assert_eq!(json["stop_reason"], "end-turn");
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 1);
+    let body = &requests[0].body;
+    assert_eq!(body["model"], "gpt-4o", "the prefix stripped");
+    assert_eq!(body["messages"][0], serde_json::json!({"role": "system", "content": "S"}));
+    assert_eq!(body["messages"][1]["content"], "Hi");
+    assert_eq!(body["max_tokens"], 9);
+    assert_eq!(body["temperature"], 0.5);
+    assert_eq!(body["reasoning_effort"], "low");
 }
 
 #[test]
