@@ -1,5 +1,6 @@
 //! The client behind the contract's `client` resource, in plain Rust types.
 
+use crate::answer;
 use crate::config::Settings;
 use crate::domain::{ChatRequest, ChatResponse, ClientConfig, Error};
 use crate::embeddings::{self, EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
@@ -46,7 +47,10 @@ impl Client {
     /// The answer's body, read whole; an attempt whose body breaks or stalls is retried like one
     /// that failed before its answer.
     fn read_whole(&self, outgoing: http::Outgoing<'_>) -> Result<Vec<u8>, Error> {
-        retry::run(&self.settings, |deadline| http::exchange(&self.settings, &outgoing, deadline)?.body.read_all())
+        retry::run(&self.settings, |deadline| {
+            let answer = http::exchange(&self.settings, &outgoing, deadline)?;
+            answer::accepted(answer, &self.settings.api_key)?.body.read_all()
+        })
     }
 
     /// One chat completion as a stream of events.

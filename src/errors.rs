@@ -1,7 +1,8 @@
-//! Every error the provider makes is made here: an endpoint's error answer as a typed error (the
-//! status, the server's own message in the OpenAI, LiteLLM, vLLM and Ollama shapes, capped and
-//! scrubbed of the key), failures without an answer (whether retrying may help decided where
-//! they are made), malformed answers, and the sanitizing every error gets before it leaves.
+//! The provider's errors: an endpoint's error answer as a typed error (the status, the server's
+//! own message in the OpenAI, LiteLLM, vLLM and Ollama shapes, capped and scrubbed of the key),
+//! the constructors of failures without an answer (whether retrying may help decided where they
+//! are made: `http/codes.rs` maps the host's error codes with them), malformed answers, and the
+//! sanitizing every error gets before it leaves (`client.rs` applies it to every result).
 
 use crate::domain::{ApiError, Error, Failure, Secrets};
 use serde_json::Value;

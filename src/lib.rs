@@ -11,6 +11,7 @@
 //! answer parsing ([`response`], [`chunks`], [`sse`], [`embeddings`]) and errors ([`errors`]).
 #![deny(missing_docs)]
 
+mod answer;
 pub mod chunks;
 mod client;
 pub mod config;

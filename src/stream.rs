@@ -7,6 +7,7 @@
 //! that cannot stream do) gets its answer delivered as events; SSE framing sent with another
 //! content type is read as the stream it is.
 
+use crate::answer;
 use crate::chunks::StreamAssembler;
 use crate::config::Settings;
 use crate::domain::{ChatRequest, ChatResponse, Error, StreamEvent};
@@ -46,7 +47,7 @@ pub fn open(settings: &Settings, chat: &ChatRequest) -> Result<CompletionStream,
     let path = settings.route("chat/completions", model)?;
     let outgoing = http::Outgoing { path: &path, body: Some(&body), accept: "text/event-stream", body_cap: None };
     let opened = retry::run(settings, |deadline| {
-        let answer = http::exchange(settings, &outgoing, deadline)?;
+        let answer = answer::accepted(http::exchange(settings, &outgoing, deadline)?, &settings.api_key)?;
         let mut body = answer.body;
         if answer.content_type.to_ascii_lowercase().starts_with("text/event-stream") {
             return Ok(Opened::Events(body, Vec::new()));

@@ -44,10 +44,28 @@ pub(super) fn wait(pollable: &poll::Pollable, until: u64) -> bool {
     poll::poll(&[pollable, &timer]).contains(&0)
 }
 
+/// What one exchange brought back, as the endpoint sent it: this layer classifies nothing, the
+/// caller takes it as a success or a typed error ([`crate::answer::accepted`]).
+pub enum Answer {
+    /// A 2xx: its head and unread body.
+    Success(Success),
+    /// An error answer (1xx, 4xx, 5xx): its status, its body's first bytes, its `Retry-After`.
+    Refused(Refusal),
+    /// A 3xx, never followed: a redirect could lead the key to another origin.
+    Redirect { status: u16, location: Option<String> },
+}
+
 /// The head of a 2xx answer and its unread body.
-pub struct Answer {
+pub struct Success {
     pub content_type: String,
     pub body: Body,
+}
+
+/// An error answer, read up to where its message is.
+pub struct Refusal {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub retry_after_ms: Option<u64>,
 }
 
 /// The first value of header `name`; `fields` is the response's headers, taken once per answer
@@ -67,28 +85,27 @@ pub struct Outgoing<'a> {
     pub body_cap: Option<u64>,
 }
 
-/// One attempt: the request sent, the head awaited, and a 2xx answer's unread body; an error
-/// answer, a redirect or a failure is its typed error (each knowing whether trying again may
-/// help). Reading and parsing the body is the caller's.
+/// One attempt: the request sent, the head awaited, and the answer as it came (a 2xx with its
+/// unread body, an error answer's first bytes, a redirect); a failure without an answer is its
+/// typed error (knowing whether trying again may help). Reading and parsing are the caller's.
 pub fn exchange(settings: &Settings, request: &Outgoing<'_>, deadline: Deadline) -> Result<Answer, Error> {
     let authority = settings.endpoint.authority.as_str();
     let future = send_request(settings, request)?;
     let response = await_head(&future, head_deadline(settings, deadline), deadline, authority)?;
     let head = Head::of(&response)?;
     if (300..400).contains(&head.status) {
-        // Never followed: a redirect could lead the key to another origin.
-        return Err(errors::redirect(head.status, head.location.as_deref()));
+        return Ok(Answer::Redirect { status: head.status, location: head.location });
     }
     let between_bytes_ns = u64::from(settings.between_bytes_timeout_ms) * NS_PER_MS;
     if !(200..300).contains(&head.status) {
-        let bytes = error_body(response, between_bytes_ns, deadline, authority);
-        return Err(errors::from_answer(head.status, &bytes, head.retry_after_ms, &settings.api_key));
+        let body = error_body(response, between_bytes_ns, deadline, authority);
+        return Ok(Answer::Refused(Refusal { status: head.status, body, retry_after_ms: head.retry_after_ms }));
     }
     if let Some(cap) = request.body_cap.filter(|cap| head.content_length.is_some_and(|len| len > *cap)) {
         return Err(errors::too_large(cap));
     }
     let body = Body::new(response, request.body_cap, head.content_length, between_bytes_ns, deadline, authority)?;
-    Ok(Answer { content_type: head.content_type, body })
+    Ok(Answer::Success(Success { content_type: head.content_type, body }))
 }
 
 /// Builds the request, hands it to the host and writes its body.
