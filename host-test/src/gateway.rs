@@ -121,6 +121,19 @@ struct Inner {
     tenant: Tenant,
     tenants: Tenants,
     store: Arc<dyn SharedStore>,
+    /// The roots every thread's pools trust.
+    roots: rustls::RootCertStore,
+}
+
+/// A listening socket on `addr` that others may share (`SO_REUSEPORT`), non-blocking for tokio.
+fn reusable(addr: std::net::SocketAddr) -> anyhow::Result<std::net::TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.set_reuseport(true)?;
+    socket.bind(addr)?;
+    let listener = socket.listen(1024)?.into_std()?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
 }
 
 impl GatewayServer {
@@ -135,8 +148,59 @@ impl GatewayServer {
         keyvalue::add_to_linker(&mut linker, keyvalue_view).map_err(anyhow_of)?;
         let pre = ProxyPre::new(linker.instantiate_pre(&component).map_err(anyhow_of)?).map_err(anyhow_of)?;
         engine::spawn_epoch_ticker(&engine);
-        let tenants = Tenants::new(TlsRoots::default().store()?);
-        Ok(Self { inner: Arc::new(Inner { pre, tenant, tenants, store }) })
+        let roots = TlsRoots::default().store()?;
+        let tenants = Tenants::new(roots.clone());
+        Ok(Self { inner: Arc::new(Inner { pre, tenant, tenants, store, roots }) })
+    }
+
+    /// Serves on `threads` threads, each with its own current-thread tokio runtime, its own
+    /// listening socket on `addr` (`SO_REUSEPORT`: the kernel spreads connections among them) and
+    /// its own connection pools, so that a request is accepted, run and answered on one thread,
+    /// never handed between cores (BENCHMARKS.md, "Where the cost goes today"). The compiled
+    /// component and the shared store are the threads' in common. Blocks until a thread fails;
+    /// `on_bound` is told the address once every socket listens (port 0 picks one for all).
+    pub fn serve_per_core(
+        self,
+        addr: std::net::SocketAddr,
+        threads: usize,
+        on_bound: impl FnOnce(std::net::SocketAddr),
+    ) -> anyhow::Result<()> {
+        let first = reusable(addr)?;
+        let bound = first.local_addr()?;
+        let mut sockets = vec![first];
+        for _ in 1..threads.max(1) {
+            sockets.push(reusable(bound)?);
+        }
+        on_bound(bound);
+        let workers: Vec<_> = sockets
+            .into_iter()
+            .enumerate()
+            .map(|(i, socket)| {
+                let server = self.for_a_thread();
+                std::thread::Builder::new().name(format!("litellm-gateway-{i}")).spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                    runtime.block_on(async move { server.serve(TcpListener::from_std(socket)?).await })
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        for worker in workers {
+            worker.join().map_err(|_| anyhow::anyhow!("a serving thread panicked"))??;
+        }
+        Ok(())
+    }
+
+    /// The same server with connection pools of its own (a thread's).
+    fn for_a_thread(&self) -> Self {
+        let inner = &self.inner;
+        let tenants = Tenants::new(inner.roots.clone());
+        let inner = Inner {
+            pre: inner.pre.clone(),
+            tenant: inner.tenant.clone(),
+            tenants,
+            store: inner.store.clone(),
+            roots: inner.roots.clone(),
+        };
+        Self { inner: Arc::new(inner) }
     }
 
     /// Accepts connections on `listener` and serves every request, until the listener fails.

@@ -380,3 +380,27 @@ async fn the_host_s_quota_on_the_served_gateway_answers_in_each_wire_s_shape() {
     assert_eq!(upstream.requests().len() - calls_before, 3 - refused, "no refused request went upstream");
     drop(served);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn serve_gateway_answers_on_one_runtime_or_a_thread_per_core() {
+    let upstream = MockServer::start().await.unwrap();
+    let url = upstream.base_url();
+    let routes = json!({"models": [{"model": "m", "deployments": [{"name": "one", "base_url": url, "model": "mock/echo"}]}]});
+    for threads in ["0", "3"] {
+        let port = free_port();
+        let file = std::env::temp_dir().join(format!("litellm-routes-threads-{}-{port}.json", std::process::id()));
+        std::fs::write(&file, routes.to_string()).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_litellm-host"));
+        command.args(["serve-gateway", "--listen", &format!("127.0.0.1:{port}"), "--allow-origin", &url]);
+        command.arg("--routes").arg(&file).args(["--env", KEYS, "--threads", threads]);
+        let served = crate::composition::until_healthy(Process::spawn("serve-gateway", command), port).await;
+        // Several connections at once: with threads, the kernel spreads them over the sockets.
+        let calls: Vec<_> = (0..12).map(|_| tokio::task::spawn_blocking(move || chat(port, "sk-route-a", "m"))).collect();
+        for call in calls {
+            let reply = call.await.unwrap();
+            assert_eq!(reply.status, 200, "--threads {threads}: {}", served.stderr());
+            assert_eq!(reply.header(litellm_gateway::DEPLOYMENT_HEADER), Some("one"));
+        }
+        drop(served);
+    }
+}

@@ -43,6 +43,10 @@ pub(crate) struct ServeArgs {
     /// The most requests the gateway serves at once, all clients together (a stream until its end).
     #[arg(long)]
     concurrent_calls: Option<u64>,
+    /// Serving threads, each with its own runtime, socket and connection pools (thread per
+    /// core); 0 serves on one multi-threaded runtime instead. Default: one per CPU.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -87,9 +91,21 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let component = args.component.unwrap_or_else(litellm_compose::gateway_composed);
     let server = GatewayServer::new(&component, tenant, store)?;
-    let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     // Said once the socket is bound, so that a script (or a test) can wait for this line.
-    eprintln!("litellm-host: serving the gateway on http://{}", listener.local_addr()?);
-    server.serve(listener).await?;
+    let bound = |addr| eprintln!("litellm-host: serving the gateway on http://{addr}");
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads == 0 {
+        let listener = tokio::net::TcpListener::bind(&args.listen).await?;
+        bound(listener.local_addr()?);
+        server.serve(listener).await?;
+    } else {
+        let addr = tokio::net::lookup_host(&args.listen)
+            .await?
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("--listen names no address"))?;
+        // The serving threads block this one; the store's connection (Redis) keeps running on
+        // this runtime's other workers.
+        tokio::task::spawn_blocking(move || server.serve_per_core(addr, threads, bound)).await??;
+    }
     Ok(ExitCode::SUCCESS)
 }
