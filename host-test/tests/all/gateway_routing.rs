@@ -19,12 +19,17 @@ const KEYS: &str =
 /// `litellm-host serve-gateway` with `routes`, these variables and `store`, allowed to reach
 /// `origins`; once `/health` answers.
 async fn serve(routes: &Value, env: &[&str], store: &str, origins: &[&str]) -> (Process, u16) {
+    serve_with(routes, env, store, origins, &[]).await
+}
+
+/// The same with more flags of `serve-gateway`.
+async fn serve_with(routes: &Value, env: &[&str], store: &str, origins: &[&str], flags: &[&str]) -> (Process, u16) {
     let port = free_port();
     let file = std::env::temp_dir().join(format!("litellm-routes-{}-{port}.json", std::process::id()));
     std::fs::write(&file, routes.to_string()).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_litellm-host"));
     command.args(["serve-gateway", "--listen", &format!("127.0.0.1:{port}"), "--store", store]);
-    command.args(["--store-timeout-ms", "300", "--routes"]).arg(&file);
+    command.args(["--store-timeout-ms", "300", "--routes"]).arg(&file).args(flags);
     for origin in origins {
         command.args(["--allow-origin", origin]);
     }
@@ -343,18 +348,12 @@ async fn the_host_s_quota_on_the_served_gateway_answers_in_each_wire_s_shape() {
     let url = upstream.base_url();
     let routes =
         json!({"models": [{"model": "m", "deployments": [{"name": "one", "base_url": url, "model": "mock/echo"}]}]});
-    let port = free_port();
-    let file = std::env::temp_dir().join(format!("litellm-routes-quota-{}-{port}.json", std::process::id()));
-    std::fs::write(&file, routes.to_string()).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_litellm-host"));
-    command.args(["serve-gateway", "--listen", &format!("127.0.0.1:{port}"), "--allow-origin", &url, "--routes"]);
-    command.arg(&file).args(["--env", KEYS, "--calls-per-minute", "3"]);
     // /health is a request too: the wait for it takes the minute's first call.
     let second = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60;
     if second >= 50 {
         tokio::time::sleep(Duration::from_secs(61 - second)).await;
     }
-    let served = crate::composition::until_healthy(Process::spawn("serve-gateway", command), port).await;
+    let (served, port) = serve_with(&routes, &[], "memory", &[&url], &["--calls-per-minute", "3"]).await;
     let calls_before = upstream.requests().len();
     let mut statuses = Vec::new();
     for _ in 0..3 {
@@ -385,17 +384,13 @@ async fn the_host_s_quota_on_the_served_gateway_answers_in_each_wire_s_shape() {
 async fn serve_gateway_answers_on_one_runtime_or_a_thread_per_core() {
     let upstream = MockServer::start().await.unwrap();
     let url = upstream.base_url();
-    let routes = json!({"models": [{"model": "m", "deployments": [{"name": "one", "base_url": url, "model": "mock/echo"}]}]});
+    let routes =
+        json!({"models": [{"model": "m", "deployments": [{"name": "one", "base_url": url, "model": "mock/echo"}]}]});
     for threads in ["0", "3"] {
-        let port = free_port();
-        let file = std::env::temp_dir().join(format!("litellm-routes-threads-{}-{port}.json", std::process::id()));
-        std::fs::write(&file, routes.to_string()).unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_litellm-host"));
-        command.args(["serve-gateway", "--listen", &format!("127.0.0.1:{port}"), "--allow-origin", &url]);
-        command.arg("--routes").arg(&file).args(["--env", KEYS, "--threads", threads]);
-        let served = crate::composition::until_healthy(Process::spawn("serve-gateway", command), port).await;
+        let (served, port) = serve_with(&routes, &[], "memory", &[&url], &["--threads", threads]).await;
         // Several connections at once: with threads, the kernel spreads them over the sockets.
-        let calls: Vec<_> = (0..12).map(|_| tokio::task::spawn_blocking(move || chat(port, "sk-route-a", "m"))).collect();
+        let calls: Vec<_> =
+            (0..12).map(|_| tokio::task::spawn_blocking(move || chat(port, "sk-route-a", "m"))).collect();
         for call in calls {
             let reply = call.await.unwrap();
             assert_eq!(reply.status, 200, "--threads {threads}: {}", served.stderr());
