@@ -78,7 +78,9 @@ impl EventStream {
         Self { slot, buffered: VecDeque::new(), span, cap, watchdog }
     }
 
-    /// The next event; `None` after the `finish` event or an error.
+    /// The next event; `None` after the `finish` event or an error. A `next` dropped before it
+    /// returns (a caller's own timeout around it) ends the stream: its instance and connection go
+    /// with it, and later calls return `None`.
     pub async fn next(&mut self) -> Option<Result<StreamEvent, CallError>> {
         if let Some(event) = self.buffered.pop_front() {
             return Some(Ok(event));
