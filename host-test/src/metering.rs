@@ -147,6 +147,12 @@ impl CallMeter {
         }
     }
 
+    /// Ends the call where no await is possible: records its metrics now and settles its quota
+    /// ticket from a task of the current runtime.
+    pub(crate) fn finish_now(mut self, outcome: Outcome<'_>) {
+        settle_later(self.end(outcome));
+    }
+
     /// Records the call's metrics once, and gives back its ticket with the tokens to settle.
     fn end(&mut self, outcome: Outcome<'_>) -> Option<(Ticket, u64)> {
         let metering = self.metering.take()?;
@@ -210,11 +216,16 @@ impl CallMeter {
 
 impl Drop for CallMeter {
     fn drop(&mut self) {
-        if let Some((ticket, tokens)) = self.end(Outcome::Dropped) {
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(ticket.settle(tokens));
-            }
-        }
+        // The ticket's own drop would free the place too, but count no tokens.
+        settle_later(self.end(Outcome::Dropped));
+    }
+}
+
+/// Settles a ticket from a task of the current runtime (none outside one: the ticket's drop
+/// still frees its place when it can).
+fn settle_later(ended: Option<(Ticket, u64)>) {
+    if let (Some((ticket, tokens)), Ok(runtime)) = (ended, tokio::runtime::Handle::try_current()) {
+        runtime.spawn(ticket.settle(tokens));
     }
 }
 

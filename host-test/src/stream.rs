@@ -151,12 +151,18 @@ impl EventStream {
 
     /// Between two pulls the stream is open again, unless the cap passed meanwhile: then what
     /// it holds goes now (the watchdog found it in use).
-    fn put_back(&self, open: Box<Open>) {
+    fn put_back(&self, mut open: Box<Open>) {
         let mut slot = lock(&self.slot);
         if Instant::now() >= self.cap.ends_at {
             *slot = Slot::Expired;
             drop(slot);
+            let meter = open.meter.take();
             drop(open);
+            let error = self.cap.exceeded();
+            telemetry::record_error(&self.span, &error);
+            if let Some(meter) = meter {
+                meter.finish_now(Outcome::Failed(&error));
+            }
         } else {
             *slot = Slot::Open(open);
         }
