@@ -28,7 +28,7 @@ pub(crate) struct HostCore {
     engine: Engine,
     pre: LitellmProviderPre<TenantState>,
     tenants: Tenants,
-    places: Places,
+    places: Arc<Places>,
     idle: Arc<IdleRegistry>,
     warm: WarmOptions,
     metering: Arc<Metering>,
@@ -50,12 +50,29 @@ impl HostCore {
             engine,
             pre,
             tenants,
-            places,
+            places: Arc::new(places),
             idle: Arc::new(IdleRegistry::default()),
             warm,
             metering: Arc::new(metering),
             #[cfg(feature = "crossings")]
             crossings: None,
+        }
+    }
+
+    /// The same host for another thread: the engine, the compiled component, the host-wide
+    /// places, idle instances, warm options and metering shared; connection pools and the
+    /// per-tenant counts of calls its own.
+    pub(crate) fn for_a_thread(&self) -> Self {
+        Self {
+            engine: self.engine.clone(),
+            pre: self.pre.clone(),
+            tenants: self.tenants.sibling(),
+            places: self.places.clone(),
+            idle: self.idle.clone(),
+            warm: self.warm.clone(),
+            metering: self.metering.clone(),
+            #[cfg(feature = "crossings")]
+            crossings: self.crossings.clone(),
         }
     }
 

@@ -109,6 +109,18 @@ impl Host {
         self.core.crossings()
     }
 
+    /// The host for one thread of a thread-per-core server: the same engine and compiled
+    /// component, the same host-wide caps ([`HostLimits`]), idle instances, quota store and
+    /// metrics, but connection pools and per-tenant counts of its own. Each worker thread runs its
+    /// own current-thread runtime and calls through its own `for_this_thread()` host (and its own
+    /// warm clients), so that a call, its instance and its connections stay on one thread and are
+    /// never handed between cores (docs/embedding.md, "A thread per core"). A tenant's
+    /// [`Tenant::max_concurrent_calls`] then holds per thread; its [`crate::Quota`] still holds
+    /// across them (the quota store is shared).
+    pub fn for_this_thread(&self) -> Host {
+        Host { core: Arc::new(self.core.for_a_thread()), loaded_from_cache: self.loaded_from_cache }
+    }
+
     /// Whether the compiled component came from `cache_dir` rather than a compilation.
     pub fn loaded_from_cache(&self) -> bool {
         self.loaded_from_cache

@@ -64,6 +64,11 @@ impl Tenants {
         Self { roots, pools: Mutex::default(), calls: Mutex::default() }
     }
 
+    /// Another record with the same roots and none of this one's pools or counts (a thread's).
+    pub(crate) fn sibling(&self) -> Self {
+        Self::new(self.roots.clone())
+    }
+
     /// The tenant's connection pool for its transport setting, made on first use with this
     /// host's roots plus the tenant's CAs.
     pub(crate) fn connections(&self, tenant: &Tenant) -> Connections {

@@ -202,3 +202,56 @@ async fn a_name_that_resolves_to_any_refused_class_is_refused() {
     let answer = host().generate(&tenant, Config::for_url(&url), Request::user("litellm:m", "pinned")).await.unwrap();
     assert_eq!(answer.content, "You said: pinned");
 }
+
+#[test]
+fn a_thread_per_core_keeps_its_own_connections_and_shares_the_hosts_caps() {
+    // The mock on a runtime of its own; the serving threads each on their own current-thread one.
+    let mock_runtime = tokio::runtime::Runtime::new().unwrap();
+    let env = mock_runtime.block_on(env());
+    let tenant = Tenant::new("per-core").allow_origin(&env.mock.base_url());
+    // Two serving threads, each its own host for the thread: the first makes its calls and stays
+    // alive (its runtime holds its connection) while the second makes its own. Each thread keeps
+    // its own pool: two connections, not one shared between the threads.
+    let calls = |host: Host, tenant: Tenant, config: Config| {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let warm = host.warm(&tenant, config.clone());
+            for i in 0..5 {
+                let answer = host.generate(&tenant, config.clone(), Request::user("litellm:m", format!("f{i}")));
+                assert!(answer.await.is_ok());
+                assert!(warm.generate(Request::user("litellm:m", format!("w{i}"))).await.is_ok());
+            }
+        });
+        runtime
+    };
+    let (first_done, wait_first) = std::sync::mpsc::channel::<()>();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let first = {
+        let (host, tenant, config) = (host().for_this_thread(), tenant.clone(), env.config());
+        std::thread::spawn(move || {
+            let runtime = calls(host, tenant, config);
+            first_done.send(()).unwrap();
+            released.recv().unwrap();
+            drop(runtime);
+        })
+    };
+    wait_first.recv().unwrap();
+    let (host_2, tenant_2, config_2) = (host().for_this_thread(), tenant.clone(), env.config());
+    std::thread::spawn(move || drop(calls(host_2, tenant_2, config_2))).join().unwrap();
+    release.send(()).unwrap();
+    first.join().unwrap();
+    assert_eq!(env.mock.requests().len(), 20);
+    assert_eq!(env.mock.connections(), 2, "one connection per thread, none handed between them");
+
+    // The host-wide caps are the threads' in common: one instance for both.
+    mock_runtime.block_on(async {
+        let small = Host::with_options(HostOptions::default().limits(HostLimits::default().max_instances(1))).unwrap();
+        let (a, b) = (small.for_this_thread(), small.for_this_thread());
+        let stream = a.stream(&tenant, env.config(), Request::user("litellm:mock/stream-gated", "x")).await.unwrap();
+        let waiting = tenant.clone().call_deadline(Duration::from_millis(200));
+        let (reason, detail) = sandbox(b.generate(&waiting, env.config(), Request::user("litellm:m", "y")).await);
+        assert_eq!(reason, SandboxReason::Deadline, "{detail}");
+        drop(stream);
+        assert!(b.generate(&waiting, env.config(), Request::user("litellm:m", "z")).await.is_ok());
+    });
+}
