@@ -140,6 +140,14 @@ impl Caller {
         Self::component(c.host.clone(), tenant, &self.base_url, c.warm.is_some(), c.ca.clone())
     }
 
+    /// The host of a component caller, and its base URL.
+    pub fn host(&self) -> Option<(&Arc<Host>, &str)> {
+        match &self.side {
+            Side::Native(_) => None,
+            Side::Component(c) => Some((&c.host, &self.base_url)),
+        }
+    }
+
     /// One chat completion; its content.
     pub async fn generate(&self, model: &str) -> anyhow::Result<String> {
         Ok(match &self.side {

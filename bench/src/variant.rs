@@ -30,6 +30,10 @@ pub enum Variant {
     Seed,
     /// `litellm_devsper::WasmLiteLlmProvider` through devsper's trait (fresh instance per call).
     DevsperWasm,
+    /// Warm clients on a thread per core: the callers split over the cores' threads, each thread
+    /// its own current-thread runtime and `Host::for_this_thread` (pooling). Only in the
+    /// throughput rows.
+    PerCore,
     /// `Warm` metered: its tenant under a quota with all four limits (never reached) on the
     /// host's in-process store, and GenAI metrics recorded on an OpenTelemetry SDK meter.
     Metered,
@@ -62,6 +66,7 @@ impl Variant {
             Variant::Seed => "seed crate devsper-providers 0.2.0 (reqwest, native-tls)",
             Variant::DevsperWasm => "litellm-devsper WasmLiteLlmProvider (devsper trait)",
             Variant::Metered => "component, warm client, metered: quota + GenAI metrics",
+            Variant::PerCore => "component, warm clients, a thread per core (pooling)",
         }
     }
 
@@ -79,6 +84,7 @@ impl Variant {
             Variant::Seed => "seed",
             Variant::DevsperWasm => "devsper-wasm",
             Variant::Metered => "metered",
+            Variant::PerCore => "per-core",
         }
     }
 
@@ -103,7 +109,7 @@ impl Variant {
 
     /// Whether calls go through a warm client.
     pub fn warm(self) -> bool {
-        matches!(self, Variant::Warm | Variant::HttpsWarm | Variant::Floor | Variant::Metered)
+        matches!(self, Variant::Warm | Variant::HttpsWarm | Variant::Floor | Variant::Metered | Variant::PerCore)
     }
 
     /// The host of a component variant; `None` for native, which has none.

@@ -10,7 +10,8 @@ async fn tiny_run_measures_everything() {
     // 1 KiB, 1 MiB, first and last stream event: every variant; instantiation: 2.
     assert_eq!(results.latency.len(), 4 * Variant::ALL.len() + 2);
     assert!(results.latency.iter().all(|r| !r.stats.is_empty()));
-    assert_eq!(results.throughput.len(), sizes.callers.len() * 3);
+    // pooling, warm, warm on a thread per core, native.
+    assert_eq!(results.throughput.len(), sizes.callers.len() * 4);
     assert!(results.throughput.iter().all(|r| r.rate.median() > 0.0));
     assert_eq!(results.memory.len(), 3);
     assert!(results.memory.iter().all(|(_, f)| f.rss_before > 0));
@@ -32,6 +33,7 @@ async fn tiny_run_measures_everything() {
         "| generate, 1 KiB answer | component, warm client (pooling) |",
         "| generate, 1 KiB answer | HTTPS: native reqwest + rustls (keep-alive) |",
         "### Throughput",
+        "component, warm clients, a thread per core (pooling)",
         "### Memory per live instance",
         "### Component size",
         "### Where a call's cost goes",
