@@ -106,8 +106,11 @@ pub fn admit(store: &dyn Counters, key_name: &str, policy: &KeyPolicy, now_ms: u
         holds_a_slot: false,
     };
     if let Some(max) = policy.max_concurrent {
-        let started = store.add(&format!("{stem}:started"), 1).map_err(store_error)?;
+        // `ended` is read before this request counts itself in, as the host's quotas do
+        // (host-test/src/quota.rs says why): read after, it may hold the refusal of a request
+        // that started after this one, and let one request too many in.
         let ended = store.add(&format!("{stem}:ended"), 0).map_err(store_error)?;
+        let started = store.add(&format!("{stem}:started"), 1).map_err(store_error)?;
         if started.saturating_sub(ended) > max {
             // Given back at once: this request counts as ended.
             store.add(&format!("{stem}:ended"), 1).map_err(store_error)?;
@@ -247,6 +250,49 @@ mod tests {
         let p = policy(Some(0), None, Some(1), None);
         assert!(admit(&store, "c", &p, T0).is_err());
         assert_eq!((store.add("key:c:started", 0), store.add("key:c:ended", 0)), (Ok(1), Ok(1)));
+    }
+
+    /// Counters where another gateway instance's whole admission runs between this one's
+    /// count-in of `started` and whatever it does next.
+    #[derive(Default)]
+    struct Racing {
+        counters: MemoryCounters,
+        other: std::cell::Cell<Option<KeyPolicy>>,
+        others_result: std::cell::Cell<Option<bool>>,
+    }
+
+    impl Counters for Racing {
+        fn add(&self, key: &str, delta: u64) -> Result<u64, String> {
+            let value = self.counters.add(key, delta)?;
+            if key.ends_with(":started") && delta == 1 {
+                if let Some(policy) = self.other.take() {
+                    self.others_result.set(Some(admit(self, "a", &policy, T0).is_ok()));
+                }
+            }
+            Ok(value)
+        }
+        fn get(&self, key: &str) -> Result<Option<String>, String> {
+            self.counters.get(key)
+        }
+        fn set(&self, key: &str, value: &str) -> Result<(), String> {
+            self.counters.set(key, value)
+        }
+        fn delete(&self, key: &str) -> Result<(), String> {
+            self.counters.delete(key)
+        }
+    }
+
+    #[test]
+    fn a_refusal_that_overtakes_a_request_does_not_let_it_in_past_the_limit() {
+        let store = Racing::default();
+        let p = policy(None, None, Some(1), None);
+        let _held = admit(&store, "a", &p, T0).unwrap();
+        // The next request counts itself in; a third, admitted meanwhile elsewhere, is refused
+        // and counted as ended before the second reads its count.
+        store.other.set(Some(p.clone()));
+        let second = admit(&store, "a", &p, T0);
+        assert_eq!(store.others_result.get(), Some(false), "the third is refused");
+        assert!(matches!(second, Err(Refused::Over { limit: Limit::Concurrent, of: 1, .. })), "{second:?}");
     }
 
     #[test]

@@ -266,8 +266,12 @@ async fn checked_in(store: &dyn SharedStore, keys: &Keys, quota: &Quota) -> Resu
         }
     }
     if let Some(allowed) = quota.concurrent_calls {
-        let started = store.increment(BUCKET, &keys.started(), 1).await?;
+        // `ended` is read before this call counts itself in: every end it holds is of a call
+        // counted in `started` before this one, so the difference never falls below the calls
+        // truly in flight. Read after, it could hold the refusal of a call that started after
+        // this one and let calls too many in (64 at once against 8 let 14 in, in the test below).
         let ended = store.increment(BUCKET, &keys.ended(), 0).await?;
+        let started = store.increment(BUCKET, &keys.started(), 1).await?;
         if started.saturating_sub(ended) > allowed {
             store.increment(BUCKET, &keys.ended(), 1).await?;
             let limit = QuotaLimit::ConcurrentCalls;
@@ -334,6 +338,7 @@ impl Drop for Ticket {
 mod tests {
     use super::*;
     use crate::MemoryStore;
+    use futures::future::BoxFuture;
 
     fn memory() -> Arc<dyn SharedStore> {
         Arc::new(MemoryStore::default())
@@ -388,6 +393,74 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         panic!("a dropped ticket never freed its place");
+    }
+
+    /// A store whose every operation first lets the other tasks run a varying number of turns
+    /// (0 to 6, in a fixed sequence), so that concurrent admissions interleave unevenly between
+    /// their reads and increments.
+    #[derive(Debug, Default)]
+    struct Interleaving(MemoryStore, std::sync::atomic::AtomicU64);
+
+    impl Interleaving {
+        async fn turns(&self) {
+            let n = self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            for _ in 0..(n.wrapping_mul(2_654_435_761) >> 7) % 7 {
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+
+    impl SharedStore for Interleaving {
+        fn get<'a>(&'a self, bucket: &'a str, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+            Box::pin(async move {
+                self.turns().await;
+                self.0.get(bucket, key).await
+            })
+        }
+        fn set<'a>(&'a self, bucket: &'a str, key: &'a str, value: Vec<u8>) -> BoxFuture<'a, Result<(), StoreError>> {
+            Box::pin(async move {
+                self.turns().await;
+                self.0.set(bucket, key, value).await
+            })
+        }
+        fn delete<'a>(&'a self, bucket: &'a str, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+            Box::pin(async move {
+                self.turns().await;
+                self.0.delete(bucket, key).await
+            })
+        }
+        fn increment<'a>(
+            &'a self,
+            bucket: &'a str,
+            key: &'a str,
+            delta: u64,
+        ) -> BoxFuture<'a, Result<u64, StoreError>> {
+            Box::pin(async move {
+                self.turns().await;
+                self.0.increment(bucket, key, delta).await
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn interleaved_admissions_never_let_one_call_too_many_in() {
+        let store: Arc<dyn SharedStore> = Arc::new(Interleaving::default());
+        let quota = Quota::unlimited().concurrent_calls(8);
+        let admissions: Vec<_> = (0..64)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { admit(&store, "t", &quota).await })
+            })
+            .collect();
+        let (mut held, mut refused) = (Vec::new(), 0);
+        for admission in admissions {
+            match admission.await.unwrap() {
+                Ok(ticket) => held.push(ticket.unwrap()),
+                Err(QuotaError::RateLimited { limit: QuotaLimit::ConcurrentCalls, .. }) => refused += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!((held.len(), refused), (8, 56));
     }
 
     #[test]
