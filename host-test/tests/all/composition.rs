@@ -254,7 +254,7 @@ pub(crate) async fn serve_file(file: &std::path::Path, args: &[String]) -> (Proc
 /// `process` once a gateway on `port` answers `/health` (503 counts: its settings may be wrong on
 /// purpose); a panic with its output when it exits first or takes over 60 s (compiling the
 /// component takes about a second; 60 s bounds a slow, busy machine).
-pub(crate) async fn until_healthy(mut process: Process, port: u16) -> Process {
+pub(crate) async fn until_healthy(process: Process, port: u16) -> Process {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(status) = process.exited() {
