@@ -53,15 +53,19 @@ fn ensure_target(root: &std::path::Path) {
     }
 }
 
-/// `cargo build --profile guest --target wasm32-wasip2 -p PACKAGE…` in `root`, into its own
-/// target dir (sharing the outer build's would deadlock on cargo's lock), without the outer
-/// build's `CARGO_*`/`RUSTFLAGS` variables (they are meant for the host build, not the guest's).
-fn build_guests(root: &std::path::Path, target_dir: &std::path::Path, packages: &[&str]) {
+/// `cargo build --profile guest --target wasm32-wasip2 -p PACKAGE… [--features F,…]` in `root`,
+/// into its own target dir (sharing the outer build's would deadlock on cargo's lock), without
+/// the outer build's `CARGO_*`/`RUSTFLAGS` variables (they are meant for the host build, not the
+/// guest's).
+fn build_guests(root: &std::path::Path, target_dir: &std::path::Path, packages: &[&str], features: &[&str]) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
     command.current_dir(root).args(["build", "--profile", "guest", "--target", TARGET]);
     for package in packages {
         command.args(["-p", package]);
+    }
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
     }
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy().into_owned();

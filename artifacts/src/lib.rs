@@ -11,6 +11,13 @@ pub const PROVIDER: &str = env!("LITELLM_PROVIDER_WASM");
 /// How [`PROVIDER`] was made: the guest profile's cargo build, and whether `wasm-opt` shrank it.
 pub const PROVIDER_BUILD: &str = env!("LITELLM_PROVIDER_WASM_BUILD");
 
+/// The provider's WASI 0.3 component (`litellm-provider` with the feature `wasi-p3`: the world
+/// `devsper:llm-async/litellm-provider` of `wit/async/`), shrunk as [`PROVIDER`] is.
+pub const PROVIDER_P3: &str = env!("LITELLM_PROVIDER_P3_WASM");
+
+/// How [`PROVIDER_P3`] was made.
+pub const PROVIDER_P3_BUILD: &str = env!("LITELLM_PROVIDER_P3_WASM_BUILD");
+
 /// The agent alone (`litellm-agent`, a `wasi:cli/run` command that imports the provider).
 pub const AGENT: &str = env!("LITELLM_AGENT_WASM");
 

@@ -57,7 +57,7 @@ setters!(Config {
 
 into_setters!(HostOptions { component_path: PathBuf => Some, cache_dir: PathBuf => Some });
 
-setters!(HostOptions { pooling: PoolingOptions => Some, tls: TlsRoots => same, warm: WarmOptions => same, limits: HostLimits => same, concurrency_support: bool => same });
+setters!(HostOptions { pooling: PoolingOptions => Some, tls: TlsRoots => same, warm: WarmOptions => same, limits: HostLimits => same, concurrency_support: bool => same, world: crate::World => same });
 setters!(HostOptions { quota_store: std::sync::Arc<dyn crate::SharedStore> => Some });
 #[cfg(feature = "crossings")]
 setters!(HostOptions { count_crossings: bool => same });

@@ -4,8 +4,6 @@
 //! under the tenant's cap on a whole call. [`crate::Host`] makes a fresh caller per call;
 //! [`crate::WarmClient`] keeps one.
 
-use crate::contract::bindings::exports::devsper::llm::provider::Guest as ProviderExports;
-use crate::contract::bindings::LitellmProviderPre;
 use crate::instance::Instance;
 use crate::metering::{Metering, Outcome};
 use crate::places::{Places, Tenants};
@@ -14,6 +12,7 @@ use crate::stream::EventStream;
 use crate::telemetry::{self, Operation};
 use crate::tenant::WholeCall;
 use crate::warm::{IdleRegistry, IdleSet, ReturnTo, WarmOptions};
+use crate::world::{Provider, ProviderPre};
 use crate::{
     CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, ProviderError, Request, Response, Tenant,
 };
@@ -26,7 +25,7 @@ use wasmtime::{Engine, Store};
 /// name, its places, and its idle warm instances.
 pub(crate) struct HostCore {
     engine: Engine,
-    pre: LitellmProviderPre<TenantState>,
+    pre: ProviderPre,
     tenants: Tenants,
     places: Arc<Places>,
     idle: Arc<IdleRegistry>,
@@ -40,7 +39,7 @@ pub(crate) struct HostCore {
 impl HostCore {
     pub(crate) fn new(
         engine: Engine,
-        pre: LitellmProviderPre<TenantState>,
+        pre: ProviderPre,
         tenants: Tenants,
         places: Places,
         warm: WarmOptions,
@@ -115,7 +114,7 @@ impl HostCore {
     pub(crate) async fn instantiate(&self, tenant: &Tenant) -> Result<(), CallError> {
         let _place = self.places.take(tenant, self.idle.as_ref()).await?;
         let mut store = self.store(tenant);
-        let instantiated = self.pre.instantiate_async(&mut store).await;
+        let instantiated = self.pre.instantiate(&mut store).await;
         instantiated.map(drop).map_err(|e| crate::instance::instantiation_failed(&store, e))
     }
 }
@@ -172,7 +171,7 @@ impl Caller {
         operation: Operation<'_>,
         call: impl AsyncFnOnce(
             &mut Store<TenantState>,
-            &ProviderExports,
+            &Provider,
             ResourceAny,
         ) -> wasmtime::Result<Result<T, ProviderError>>,
     ) -> Result<T, CallError> {
@@ -206,31 +205,28 @@ impl Caller {
     }
 
     pub(crate) async fn name(&self) -> Result<String, CallError> {
-        self.once(Operation::Name, async |store, p, client| p.client().call_name(store, client).await.map(Ok)).await
+        self.once(Operation::Name, async |store, p, client| p.name(store, client).await.map(Ok)).await
     }
 
     pub(crate) async fn supports_model(&self, model: &str) -> Result<bool, CallError> {
         self.once(Operation::SupportsModel(model), async |store, p, client| {
-            p.client().call_supports_model(store, client, model).await.map(Ok)
+            p.supports_model(store, client, model).await.map(Ok)
         })
         .await
     }
 
     pub(crate) async fn generate(&self, request: Request) -> Result<Response, CallError> {
         let operation = Operation::Chat { request: &request, stream: false };
-        self.once(operation, async |store, p, client| p.client().call_generate(store, client, &request).await).await
+        self.once(operation, async |store, p, client| p.generate(store, client, &request).await).await
     }
 
     pub(crate) async fn embed(&self, request: EmbeddingsRequest) -> Result<EmbeddingsResponse, CallError> {
-        self.once(Operation::Embeddings(&request), async |store, p, client| {
-            p.client().call_embed(store, client, &request).await
-        })
-        .await
+        self.once(Operation::Embeddings(&request), async |store, p, client| p.embed(store, client, &request).await)
+            .await
     }
 
     pub(crate) async fn list_models(&self) -> Result<Vec<ModelInfo>, CallError> {
-        self.once(Operation::ListModels, async |store, p, client| p.client().call_list_models(store, client).await)
-            .await
+        self.once(Operation::ListModels, async |store, p, client| p.list_models(store, client).await).await
     }
 
     /// A streamed completion; a warm caller's instance goes back to it when the stream ends. The
@@ -245,10 +241,9 @@ impl Caller {
             let permit = self.core.tenants.permit(&self.tenant).await;
             let opened = async {
                 let mut instance = self.instance().await?;
-                let opened =
-                    instance.call(async |store, p, client| p.client().call_stream(store, client, &request).await).await;
+                let opened = instance.call(async |store, p, client| p.stream(store, client, &request).await).await;
                 match opened {
-                    Ok(Ok(handle)) => Ok((instance, handle)),
+                    Ok(Ok(guest)) => Ok((instance, guest)),
                     Ok(Err(e)) => {
                         self.release(instance, false);
                         Err(CallError::Provider(e))
@@ -258,7 +253,7 @@ impl Caller {
             }
             .await;
             match opened {
-                Ok((instance, handle)) => Ok((instance, handle, permit, meter)),
+                Ok((instance, guest)) => Ok((instance, guest, permit, meter)),
                 Err(e) => {
                     meter.finish(Outcome::Failed(&e)).await;
                     Err(e)
@@ -270,9 +265,9 @@ impl Caller {
             Err(_) => Err(cap.exceeded()),
         };
         match result {
-            Ok((instance, handle, permit, meter)) => {
+            Ok((instance, guest, permit, meter)) => {
                 let back = self.warm.clone().map(|set| ReturnTo { set, options: self.core.warm.clone() });
-                Ok(EventStream::new(instance, handle, span, permit, back, cap, meter))
+                Ok(EventStream::new(instance, guest, span, permit, back, cap, meter))
             }
             Err(e) => {
                 telemetry::record_error(&span, &e);

@@ -4,9 +4,21 @@
 use std::fmt;
 
 pub(crate) mod bindings {
+    // Both worlds' exports in one world of the host's own, so that both providers' functions
+    // take and give the one set of types (`devsper:llm/types`): a component has one provider
+    // or the other, and each is loaded by its interface (`GuestIndices`), not by this world.
     wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "litellm-provider",
+        inline: "
+            package litellm:host;
+
+            world providers {
+                export devsper:llm/types@0.3.0;
+                export devsper:llm/provider@0.3.0;
+                export devsper:llm-async/provider@0.1.0;
+            }
+        ",
+        path: "../wit/async",
+        world: "litellm:host/providers",
         exports: { default: async },
         additional_derives: [PartialEq],
     });

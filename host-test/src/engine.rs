@@ -41,11 +41,13 @@ impl Default for PoolingOptions {
 
 /// An engine with epoch interruption, and with the pooling allocator when asked. Without
 /// `concurrency`, stores carry none of wasmtime's support for the component model's concurrency
-/// (async) features, which the component does not use (see `HostOptions::concurrency_support`).
-pub(crate) fn engine(pooling: Option<&PoolingOptions>, concurrency: bool) -> anyhow::Result<Engine> {
+/// (async) features, which the 0.2 component does not use (see `HostOptions::concurrency_support`);
+/// `async_abi` validates the 0.3 component's async exports, streams and futures.
+pub(crate) fn engine(pooling: Option<&PoolingOptions>, concurrency: bool, async_abi: bool) -> anyhow::Result<Engine> {
     let mut config = wasmtime::Config::new();
     config.epoch_interruption(true);
     config.concurrency_support(concurrency);
+    config.wasm_component_model_async(async_abi);
     if let Some(pooling) = pooling {
         let n = pooling.max_instances;
         let mut pool = PoolingAllocationConfig::default();

@@ -140,7 +140,7 @@ impl GatewayServer {
     /// Compiles the component at `path` (it may import `wasi:keyvalue/store` and `atomics`
     /// besides `wasi:http/proxy`), for `tenant`'s policy and `store`.
     pub fn new(path: &Path, tenant: Tenant, store: Arc<dyn SharedStore>) -> anyhow::Result<Self> {
-        let engine = engine::engine(None, false)?;
+        let engine = engine::engine(None, false, false)?;
         let (component, _) = engine::load_component(&engine, path, None)?;
         let mut linker = Linker::<GatewayState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow_of)?;

@@ -2,7 +2,6 @@
 //! tenant's warm instance ([`Host::warm`]).
 
 use crate::calls::{Caller, HostCore};
-use crate::contract::bindings::LitellmProviderPre;
 use crate::engine::{self, anyhow_of, PoolingOptions};
 use crate::metering::Metering;
 use crate::places::{HostLimits, Places, Tenants};
@@ -10,8 +9,10 @@ use crate::state::TenantState;
 use crate::stream::EventStream;
 use crate::tls::TlsRoots;
 use crate::warm::WarmOptions;
+use crate::world::{ProviderPre, World};
 use crate::{
-    CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, Request, Response, Tenant, COMPONENT_PATH,
+    CallError, Config, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, Request, Response, Tenant, COMPONENT_P3_PATH,
+    COMPONENT_PATH,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,7 +23,9 @@ use wasmtime::component::Linker;
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct HostOptions {
-    /// The component file; default [`COMPONENT_PATH`].
+    /// The world the component is built for; default [`World::P2`].
+    pub world: World,
+    /// The component file; default [`COMPONENT_PATH`], or [`COMPONENT_P3_PATH`] for [`World::P3`].
     pub component_path: Option<PathBuf>,
     /// Use the pooling allocator.
     pub pooling: Option<PoolingOptions>,
@@ -37,9 +40,9 @@ pub struct HostOptions {
     /// Caps across every tenant: instances alive, and the linear memory they reserve.
     pub limits: HostLimits,
     /// Whether stores carry wasmtime's support for the component model's concurrency (async)
-    /// features (wasmtime's default). The component is a WASI 0.2 component and uses none of
-    /// them; without it every call between the guest and the host skips that bookkeeping.
-    /// Default off (BENCHMARKS.md, "Where the cost goes today").
+    /// features (wasmtime's default). The WASI 0.2 component uses none of them; without it every
+    /// call between the guest and the host skips that bookkeeping. Default off (BENCHMARKS.md,
+    /// "Where the cost goes today"); [`World::P3`] turns it on, which that world needs.
     pub concurrency_support: bool,
     /// Where the tenants' quotas ([`crate::Tenant::quota`]) are counted: a store shared by hosts
     /// makes a quota hold across them. Default: a [`crate::MemoryStore`] of this host's own.
@@ -73,14 +76,21 @@ impl Host {
 
     /// Compiles (or loads from the cache) the component and prepares it for instantiation.
     pub fn with_options(options: HostOptions) -> anyhow::Result<Self> {
-        let engine = engine::engine(options.pooling.as_ref(), options.concurrency_support)?;
-        let path = options.component_path.unwrap_or_else(|| PathBuf::from(COMPONENT_PATH));
+        let p3 = options.world == World::P3;
+        let engine = engine::engine(options.pooling.as_ref(), options.concurrency_support || p3, p3)?;
+        let default_path = if p3 { COMPONENT_P3_PATH } else { COMPONENT_PATH };
+        let path = options.component_path.unwrap_or_else(|| PathBuf::from(default_path));
         let (component, loaded_from_cache) = engine::load_component(&engine, &path, options.cache_dir.as_deref())?;
         let mut linker = Linker::<TenantState>::new(&engine);
+        // The 0.3 component imports WASI 0.2 too, where Rust's standard library reaches WASI.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow_of)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(anyhow_of)?;
+        if p3 {
+            wasmtime_wasi::p3::add_to_linker(&mut linker).map_err(anyhow_of)?;
+            wasmtime_wasi_http::p3::add_to_linker(&mut linker).map_err(anyhow_of)?;
+        }
         let pre = linker.instantiate_pre(&component).map_err(anyhow_of)?;
-        let pre = LitellmProviderPre::new(pre).map_err(anyhow_of)?;
+        let pre = ProviderPre::new(pre, options.world).map_err(anyhow_of)?;
         engine::spawn_epoch_ticker(&engine);
         let tenants = Tenants::new(options.tls.store()?);
         let places = Places::new(options.pooling.map(|p| p.max_instances as usize), &options.limits);

@@ -2,13 +2,12 @@
 //! the `InstancePre`, a `client` opened in it, and every guest call run under the tenant's deadline.
 
 use crate::call_error::{CallError, SandboxReason};
-use crate::contract::bindings::exports::devsper::llm::provider::Guest as ProviderExports;
-use crate::contract::bindings::{LitellmProvider, LitellmProviderPre};
 use crate::engine::deadline_ticks;
 use crate::places::Place;
 use crate::state::TenantState;
 use crate::tenant::Tenant;
 use crate::transport::Connections;
+use crate::world::{GuestStream, Provider, ProviderPre};
 use crate::Config;
 use std::time::{Duration, Instant};
 use wasmtime::component::ResourceAny;
@@ -17,7 +16,7 @@ use wasmtime::{Engine, Store};
 /// One instance with an open client, holding its places on the host.
 pub(crate) struct Instance {
     store: Store<TenantState>,
-    provider: LitellmProvider,
+    provider: Provider,
     client: ResourceAny,
     deadline: Duration,
     /// Guest calls made in this instance, for recycling warm instances.
@@ -42,16 +41,14 @@ impl Instance {
     /// `config`.
     pub(crate) async fn open(
         mut store: Store<TenantState>,
-        pre: &LitellmProviderPre<TenantState>,
+        pre: &ProviderPre,
         tenant: &Tenant,
         config: &Config,
         place: Place,
     ) -> Result<Self, CallError> {
-        let provider = pre.instantiate_async(&mut store).await.map_err(|e| instantiation_failed(&store, e))?;
-        let config = config.to_wit();
+        let provider = pre.instantiate(&mut store).await.map_err(|e| instantiation_failed(&store, e))?;
         let deadline = tenant.call_deadline;
-        let opening = provider.devsper_llm_provider().client();
-        let outcome = tokio::time::timeout(deadline, opening.call_open(&mut store, &config)).await;
+        let outcome = tokio::time::timeout(deadline, provider.open(&mut store, config)).await;
         let client = settle(&store, deadline, outcome)?.map_err(CallError::Provider)?;
         Ok(Self { store, provider, client, deadline, calls: 0, last_used: Instant::now(), _place: place })
     }
@@ -66,21 +63,21 @@ impl Instance {
     /// instance's use: the caller drops it.
     pub(crate) async fn call<T>(
         &mut self,
-        call: impl AsyncFnOnce(&mut Store<TenantState>, &ProviderExports, ResourceAny) -> wasmtime::Result<T>,
+        call: impl AsyncFnOnce(&mut Store<TenantState>, &Provider, ResourceAny) -> wasmtime::Result<T>,
     ) -> Result<T, CallError> {
         let Self { store, provider, client, deadline, .. } = self;
         store.set_epoch_deadline(deadline_ticks(*deadline));
-        let running = call(&mut *store, provider.devsper_llm_provider(), *client);
+        let running = call(&mut *store, provider, *client);
         let outcome = tokio::time::timeout(*deadline, running).await;
         self.calls = self.calls.saturating_add(1);
         self.last_used = Instant::now();
         settle(&self.store, self.deadline, outcome)
     }
 
-    /// Drops a guest resource (a finished stream) so that a warm instance does not keep it.
-    pub(crate) async fn drop_resource(&mut self, resource: ResourceAny) -> Result<(), CallError> {
+    /// Gives a finished stream back to the guest so that a warm instance does not keep it.
+    pub(crate) async fn drop_stream(&mut self, stream: GuestStream) -> Result<(), CallError> {
         let deadline = self.deadline;
-        let outcome = tokio::time::timeout(deadline, resource.resource_drop_async(&mut self.store)).await;
+        let outcome = tokio::time::timeout(deadline, stream.drop_in(&mut self.store)).await;
         settle(&self.store, deadline, outcome)
     }
 }

@@ -69,6 +69,7 @@ mod tls;
 mod transport;
 mod warm;
 mod warm_client;
+mod world;
 
 pub use call_error::{CallError, SandboxError, SandboxReason};
 pub use config::{Config, Secret};
@@ -98,6 +99,7 @@ pub use tenant::{
 pub use tls::{CaBundle, TlsRoots};
 pub use warm::WarmOptions;
 pub use warm_client::WarmClient;
+pub use world::World;
 
 // The Rust snippets of the pages about this crate are compiled as doctests, so that a stale
 // example fails the build.
@@ -111,3 +113,9 @@ pub const COMPONENT_PATH: &str = litellm_artifacts::PROVIDER;
 /// How [`COMPONENT_PATH`] was made: the guest profile's cargo build, and whether `wasm-opt` shrank
 /// it afterwards (`LITELLM_WASM_OPT` at build time; see BENCHMARKS.md, "Component size").
 pub const COMPONENT_BUILD: &str = litellm_artifacts::PROVIDER_BUILD;
+
+/// The provider's WASI 0.3 component ([`World::P3`]), loaded by default with that world.
+pub const COMPONENT_P3_PATH: &str = litellm_artifacts::PROVIDER_P3;
+
+/// How [`COMPONENT_P3_PATH`] was made.
+pub const COMPONENT_P3_BUILD: &str = litellm_artifacts::PROVIDER_P3_BUILD;

@@ -1,5 +1,6 @@
-//! A streamed completion as the host hands it out. Events come from the guest in batches
-//! (`next-batch`: one crossing for every event a read brought), and are handed out one by one.
+//! A streamed completion as the host hands it out. Events come from the guest in batches (in the
+//! 0.2 world `next-batch`, one crossing for every event a read brought; in the 0.3 world what the
+//! guest's writes to its stream brought, [`crate::world`]), and are handed out one by one.
 //!
 //! What an open stream holds (its instance and connection, the tenant's place, its quota ticket)
 //! lives in a slot a watchdog task shares: at the tenant's cap on the whole call the watchdog
@@ -11,12 +12,12 @@ use crate::metering::{CallMeter, Outcome};
 use crate::telemetry;
 use crate::tenant::WholeCall;
 use crate::warm::ReturnTo;
+use crate::world::GuestStream;
 use crate::{CallError, StreamEvent};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 use tokio::sync::OwnedSemaphorePermit;
-use wasmtime::component::ResourceAny;
 
 /// The most events one crossing brings.
 const BATCH: u32 = 256;
@@ -48,7 +49,7 @@ enum Slot {
 
 struct Open {
     instance: Instance,
-    handle: ResourceAny,
+    stream: GuestStream,
     back: Option<ReturnTo>,
     /// The call's metering, until the stream ends (dropped before: counted as dropped).
     meter: Option<CallMeter>,
@@ -64,14 +65,14 @@ fn lock(slot: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
 impl EventStream {
     pub(crate) fn new(
         instance: Instance,
-        handle: ResourceAny,
+        stream: GuestStream,
         span: tracing::Span,
         permit: OwnedSemaphorePermit,
         back: Option<ReturnTo>,
         cap: WholeCall,
         meter: CallMeter,
     ) -> Self {
-        let open = Open { instance, handle, back, meter: Some(meter), _permit: permit };
+        let open = Open { instance, stream, back, meter: Some(meter), _permit: permit };
         let slot = Arc::new(Mutex::new(Slot::Open(Box::new(open))));
         let cap = Arc::new(cap);
         let watchdog = tokio::spawn(watch(slot.clone(), cap.clone(), span.clone()));
@@ -102,9 +103,8 @@ impl EventStream {
         // The call deadline applies to each step, so a long stream is not cut for being long; the
         // tenant's cap on the whole call is what bounds its length.
         let left = self.cap.ends_at.saturating_duration_since(Instant::now());
-        let handle = open.handle;
-        let step =
-            open.instance.call(async |store, p, _| p.completion_stream().call_next_batch(store, handle, BATCH).await);
+        let Open { instance, stream, .. } = &mut *open;
+        let step = instance.call(async |store, p, _| stream.next_batch(store, p, BATCH).await);
         let result = match tokio::time::timeout(left, step).await {
             Ok(result) => result.and_then(|next| next.map_err(CallError::Provider)),
             Err(_) => Err(self.cap.exceeded()),
@@ -169,12 +169,13 @@ impl EventStream {
     }
 
     /// After the last event: the guest's stream is dropped and a warm instance goes back.
-    async fn end(&self, mut open: Box<Open>) {
+    async fn end(&self, open: Box<Open>) {
         *lock(&self.slot) = Slot::Ended;
         self.watchdog.abort();
-        if let Some(back) = open.back.take() {
-            if open.instance.drop_resource(open.handle).await.is_ok() {
-                back.put_back(open.instance);
+        let Open { mut instance, stream, back, meter: _meter, _permit } = *open;
+        if let Some(back) = back {
+            if instance.drop_stream(stream).await.is_ok() {
+                back.put_back(instance);
             }
         }
     }

@@ -1,8 +1,8 @@
 //! Host error codes (`wasi:http/types.error-code`) as typed errors.
 
+use super::transport::ErrorCode;
 use crate::domain::Error;
 use crate::errors::{lasting, transient};
-use wasi::http::types::ErrorCode;
 
 include!("../../client/src/host_errors.rs");
 

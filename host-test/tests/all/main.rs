@@ -29,3 +29,4 @@ mod tls;
 mod tolerance;
 mod warm;
 mod wire;
+mod worlds;

@@ -1,7 +1,8 @@
 //! What every test needs: one host for the whole binary, a mock per test, a tenant allowed to reach it.
 
 use litellm_host::{
-    ApiError, CallError, Config, Host, ProviderError, Request, Response, StreamEnd, StreamEvent, Tenant,
+    ApiError, CallError, Config, Host, HostOptions, ProviderError, Request, Response, StreamEnd, StreamEvent, Tenant,
+    World,
 };
 use litellm_mock::MockServer;
 use std::sync::OnceLock;
@@ -10,6 +11,17 @@ use std::sync::OnceLock;
 pub fn host() -> &'static Host {
     static HOST: OnceLock<Host> = OnceLock::new();
     HOST.get_or_init(|| Host::new().expect("the component loads"))
+}
+
+/// The host of the WASI 0.3 component ([`World::P3`]), compiled once per test binary.
+pub fn host_p3() -> &'static Host {
+    static HOST: OnceLock<Host> = OnceLock::new();
+    HOST.get_or_init(|| Host::with_options(HostOptions::default().world(World::P3)).expect("the 0.3 component loads"))
+}
+
+/// Both worlds' hosts, with their names: what the suites that run through both iterate over.
+pub fn both_worlds() -> [(&'static str, &'static Host); 2] {
+    [("WASI 0.2", host()), ("WASI 0.3", host_p3())]
 }
 
 pub struct Env {

@@ -1,9 +1,10 @@
 //! Reading a response body incrementally, under the size cap and the deadlines.
 
-use super::codes::from_code;
-use super::{wait, Deadline};
+use super::wait;
 use crate::domain::Error;
 use crate::errors::{self, lasting, transient};
+use crate::http::codes::from_code;
+use crate::http::{timed_out, Deadline};
 use wasi::clocks::monotonic_clock;
 use wasi::http::types::{IncomingBody, IncomingResponse};
 use wasi::io::poll::Pollable;
@@ -40,7 +41,7 @@ pub struct Body {
 impl Body {
     /// Takes the body of `response`; `cap` is the most bytes it may have (none: no limit, for a
     /// reader that stops by itself).
-    pub(super) fn new(
+    pub(in crate::http) fn new(
         response: IncomingResponse,
         cap: Option<u64>,
         announced: Option<u64>,
@@ -82,9 +83,7 @@ impl Body {
                     let until = self.deadline.0.min(since.saturating_add(self.between_bytes_ns));
                     let ready = self.ready.get_or_insert_with(|| self.stream.subscribe());
                     if !wait(ready, until) {
-                        let total = until == self.deadline.0;
-                        let which = if total { "the call (total deadline)" } else { "the body (between bytes)" };
-                        return Err(errors::timeout(which, total));
+                        return Err(timed_out(until, self.deadline, "the body (between bytes)"));
                     }
                 }
                 Ok(bytes) => {
@@ -122,7 +121,7 @@ impl Body {
 
 /// A body-stream failure the host gave no HTTP error code for. Its debug text may carry a whole
 /// host backtrace: keep the first line, cut short.
-pub(super) fn io_error(debug: &str) -> Error {
+fn io_error(debug: &str) -> Error {
     let line: String = debug.lines().next().unwrap_or("").trim().chars().take(200).collect();
     let message = format!("reading the body: {line}");
     if line.contains("timeout") || line.contains("timed out") {
