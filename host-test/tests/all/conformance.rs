@@ -1,9 +1,9 @@
 //! The conformance suite: bodies recorded from real servers (`conformance/`, each with its
-//! source), replayed by the mock, read through the component, and checked against the mapping
-//! each case expects.
+//! source), replayed by the mock, read through the component of each world (0.2 and 0.3), and
+//! checked against the mapping each case expects.
 
-use crate::support::{env, host};
-use litellm_host::{CallError, ProviderError, Request, StopReason, StreamEvent, Usage};
+use crate::support::{both_worlds, env};
+use litellm_host::{CallError, Host, ProviderError, Request, StopReason, StreamEvent, Usage};
 use litellm_mock::Scripted;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -42,11 +42,11 @@ fn stop_name(stop: StopReason) -> &'static str {
     stop.name()
 }
 
-async fn run(env: &crate::support::Env, model: &str, stream: bool) -> Outcome {
+async fn run(host: &Host, env: &crate::support::Env, model: &str, stream: bool) -> Outcome {
     let request = Request::user(format!("litellm:{model}"), "replayed");
     let mut outcome = Outcome::default();
     if !stream {
-        match host().generate(&env.tenant, env.config(), request).await {
+        match host.generate(&env.tenant, env.config(), request).await {
             Ok(r) => {
                 outcome.content = r.content;
                 outcome.reasoning = r.reasoning.unwrap_or_default();
@@ -65,7 +65,7 @@ async fn run(env: &crate::support::Env, model: &str, stream: bool) -> Outcome {
         }
         return outcome;
     }
-    let mut events = match host().stream(&env.tenant, env.config(), request).await {
+    let mut events = match host.stream(&env.tenant, env.config(), request).await {
         Ok(s) => s,
         Err(CallError::Provider(e)) => {
             outcome.error = Some(e);
@@ -187,10 +187,13 @@ async fn recorded_answers_of_real_servers_map_as_expected() {
         let model = format!("conformance/{name}");
         let content_type = case["content_type"].as_str().unwrap_or("application/json").to_string();
         env.mock.script(&model, Scripted { status: case["status"].as_u64().unwrap() as u16, content_type, body });
-        let got = run(&env, &model, case["request_stream"].as_bool().unwrap_or(false)).await;
-        let wrong = differences(&case["expect"], &got);
-        if !wrong.is_empty() {
-            failures.push(format!("{name}:\n    {}", wrong.join("\n    ")));
+        // Both worlds' components, one answer each.
+        for (world, host) in both_worlds() {
+            let got = run(host, &env, &model, case["request_stream"].as_bool().unwrap_or(false)).await;
+            let wrong = differences(&case["expect"], &got);
+            if !wrong.is_empty() {
+                failures.push(format!("{name} ({world}):\n    {}", wrong.join("\n    ")));
+            }
         }
     }
     // The comparison itself can fail: a case with one expectation changed is reported.
@@ -198,9 +201,11 @@ async fn recorded_answers_of_real_servers_map_as_expected() {
     let mut corrupted = case["expect"].clone();
     corrupted["content"] = Value::String("something else".into());
     let model = format!("conformance/{name}");
-    assert!(!differences(&corrupted, &run(&env, &model, case["request_stream"].as_bool().unwrap_or(false)).await)
-        .is_empty());
-    eprintln!("conformance: {} cases from {} servers: {per_server:?}", cases.len(), per_server.len());
+    for (_, host) in both_worlds() {
+        let got = run(host, &env, &model, case["request_stream"].as_bool().unwrap_or(false)).await;
+        assert!(!differences(&corrupted, &got).is_empty());
+    }
+    eprintln!("conformance: {} cases from {} servers, in both worlds: {per_server:?}", cases.len(), per_server.len());
     assert!(cases.len() >= 60 && per_server.len() >= 10, "{} cases, {} servers", cases.len(), per_server.len());
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(failures.is_empty(), "{} of {} runs differ:\n{}", failures.len(), 2 * cases.len(), failures.join("\n"));
 }

@@ -1,9 +1,10 @@
 //! The fault matrix: every broken, slow or hostile endpoint behaviour ends in the right typed error
-//! within its time bound, through the real component, with no trap. The cases run concurrently.
+//! within its time bound, through the real component, with no trap, in both worlds (the 0.2 and
+//! the 0.3 component, one after the other). A world's cases run concurrently.
 
-use crate::support::{env, host, leaks};
+use crate::support::{both_worlds, env, leaks};
 use futures::future::join_all;
-use litellm_host::{CallError, Config, ProviderError, Request, Tenant};
+use litellm_host::{CallError, Config, Host, ProviderError, Request, Tenant};
 use std::time::{Duration, Instant};
 
 struct Case {
@@ -132,12 +133,12 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-async fn run(tenant: &Tenant, config: Config, case: &Case) -> Result<(), CallError> {
+async fn run(host: &Host, tenant: &Tenant, config: Config, case: &Case) -> Result<(), CallError> {
     let request = Request::user(format!("litellm:{}", case.model), "fault");
     if !case.stream {
-        return host().generate(tenant, config, request).await.map(drop);
+        return host.generate(tenant, config, request).await.map(drop);
     }
-    let mut stream = host().stream(tenant, config, request).await?;
+    let mut stream = host.stream(tenant, config, request).await?;
     while let Some(event) = stream.next().await {
         event?;
     }
@@ -155,6 +156,19 @@ fn attempts(e: &ProviderError) -> Option<u32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_ends_in_its_typed_error_in_time_without_a_trap() {
+    let mut failures = Vec::new();
+    let mut cases_run = 0;
+    for (world, host) in both_worlds() {
+        let (cases, failed) = matrix(host).await;
+        cases_run += cases;
+        failures.extend(failed.into_iter().map(|f| format!("{world}: {f}")));
+    }
+    assert!(failures.is_empty(), "{} of {cases_run} cases failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The whole matrix through `host`, against a mock of its own (the cases count its requests):
+/// how many cases ran, and what each failure was.
+async fn matrix(host: &Host) -> (usize, Vec<String>) {
     let env = env().await;
     let key = "sk-fault-matrix-91c2";
     let tenant = env.tenant.clone().env("LITELLM_API_KEY", key);
@@ -166,7 +180,7 @@ async fn every_fault_ends_in_its_typed_error_in_time_without_a_trap() {
         let tenant = tenant.clone();
         async move {
             let started = Instant::now();
-            let result = tokio::time::timeout(Duration::from_secs(30), run(&tenant, config, case)).await;
+            let result = tokio::time::timeout(Duration::from_secs(30), run(host, &tenant, config, case)).await;
             (case, result, started.elapsed())
         }
     });
@@ -211,5 +225,5 @@ async fn every_fault_ends_in_its_typed_error_in_time_without_a_trap() {
         failures.extend(outcome.err());
         failures.extend(timing.err());
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    (cases.len(), failures)
 }
