@@ -1,7 +1,9 @@
 //! The guest's names and defaults checked against the contract itself (`wit/provider.wit`, read
 //! with the wit-parser that wit-bindgen uses): a case renamed or added in the WIT, or a default
 //! documented there and changed in `config.rs` (or the other way), fails here. The WIT's
-//! documentation is the contract's promise; `config.rs` holds the values the code uses.
+//! documentation is the contract's promise; `config.rs` holds the values the code uses. The WASI
+//! 0.3 world (`wit/async/provider.wit`) is checked against the 0.2 one: the same client functions,
+//! async exactly where they wait, every item documented.
 
 use litellm_provider::config;
 use litellm_provider::domain::Profile;
@@ -123,5 +125,64 @@ fn the_contracts_documented_defaults_are_the_codes() {
             let url = &doc[at + 10..];
             assert_eq!(&url[..url.find('`').unwrap()], profile.default_base_url(), "{}", case.name);
         }
+    }
+}
+
+/// The WASI 0.3 world's package (`wit/async`, its `deps/` holding the 0.2 contract and WASI 0.3).
+fn async_contract() -> (Resolve, wit_parser::PackageId) {
+    let mut resolve = Resolve::default();
+    let (package, _) =
+        resolve.push_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("wit/async")).expect("the 0.3 contract parses");
+    (resolve, package)
+}
+
+/// The functions of `interface` in `package`, by name, with whether each is `async`.
+fn functions(resolve: &Resolve, package: wit_parser::PackageId, interface: &str) -> Vec<(String, bool)> {
+    let id = resolve.packages[package].interfaces[interface];
+    let mut all: Vec<(String, bool)> = resolve.interfaces[id]
+        .functions
+        .values()
+        .map(|f| (f.name.clone(), matches!(f.kind, wit_parser::FunctionKind::AsyncMethod(_))))
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn the_0_3_provider_has_the_0_2_clients_functions_async_where_they_wait_and_every_item_documented() {
+    let (resolve, package) = async_contract();
+    let v02 = resolve.package_names[&wit_parser::PackageName {
+        namespace: "devsper".into(),
+        name: "llm".into(),
+        version: Some("0.3.0".parse().unwrap()),
+    }];
+    let client = |package| {
+        let all = functions(&resolve, package, "provider");
+        all.into_iter().filter(|(name, _)| name.contains("]client.")).collect::<Vec<_>>()
+    };
+    let (sync02, async03) = (client(v02), client(package));
+    let names = |all: &[(String, bool)]| all.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&sync02), names(&async03), "the same client functions in both worlds");
+    let waiting = ["generate", "stream", "embed", "list-models"];
+    for (name, is_async) in &async03 {
+        let waits = waiting.iter().any(|w| name.ends_with(&format!("client.{w}")));
+        assert_eq!(*is_async, waits, "{name}: async exactly when it waits on the network");
+    }
+    // Every item of the 0.3 package is documented.
+    let pkg = &resolve.packages[package];
+    for (name, id) in &pkg.interfaces {
+        let interface = &resolve.interfaces[*id];
+        assert!(interface.docs.contents.is_some(), "interface {name} has no doc");
+        for (f, func) in &interface.functions {
+            assert!(func.docs.contents.is_some(), "{name}: {f} has no doc");
+        }
+        // Its own types (a `use` makes an alias, documented where it is defined).
+        for (t, ty) in &interface.types {
+            let ty = &resolve.types[*ty];
+            assert!(matches!(ty.kind, TypeDefKind::Type(_)) || ty.docs.contents.is_some(), "{name}: {t} has no doc");
+        }
+    }
+    for (name, id) in &pkg.worlds {
+        assert!(resolve.worlds[*id].docs.contents.is_some(), "world {name} has no doc");
     }
 }

@@ -1,6 +1,7 @@
 //! `litellm-artifacts`: the workspace's guest components, built once per build (in the manner of
 //! wasmtime's `test-programs/artifacts`): its build script builds the provider, the agent and the
-//! gateway (and the config-env adapter and the bench's floor) for `wasm32-wasip2` in one nested cargo, and this crate is their paths. `litellm-host`
+//! gateway (and the config-env adapter and the bench's floor) for `wasm32-wasip2` in one nested cargo, and the provider's WASI 0.3
+//! build in a second, and this crate is their paths. `litellm-host`
 //! loads the provider from here; `litellm-compose` composes the agent and the gateway with it.
 #![deny(missing_docs)]
 

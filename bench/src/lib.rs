@@ -86,10 +86,15 @@ impl Bench {
         setup.push(("host, pooling: engine, pool, compile, link".to_owned(), started.elapsed()));
         let floor = Arc::new(Host::with_options(Variant::Floor.host_options().expect("a component variant"))?);
         let metered = Arc::new(Host::with_options(Variant::Metered.host_options().expect("a component variant"))?);
+        let started = Instant::now();
+        let p3 = Arc::new(Host::with_options(Variant::P3Pooling.host_options().expect("a component variant"))?);
+        setup.push(("host, pooling, WASI 0.3 component: engine, pool, compile, link".to_owned(), started.elapsed()));
         let callers = vec![
             (Variant::Default, Caller::component(default, "bench", &base, false, None)),
             (Variant::Pooling, Caller::component(pooling.clone(), "bench", &base, false, None)),
             (Variant::Warm, Caller::component(pooling.clone(), "bench-warm", &base, true, None)),
+            (Variant::P3Pooling, Caller::component(p3.clone(), "bench-p3", &base, false, None)),
+            (Variant::P3Warm, Caller::component(p3, "bench-p3-warm", &base, true, None)),
             (Variant::Metered, Caller::metered(metered, "bench-metered", &base)),
             (Variant::Native, Caller::native(&base, None)?),
             (Variant::Floor, Caller::floor(floor, "bench-floor", &base)?),

@@ -14,6 +14,13 @@ pub fn pooling_options() -> HostOptions {
     default_options().pooling(pooling)
 }
 
+/// A pooling host of the WASI 0.3 component (`litellm_host::COMPONENT_P3_PATH`).
+pub fn p3_options() -> HostOptions {
+    let mut options = pooling_options().world(litellm_host::World::P3);
+    options.component_path = Some(litellm_host::COMPONENT_P3_PATH.into());
+    options
+}
+
 /// A pooling host that meters: GenAI metrics on an OpenTelemetry SDK meter whose reader is only
 /// read on demand (what a platform's collector pulls or its exporter sends every few seconds is
 /// not part of a call), and its tenants' quotas on the default in-process store.

@@ -15,6 +15,8 @@ pub struct SizeFigure {
     pub stripped_all: Option<u64>,
     /// Why there are no stripped sizes, when there are none.
     pub note: Option<String>,
+    /// The WASI 0.3 component's size as built (`litellm_host::COMPONENT_P3_PATH`).
+    pub p3_bytes: u64,
 }
 
 /// The component's size, and with `wasm-tools` (`$WASM_TOOLS` or on `PATH`) its stripped sizes.
@@ -40,5 +42,7 @@ pub fn component_size() -> anyhow::Result<SizeFigure> {
         (Ok(a), Ok(b)) => (Some(a), Some(b), None),
         (Err(e), _) | (_, Err(e)) => (None, None, Some(format!("{e:#}"))),
     };
-    Ok(SizeFigure { path: path.to_owned(), made, bytes, stripped, stripped_all, note })
+    let p3 = litellm_host::COMPONENT_P3_PATH;
+    let p3_bytes = std::fs::metadata(p3).with_context(|| format!("reading {p3}"))?.len();
+    Ok(SizeFigure { path: path.to_owned(), made, bytes, stripped, stripped_all, note, p3_bytes })
 }

@@ -25,7 +25,7 @@ pub struct ThroughputRow {
 impl Bench {
     /// Throughput of `generate` (1 KiB) with several concurrent callers.
     pub async fn throughput(&self, sizes: &Counts) -> anyhow::Result<Vec<ThroughputRow>> {
-        let variants = [Variant::Pooling, Variant::Warm, Variant::PerCore, Variant::Native];
+        let variants = [Variant::Pooling, Variant::Warm, Variant::P3Warm, Variant::PerCore, Variant::Native];
         let mut rows = Vec::new();
         for &callers in &sizes.callers {
             let each = sizes.throughput_calls.div_ceil(callers).max(2);

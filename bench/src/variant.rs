@@ -2,7 +2,7 @@
 
 use litellm_host::HostOptions;
 
-use crate::options::{default_options, metered_options, pooling_options};
+use crate::options::{default_options, metered_options, p3_options, pooling_options};
 
 /// The ways a call is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,14 +37,20 @@ pub enum Variant {
     /// `Warm` metered: its tenant under a quota with all four limits (never reached) on the
     /// host's in-process store, and GenAI metrics recorded on an OpenTelemetry SDK meter.
     Metered,
+    /// `Pooling` with the WASI 0.3 component (`World::P3`): async exports over `wasi:http@0.3.0`.
+    P3Pooling,
+    /// `Warm` with the WASI 0.3 component.
+    P3Warm,
 }
 
 impl Variant {
     /// Every variant, in the order of the report's rows.
-    pub const ALL: [Variant; 8] = [
+    pub const ALL: [Variant; 10] = [
         Variant::Default,
         Variant::Pooling,
         Variant::Warm,
+        Variant::P3Pooling,
+        Variant::P3Warm,
         Variant::Metered,
         Variant::Native,
         Variant::HttpsPooling,
@@ -67,6 +73,8 @@ impl Variant {
             Variant::DevsperWasm => "litellm-devsper WasmLiteLlmProvider (devsper trait)",
             Variant::Metered => "component, warm client, metered: quota + GenAI metrics",
             Variant::PerCore => "component, warm clients, a thread per core (pooling)",
+            Variant::P3Pooling => "WASI 0.3 component, pooling",
+            Variant::P3Warm => "WASI 0.3 component, warm client (pooling)",
         }
     }
 
@@ -85,6 +93,8 @@ impl Variant {
             Variant::DevsperWasm => "devsper-wasm",
             Variant::Metered => "metered",
             Variant::PerCore => "per-core",
+            Variant::P3Pooling => "p3-pooling",
+            Variant::P3Warm => "p3-warm",
         }
     }
 
@@ -109,7 +119,10 @@ impl Variant {
 
     /// Whether calls go through a warm client.
     pub fn warm(self) -> bool {
-        matches!(self, Variant::Warm | Variant::HttpsWarm | Variant::Floor | Variant::Metered | Variant::PerCore)
+        matches!(
+            self,
+            Variant::Warm | Variant::HttpsWarm | Variant::Floor | Variant::Metered | Variant::PerCore | Variant::P3Warm
+        )
     }
 
     /// The host of a component variant; `None` for native, which has none.
@@ -119,6 +132,7 @@ impl Variant {
             Variant::Native | Variant::HttpsNative | Variant::Seed | Variant::DevsperWasm => None,
             Variant::Floor => Some(pooling_options().component_path(litellm_artifacts::BENCH_FLOOR)),
             Variant::Metered => Some(metered_options()),
+            Variant::P3Pooling | Variant::P3Warm => Some(p3_options()),
             _ => Some(pooling_options()),
         }
     }

@@ -10,8 +10,8 @@ async fn tiny_run_measures_everything() {
     // 1 KiB, 1 MiB, first and last stream event: every variant; instantiation: 2.
     assert_eq!(results.latency.len(), 4 * Variant::ALL.len() + 2);
     assert!(results.latency.iter().all(|r| !r.stats.is_empty()));
-    // pooling, warm, warm on a thread per core, native.
-    assert_eq!(results.throughput.len(), sizes.callers.len() * 4);
+    // pooling, warm, the WASI 0.3 component warm, warm on a thread per core, native.
+    assert_eq!(results.throughput.len(), sizes.callers.len() * 5);
     assert!(results.throughput.iter().all(|r| r.rate.median() > 0.0));
     assert_eq!(results.memory.len(), 3);
     assert!(results.memory.iter().all(|(_, f)| f.rss_before > 0));
@@ -34,6 +34,9 @@ async fn tiny_run_measures_everything() {
         "| generate, 1 KiB answer | HTTPS: native reqwest + rustls (keep-alive) |",
         "### Throughput",
         "component, warm clients, a thread per core (pooling)",
+        "| generate, 1 KiB answer | WASI 0.3 component, warm client (pooling) |",
+        "| stream of 20 events: last event | WASI 0.3 component, pooling |",
+        "the WASI 0.3 component (`--features wasi-p3`",
         "### Memory per live instance",
         "### Component size",
         "### Where a call's cost goes",

@@ -25,6 +25,13 @@ fn chat_streams() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "You said: Hello stream\n");
 }
 
+#[test]
+fn chat_streams_through_the_wasi_0_3_component() {
+    let out = cli().args(["chat", "--wasi-p3", "--stream", "Hello p3"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "You said: Hello p3\n");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_prints_json_and_its_flags_reach_the_request() {
     let mock = litellm_mock::MockServer::start().await.unwrap();

@@ -7,6 +7,7 @@
 use crate::composition::{http_with, Reply};
 use crate::peers::free_port;
 use crate::process::Process;
+use crate::support::away_from_the_minute_s_end;
 use litellm_mock::MockServer;
 use serde_json::{json, Value};
 use std::process::Command;
@@ -250,6 +251,7 @@ fn concurrent_routes(base: &str) -> Value {
 async fn a_limit_holds_under_thirty_two_concurrent_clients() {
     let mock = MockServer::start().await.unwrap();
     let (_served, port) = serve(&concurrent_routes(&mock.base_url()), &[], "memory", &[&mock.base_url()]).await;
+    away_from_the_minute_s_end().await;
     let (ok, refused) = tokio::task::spawn_blocking(move || thirty_two_at_once(&[port])).await.unwrap();
     assert_eq!((ok, refused), (10, 22));
     assert_eq!(mock.requests().len(), 10);
@@ -278,6 +280,7 @@ async fn two_serving_processes_share_one_redis_and_fail_closed_without_it() {
     let routes = concurrent_routes(&mock.base_url());
     let (_one, port_one) = serve(&routes, &[], &store, &[&mock.base_url()]).await;
     let (_two, port_two) = serve(&routes, &[], &store, &[&mock.base_url()]).await;
+    away_from_the_minute_s_end().await;
     let (ok, refused) = tokio::task::spawn_blocking(move || thirty_two_at_once(&[port_one, port_two])).await.unwrap();
     assert_eq!((ok, refused), (10, 22), "one count across both processes");
     assert_eq!(mock.requests().len(), 10);

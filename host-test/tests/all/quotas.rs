@@ -3,13 +3,13 @@
 //! tokens counted once from what the endpoint reported (a stream's too), a call cut half-way
 //! counted by what it used, and a store that fails.
 
-use crate::support::env;
+use crate::support::{away_from_the_minute_s_end, env};
 use litellm_host::{
     CallError, Host, HostOptions, MemoryStore, Quota, QuotaError, QuotaLimit, Request, SharedStore, StoreError, Tenant,
     QUOTA_BUCKET,
 };
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// One host for these tests, with a store they can read.
 fn quota_host() -> (&'static Host, &'static Arc<MemoryStore>) {
@@ -25,15 +25,6 @@ fn quota_host() -> (&'static Host, &'static Arc<MemoryStore>) {
 /// A counter of the tenant's in the store (0 when absent).
 async fn counter(store: &MemoryStore, tenant: &str, name: &str) -> u64 {
     store.increment(QUOTA_BUCKET, &format!("tenant:{tenant}:{name}"), 0).await.unwrap()
-}
-
-/// Per-minute counts restart with the wall clock's minute: a test that counts them starts with
-/// enough of the minute left.
-async fn away_from_the_minute_s_end() {
-    let second = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() % 60;
-    if second >= 50 {
-        tokio::time::sleep(Duration::from_secs(61 - second)).await;
-    }
 }
 
 fn refused(result: Result<impl std::fmt::Debug, CallError>) -> QuotaError {

@@ -1,7 +1,8 @@
-//! The multi-tenant sandbox: allowlists, memory and CPU caps, concurrency caps, pooling, the
-//! compilation cache, and many tenants at once without crossed answers.
+//! The multi-tenant sandbox: allowlists, memory and CPU caps (through both worlds' components),
+//! concurrency caps, pooling, the compilation cache, and many tenants at once without crossed
+//! answers.
 
-use crate::support::{env, host, provider_error};
+use crate::support::{both_worlds, env, host, provider_error};
 use futures::future::join_all;
 use litellm_host::{Host, HostOptions, PoolingOptions, ProviderError, Request, SandboxReason, Tenant};
 use std::sync::Arc;
@@ -20,14 +21,18 @@ async fn a_denied_origin_fails_and_the_next_allowed_call_works() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_cap_too_small_stops_the_call_not_the_host() {
     let env = env().await;
-    let small = env.tenant.clone().memory_limit(2 << 20);
-    let result = host().generate(&small, env.config(), Request::user("litellm:mock/big-1mb", "x")).await;
-    assert_eq!(result.as_ref().err().and_then(|e| e.sandbox_reason()), Some(SandboxReason::MemoryLimit), "{result:?}");
-    let answer = host().generate(&small, env.config(), Request::user("litellm:m", "small")).await.unwrap();
-    assert_eq!(answer.content, "You said: small", "the same tenant's next call works");
-    let tiny = env.tenant.clone().memory_limit(64 << 10);
-    let result = host().generate(&tiny, env.config(), Request::user("litellm:m", "x")).await;
-    assert_eq!(result.as_ref().err().and_then(|e| e.sandbox_reason()), Some(SandboxReason::MemoryLimit), "{result:?}");
+    for (world, host) in both_worlds() {
+        let small = env.tenant.clone().memory_limit(2 << 20);
+        let result = host.generate(&small, env.config(), Request::user("litellm:mock/big-1mb", "x")).await;
+        let reason = result.as_ref().err().and_then(|e| e.sandbox_reason());
+        assert_eq!(reason, Some(SandboxReason::MemoryLimit), "{world}: {result:?}");
+        let answer = host.generate(&small, env.config(), Request::user("litellm:m", "small")).await.unwrap();
+        assert_eq!(answer.content, "You said: small", "{world}: the same tenant's next call works");
+        let tiny = env.tenant.clone().memory_limit(64 << 10);
+        let result = host.generate(&tiny, env.config(), Request::user("litellm:m", "x")).await;
+        let reason = result.as_ref().err().and_then(|e| e.sandbox_reason());
+        assert_eq!(reason, Some(SandboxReason::MemoryLimit), "{world}: {result:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -36,15 +41,18 @@ async fn a_call_over_its_deadline_is_stopped_and_the_next_works() {
     let hasty = env.tenant.clone().call_deadline(Duration::from_millis(50));
     // The guest waits inside a host call (for the response head) far longer than the deadline:
     // the wall-clock deadline stops it there, not when the head finally arrives.
-    let sandboxed = host(); // compiled before the clock starts
-    let started = std::time::Instant::now();
-    let result = sandboxed.generate(&hasty, env.config(), Request::user("litellm:mock/slow-headers-2000", "x")).await;
-    let elapsed = started.elapsed();
-    assert_eq!(result.as_ref().err().and_then(|e| e.sandbox_reason()), Some(SandboxReason::Deadline), "{result:?}");
-    eprintln!("wall-clock deadline 50 ms while waiting for the head: stopped after {elapsed:?}");
-    assert!(elapsed < Duration::from_millis(1000), "stopped after {elapsed:?}, deadline 50 ms");
-    let answer = host().generate(&hasty, env.config(), Request::user("litellm:m", "quick")).await.unwrap();
-    assert_eq!(answer.content, "You said: quick");
+    for (world, sandboxed) in both_worlds() {
+        let started = std::time::Instant::now();
+        let request = Request::user("litellm:mock/slow-headers-2000", "x");
+        let result = sandboxed.generate(&hasty, env.config(), request).await;
+        let elapsed = started.elapsed();
+        let reason = result.as_ref().err().and_then(|e| e.sandbox_reason());
+        assert_eq!(reason, Some(SandboxReason::Deadline), "{world}: {result:?}");
+        eprintln!("{world}: wall-clock deadline 50 ms while waiting for the head: stopped after {elapsed:?}");
+        assert!(elapsed < Duration::from_millis(1000), "{world}: stopped after {elapsed:?}, deadline 50 ms");
+        let answer = sandboxed.generate(&hasty, env.config(), Request::user("litellm:m", "quick")).await.unwrap();
+        assert_eq!(answer.content, "You said: quick", "{world}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,15 +60,17 @@ async fn the_deadline_holds_in_wall_clock_time_while_the_guest_waits_on_a_stalle
     let env = env().await;
     // The guest's own between-bytes timeout (60 s by default) is far beyond the tenant's deadline.
     let hasty = env.tenant.clone().call_deadline(Duration::from_millis(300));
-    let sandboxed = host(); // compiled before the clock starts
-    let started = std::time::Instant::now();
-    let result = sandboxed.generate(&hasty, env.config(), Request::user("litellm:mock/stalled-body", "x")).await;
-    let elapsed = started.elapsed();
-    assert_eq!(result.as_ref().err().and_then(|e| e.sandbox_reason()), Some(SandboxReason::Deadline), "{result:?}");
-    eprintln!("wall-clock deadline 300 ms on a stalled body: stopped after {elapsed:?}");
-    assert!(elapsed >= Duration::from_millis(300) && elapsed < Duration::from_millis(1500), "{elapsed:?}");
-    let answer = host().generate(&hasty, env.config(), Request::user("litellm:m", "after")).await.unwrap();
-    assert_eq!(answer.content, "You said: after", "the instance was discarded, the next call works");
+    for (world, sandboxed) in both_worlds() {
+        let started = std::time::Instant::now();
+        let result = sandboxed.generate(&hasty, env.config(), Request::user("litellm:mock/stalled-body", "x")).await;
+        let elapsed = started.elapsed();
+        let reason = result.as_ref().err().and_then(|e| e.sandbox_reason());
+        assert_eq!(reason, Some(SandboxReason::Deadline), "{world}: {result:?}");
+        eprintln!("{world}: wall-clock deadline 300 ms on a stalled body: stopped after {elapsed:?}");
+        assert!(elapsed >= Duration::from_millis(300) && elapsed < Duration::from_millis(1500), "{world}: {elapsed:?}");
+        let answer = sandboxed.generate(&hasty, env.config(), Request::user("litellm:m", "after")).await.unwrap();
+        assert_eq!(answer.content, "You said: after", "{world}: the instance was discarded, the next call works");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -51,3 +51,34 @@ async fn an_error_in_the_0_3_world_is_the_same_typed_error() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warm_0_3_client_keeps_its_instance_across_calls_and_a_whole_stream() {
+    let env = env().await;
+    let warm = host_p3().warm(&env.tenant, env.config());
+    for i in 0..3 {
+        let answer = warm.generate(Request::user("litellm:m", format!("call {i}"))).await.unwrap();
+        assert_eq!(answer.content, format!("You said: call {i}"));
+    }
+    let mut stream = warm.stream(Request::user("litellm:m", "a b c")).await.unwrap();
+    let mut events = Vec::new();
+    while let Some(event) = stream.next().await {
+        events.push(event.unwrap());
+    }
+    assert_eq!(text(&events), "You said: a b c");
+    drop(stream);
+    assert_eq!(warm.idle_instances(), 1, "one instance served every call, and went back after the stream");
+    let answer = warm.generate(Request::user("litellm:m", "after the stream")).await.unwrap();
+    assert_eq!(answer.content, "You said: after the stream");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_0_3_stream_dropped_half_way_lets_the_next_call_through() {
+    let env = env().await;
+    let warm = host_p3().warm(&env.tenant, env.config());
+    let mut stream = warm.stream(Request::user("litellm:mock/stream-gated", "x")).await.unwrap();
+    assert!(stream.next().await.unwrap().is_ok(), "the first event arrives while the endpoint holds the rest");
+    drop(stream);
+    let answer = warm.generate(Request::user("litellm:m", "next")).await.unwrap();
+    assert_eq!(answer.content, "You said: next");
+}

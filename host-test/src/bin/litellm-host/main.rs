@@ -6,7 +6,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use litellm_host::{
     CaBundle, CallError, Config, EmbeddingsRequest, Host, HostOptions, Profile, ReasoningEffort, Request, StreamEvent,
-    Tenant, TlsRoots, TokenLimitField,
+    Tenant, TlsRoots, TokenLimitField, World,
 };
 use litellm_mock::MockServer;
 use std::io::Write;
@@ -88,6 +88,10 @@ struct EndpointArgs {
     /// to this OTLP/HTTP endpoint (`http://HOST:4318/v1/metrics`) before exiting.
     #[arg(long, env = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", value_name = "URL")]
     otlp_endpoint: Option<String>,
+    /// Runs the WASI 0.3 build of the component (async exports over `wasi:http@0.3.0`) instead
+    /// of the WASI 0.2 one.
+    #[arg(long)]
+    wasi_p3: bool,
 }
 
 /// The host, a tenant allowed to reach the endpoint, its config, and the embedded mock if used.
@@ -125,7 +129,8 @@ impl EndpointArgs {
         for path in &self.ca_certs {
             tls = tls.with(&CaBundle::from_pem_file(path)?);
         }
-        let mut options = HostOptions::default().tls(tls);
+        let world = if self.wasi_p3 { World::P3 } else { World::P2 };
+        let mut options = HostOptions::default().tls(tls).world(world);
         let metrics = match self.otlp_endpoint.filter(|url| !url.is_empty()) {
             Some(url) => {
                 let provider =
