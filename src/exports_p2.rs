@@ -4,7 +4,7 @@
 use crate::bindings::exports::devsper::llm::provider::{self, GuestClient, GuestCompletionStream};
 use crate::bindings::exports::devsper::llm::types as wit;
 use crate::contract::{self, error_out};
-use crate::{client, request, stream, ClientResource, Component};
+use crate::{stream, ClientResource, Component};
 use std::cell::RefCell;
 
 #[cfg(target_arch = "wasm32")]
@@ -24,16 +24,15 @@ fn environment(name: &str) -> Option<String> {
 
 impl GuestClient for ClientResource {
     fn open(config: wit::Config) -> Result<provider::Client, wit::Error> {
-        let client = client::Client::open(&contract::config_in(config), environment).map_err(error_out)?;
-        Ok(provider::Client::new(ClientResource(client)))
+        ClientResource::open(config, environment).map(provider::Client::new)
     }
 
     fn name(&self) -> String {
-        client::PROVIDER_NAME.to_string()
+        ClientResource::name()
     }
 
     fn supports_model(&self, model: String) -> bool {
-        request::supports_model(&model)
+        ClientResource::supports_model(&model)
     }
 
     fn generate(&self, request: wit::Request) -> Result<wit::Response, wit::Error> {

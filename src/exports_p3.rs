@@ -6,7 +6,7 @@ use crate::bindings::exports::devsper::llm::types as wit;
 use crate::bindings::exports::devsper::llm_async::provider::{self, GuestClient};
 use crate::bindings::{wit_future, wit_stream};
 use crate::contract::{self, error_out};
-use crate::{client, request, ClientResource, Component};
+use crate::{ClientResource, Component};
 use wit_bindgen::{FutureReader, StreamReader};
 
 #[cfg(target_arch = "wasm32")]
@@ -26,16 +26,15 @@ fn environment(name: &str) -> Option<String> {
 
 impl GuestClient for ClientResource {
     fn open(config: wit::Config) -> Result<provider::Client, wit::Error> {
-        let client = client::Client::open(&contract::config_in(config), environment).map_err(error_out)?;
-        Ok(provider::Client::new(ClientResource(client)))
+        ClientResource::open(config, environment).map(provider::Client::new)
     }
 
     fn name(&self) -> String {
-        client::PROVIDER_NAME.to_string()
+        ClientResource::name()
     }
 
     fn supports_model(&self, model: String) -> bool {
-        request::supports_model(&model)
+        ClientResource::supports_model(&model)
     }
 
     async fn generate(&self, request: wit::Request) -> Result<wit::Response, wit::Error> {

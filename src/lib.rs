@@ -52,3 +52,26 @@ pub struct Component;
 
 /// The `client` resource.
 pub struct ClientResource(client::Client);
+
+/// What both worlds' `client` resources do alike (each world's `exports_*` file hands these to
+/// its own bindings).
+impl ClientResource {
+    /// `open`: the config resolved against `environment` (the world's `wasi:cli/environment`).
+    fn open(
+        config: bindings::exports::devsper::llm::types::Config,
+        environment: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, bindings::exports::devsper::llm::types::Error> {
+        let client = client::Client::open(&contract::config_in(config), environment).map_err(contract::error_out)?;
+        Ok(ClientResource(client))
+    }
+
+    /// `name`.
+    fn name() -> String {
+        client::PROVIDER_NAME.to_string()
+    }
+
+    /// `supports-model`.
+    fn supports_model(model: &str) -> bool {
+        request::supports_model(model)
+    }
+}

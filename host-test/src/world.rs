@@ -242,7 +242,8 @@ impl<D> StreamConsumer<D> for EventSink {
         mut source: Source<'_, StreamEvent>,
         _finish: bool,
     ) -> Poll<wasmtime::Result<StreamResult>> {
-        // The channel never fills: the guest writes only while the host waits for an event.
+        // An unbounded channel, bounded by the guest: it runs, and writes, only while a
+        // `next_batch` waits for an event, so the channel holds at most what one wait brought.
         let mut events = Vec::with_capacity(source.remaining(&mut store).max(1));
         source.read(&mut store, &mut events)?;
         for event in events {

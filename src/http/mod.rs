@@ -106,6 +106,21 @@ fn refused_part(what: &str) -> Error {
     errors::invalid(format!("the host refused the {what}"))
 }
 
+impl Body {
+    /// The whole body, up to the cap.
+    pub fn read_all(mut self) -> Result<Vec<u8>, Error> {
+        let mut all = Vec::with_capacity(self.announced as usize);
+        while let Some(chunk) = self.next_chunk()? {
+            if all.capacity() == 0 {
+                all = chunk;
+            } else {
+                all.extend_from_slice(&chunk);
+            }
+        }
+        Ok(all)
+    }
+}
+
 /// One attempt: the request sent, the head awaited, and the answer as it came (a 2xx with its
 /// unread body, an error answer's first bytes, a redirect); a failure without an answer is its
 /// typed error (knowing whether trying again may help). Reading and parsing are the caller's.

@@ -126,7 +126,7 @@ pub struct Body {
     cap: u64,
     /// The length the answer announced (`content-length`), within the cap: what `read_all`
     /// reserves at once.
-    announced: u64,
+    pub(in crate::http) announced: u64,
     between_bytes_ns: u64,
     deadline: Deadline,
     authority: String,
@@ -188,19 +188,6 @@ impl Body {
                 }
             }
         }
-    }
-
-    /// The whole body, up to the cap.
-    pub fn read_all(mut self) -> Result<Vec<u8>, Error> {
-        let mut all = Vec::with_capacity(self.announced as usize);
-        while let Some(chunk) = self.next_chunk()? {
-            if all.capacity() == 0 {
-                all = chunk;
-            } else {
-                all.extend_from_slice(&chunk);
-            }
-        }
-        Ok(all)
     }
 }
 

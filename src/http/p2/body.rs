@@ -26,7 +26,7 @@ pub struct Body {
     cap: u64,
     /// The length the answer announced (`content-length`), within the cap: what `read_all`
     /// reserves at once instead of growing (and copying) its buffer as chunks come.
-    announced: u64,
+    pub(in crate::http) announced: u64,
     /// `content-length`, when the answer gave one: once exactly that many bytes are in, the body
     /// is complete (the host's HTTP stack holds the answer to it), and no read waits for its end.
     /// More bytes than that mean the length was not the body's framing (a server that also sent
@@ -103,19 +103,6 @@ impl Body {
                 }
             }
         }
-    }
-
-    /// The whole body, up to the cap.
-    pub fn read_all(mut self) -> Result<Vec<u8>, Error> {
-        let mut all = Vec::with_capacity(self.announced as usize);
-        while let Some(chunk) = self.next_chunk()? {
-            if all.capacity() == 0 {
-                all = chunk;
-            } else {
-                all.extend_from_slice(&chunk);
-            }
-        }
-        Ok(all)
     }
 }
 
