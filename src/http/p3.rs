@@ -162,8 +162,9 @@ impl Body {
     /// The next bytes, `None` at the end of the body.
     pub fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
         let Some(ended) = self.ended.take() else { return Ok(None) };
+        // The silence allowed counts from the start of this wait, however many empty reads it takes.
+        let until = self.deadline.0.min(now().saturating_add(self.between_bytes_ns));
         loop {
-            let until = self.deadline.0.min(now().saturating_add(self.between_bytes_ns));
             let buffer = Vec::with_capacity(READ_SIZE);
             let Some((result, bytes)) = within(self.stream.read(buffer), until) else {
                 return Err(timed_out(until, self.deadline, "the body (between bytes)"));
