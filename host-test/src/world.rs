@@ -29,38 +29,39 @@ pub enum World {
 
 /// The component ready to instantiate, with where its provider's functions are.
 #[derive(Clone)]
-pub(crate) enum ProviderPre {
-    P2(InstancePre<TenantState>, p2::GuestIndices),
-    P3(InstancePre<TenantState>, p3::GuestIndices),
+pub(crate) struct ProviderPre {
+    pre: InstancePre<TenantState>,
+    indices: Indices,
+}
+
+/// Where the provider interface of the component's world is.
+#[derive(Clone)]
+enum Indices {
+    P2(p2::GuestIndices),
+    P3(p3::GuestIndices),
 }
 
 impl ProviderPre {
     /// Finds the provider interface of `world` in the component; an error when it has none.
     pub(crate) fn new(pre: InstancePre<TenantState>, world: World) -> wasmtime::Result<Self> {
-        Ok(match world {
-            World::P2 => Self::P2(pre.clone(), p2::GuestIndices::new(&pre)?),
-            World::P3 => Self::P3(pre.clone(), p3::GuestIndices::new(&pre)?),
-        })
+        let indices = match world {
+            World::P2 => Indices::P2(p2::GuestIndices::new(&pre)?),
+            World::P3 => Indices::P3(p3::GuestIndices::new(&pre)?),
+        };
+        Ok(Self { pre, indices })
     }
 
     pub(crate) fn instance_pre(&self) -> &InstancePre<TenantState> {
-        match self {
-            Self::P2(pre, _) | Self::P3(pre, _) => pre,
-        }
+        &self.pre
     }
 
     /// A new instance in `store`, and its provider.
     pub(crate) async fn instantiate(&self, store: &mut Store<TenantState>) -> wasmtime::Result<Provider> {
-        match self {
-            Self::P2(pre, indices) => {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                Ok(Provider::P2(indices.load(&mut *store, &instance)?))
-            }
-            Self::P3(pre, indices) => {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                Ok(Provider::P3(indices.load(&mut *store, &instance)?))
-            }
-        }
+        let instance = self.pre.instantiate_async(&mut *store).await?;
+        Ok(match &self.indices {
+            Indices::P2(indices) => Provider::P2(indices.load(&mut *store, &instance)?),
+            Indices::P3(indices) => Provider::P3(indices.load(&mut *store, &instance)?),
+        })
     }
 }
 
